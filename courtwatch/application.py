@@ -1,0 +1,280 @@
+"""The application façade: plain types in, plain types out.
+
+The web layer and the CLI speak to courtwatch only through :class:`Courtwatch`.
+Its methods are synchronous (eventsourcing's PostgreSQL recorder is), so async
+callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
+from courtwatch.domain.errors import InvalidField
+from courtwatch.domain.reports import REPORT_CLASSES, Report
+from courtwatch.domain.vocabulary import Kind
+from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
+from courtwatch.intake import (
+    COMMON_FIELDS,
+    FieldProblem,
+    ValidationFailed,
+    details_of,
+    parse_amendment,
+    parse_submission,
+)
+
+CLIENT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
+# A dropped pin is rounded to ~110 m: enough to find a courthouse entrance or a
+# parked van, not enough to single out the reporter's doorstep.
+PIN_DECIMALS = 3
+# Fields of an event that say who acted, kept out of what the public sees.
+PRIVATE_EVENT_FIELDS = frozenset({"author_token_hash", "corroborator_hash"})
+
+
+class ReportNotFound(LookupError):
+    def __init__(self, report_id: UUID | str) -> None:
+        super().__init__(f"no report with id {report_id}")
+        self.report_id = report_id
+
+
+class IdempotencyConflict(Exception):
+    """A client key was reused for a different report."""
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    report_id: UUID
+    author_token: str
+    created: bool  # False when this was a replay of an earlier submission
+    position: int | None  # notification id of the Submitted event, when created
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Courtwatch(Application[UUID]):
+    name = "Courtwatch"
+
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        *,
+        secret: bytes | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        super().__init__(env)
+        # Derives report ids and author tokens from client keys. Projection
+        # runners construct the application without it: they never submit.
+        self._secret = secret
+        self._clock = clock
+
+    # Identity ---------------------------------------------------------------
+
+    def _derive(self, purpose: bytes, client_key: str) -> bytes:
+        if self._secret is None:
+            raise RuntimeError("this Courtwatch instance was built without a secret")
+        return hmac.new(self._secret, purpose + b"\0" + client_key.encode(), "sha256").digest()
+
+    def report_id_for(self, client_key: str) -> UUID:
+        """A retried submission maps to the same report, so it is stored once."""
+        return UUID(bytes=self._derive(b"report-id", client_key)[:16], version=4)
+
+    def _author_token_for(self, client_key: str) -> str:
+        # Derived, not random, so a retry whose first answer was lost still
+        # gets the token back; only its hash enters the log.
+        return base64.urlsafe_b64encode(self._derive(b"author-token", client_key)).decode()[:43]
+
+    # Courthouses ------------------------------------------------------------
+
+    def courthouses(self) -> list[Courthouse]:
+        local = [local_courthouse(c) for c in self._gazetteer().courthouses.values()]
+        return [*immigration_courts(), *local]
+
+    def courthouse(self, code: str) -> Courthouse | None:
+        return next((c for c in self.courthouses() if c.code == code), None)
+
+    def _gazetteer(self) -> Gazetteer:
+        try:
+            return self.repository.get(GAZETTEER_ID)
+        except AggregateNotFoundError:
+            return Gazetteer(GAZETTEER_ID)
+
+    def add_courthouse(self, courthouse: Mapping[str, Any]) -> None:
+        gazetteer = self._gazetteer()
+        gazetteer.add_courthouse(dict(courthouse), {c.code for c in immigration_courts()})
+        self.save(gazetteer)
+
+    # Reports ----------------------------------------------------------------
+
+    def submit(self, payload: Mapping[str, Any], client_key: str) -> SubmitResult:
+        if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
+            raise ValidationFailed.single(
+                "client_key", "16-128 letters, digits or . _ : - (generate one per report)"
+            )
+        submission = parse_submission(payload)
+        lat, lon = submission.lat, submission.lon
+        if submission.courthouse_code is not None:
+            courthouse = self.courthouse(submission.courthouse_code)
+            if courthouse is None:
+                raise ValidationFailed.single("courthouse_code", "unknown courthouse")
+            if lat is None:
+                lat, lon = courthouse.lat, courthouse.lon
+        elif lat is not None and lon is not None:
+            lat, lon = round(lat, PIN_DECIMALS), round(lon, PIN_DECIMALS)
+        report_id = self.report_id_for(client_key)
+        token = self._author_token_for(client_key)
+        try:
+            report = REPORT_CLASSES[Kind(submission.kind)].submit(  # type: ignore[attr-defined]
+                report_id,
+                courthouse_code=submission.courthouse_code,
+                lat=lat,
+                lon=lon,
+                observed_at=submission.observed_at,
+                details=details_of(submission),
+                author_token=token,
+                now=self._clock(),
+            )
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        try:
+            recordings = self.save(report)
+        except IntegrityError:
+            self._check_replay(report_id, report)
+            return SubmitResult(report_id, token, created=False, position=None)
+        return SubmitResult(report_id, token, created=True, position=recordings[-1].notification.id)
+
+    def _check_replay(self, report_id: UUID, attempted: Report) -> None:
+        first = next(iter(self.events.get(report_id, lte=1)), None)
+        if first is None:  # pragma: no cover - the unique violation says it exists
+            raise ReportNotFound(report_id)
+        # save() has already collected the attempt's events: compare its state.
+        same = type(first).__qualname__ == f"{type(attempted).__name__}.Submitted" and all(
+            getattr(first, name) == getattr(attempted, name)
+            for name in ("courthouse_code", "lat", "lon", "observed_at", "details")
+        )
+        if not same:
+            raise IdempotencyConflict("this client key was already used for a different report")
+
+    def _report(self, report_id: UUID) -> Report:
+        try:
+            report = self.repository.get(report_id)
+        except AggregateNotFoundError:
+            raise ReportNotFound(report_id) from None
+        if not isinstance(report, Report):
+            raise ReportNotFound(report_id)
+        return report
+
+    def amend(self, report_id: UUID, token: str, changes: Mapping[str, Any]) -> int:
+        report = self._report(report_id)
+        current = {
+            "courthouse_code": report.courthouse_code,
+            "lat": report.lat,
+            "lon": report.lon,
+            "observed_at": report.observed_at,
+            **report.details,
+        }
+        amended = parse_amendment(report.kind.value, current, changes)
+        normalised = amended.model_dump(mode="python", include=set(changes))
+        new_details = details_of(amended)
+        plain = {
+            name: (new_details[name] if name not in COMMON_FIELDS else normalised[name])
+            for name in changes
+        }
+        return self._apply(
+            report, lambda: report.amend(token=token, changes=plain, now=self._clock())
+        )
+
+    def corroborate(self, report_id: UUID, corroborator_key: str) -> int:
+        if not isinstance(corroborator_key, str) or not CLIENT_KEY.match(corroborator_key):
+            raise ValidationFailed.single("client_key", "16-128 letters, digits or . _ : -")
+        report = self._report(report_id)
+        digest = hashlib.sha256(self._derive(b"corroborator", corroborator_key)).hexdigest()
+        return self._apply(report, lambda: report.corroborate(corroborator_hash=digest))
+
+    def verify(self, report_id: UUID, verifier: str) -> int:
+        report = self._report(report_id)
+        return self._apply(report, lambda: report.verify(verifier))
+
+    def dispute(self, report_id: UUID, verifier: str, reason: str) -> int:
+        if not reason or len(reason) > 200:
+            raise ValidationFailed.single("reason", "say why, in at most 200 characters")
+        report = self._report(report_id)
+        return self._apply(report, lambda: report.dispute(verifier, reason))
+
+    def record_outcome(self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]) -> int:
+        report = self._report(report_id)
+        current = {
+            "courthouse_code": report.courthouse_code,
+            "lat": report.lat,
+            "lon": report.lon,
+            "observed_at": report.observed_at,
+            **report.details,
+        }
+        checked = details_of(parse_amendment(report.kind.value, current, outcome))
+        plain = {name: checked[name] for name in outcome}
+        return self._apply(report, lambda: report.record_outcome(token=token, outcome=plain))
+
+    def end_shift(self, report_id: UUID, token: str, ended_at: datetime) -> int:
+        report = self._report(report_id)
+        return self._apply(
+            report, lambda: report.end_shift(token=token, ended_at=ended_at, now=self._clock())
+        )
+
+    def _apply(self, report: Report, command: Callable[[], None]) -> int:
+        try:
+            command()
+        except InvalidField as error:
+            raise ValidationFailed([FieldProblem(field=error.field, reason=error.reason)]) from None
+        recordings = self.save(report)
+        return recordings[-1].notification.id
+
+    # Reading ----------------------------------------------------------------
+
+    def report_with_history(self, report_id: UUID) -> dict[str, Any]:
+        report = self._report(report_id)
+        history = [
+            {
+                "version": e.originator_version,
+                "event": type(e).__name__,
+                "timestamp": e.timestamp.isoformat(),
+                "data": _public_event_data(e),
+            }
+            for e in self.events.get(report_id)
+        ]
+        return {
+            "id": str(report.id),
+            "kind": report.kind.value,
+            "status": report.status.value,
+            "courthouse_code": report.courthouse_code,
+            "lat": report.lat,
+            "lon": report.lon,
+            "observed_at": report.observed_at.isoformat(),
+            "details": report.details,
+            "version": report.version,
+            "created_at": report.created_on.isoformat(),
+            "updated_at": report.modified_on.isoformat(),
+            "corroborations": len(report.corroborator_hashes),
+            "history": history,
+        }
+
+
+def _public_event_data(domain_event: Any) -> dict[str, Any]:
+    skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
+    data = {}
+    for name, value in vars(domain_event).items():
+        if name in skip or name in PRIVATE_EVENT_FIELDS:
+            continue
+        data[name] = value.isoformat() if isinstance(value, datetime) else value
+    return data

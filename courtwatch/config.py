@@ -1,0 +1,74 @@
+"""Settings, read once from the environment.
+
+Everything is optional: with no configuration courtwatch starts its own
+PostgreSQL under ``COURTWATCH_DATA_DIR`` and serves on 127.0.0.1:8000.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(ValueError):
+    """A setting has a value courtwatch cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    tile_url: str | None = None
+    tile_attribution: str = ""
+    timezone: str = "America/New_York"
+    sighting_stale_hours: float = 6.0
+    max_body_bytes: int = 64 * 1024
+    log_level: str = "INFO"
+    run_projections: bool = True
+    checkpoint_interval_seconds: float = 300.0
+    log_origin: str = "courtwatch.local/log"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            if raw in (None, ""):
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("COURTWATCH_DATA_DIR") or "var"),
+            host=env.get("COURTWATCH_HOST") or "127.0.0.1",
+            port=int(number("COURTWATCH_PORT", 8000)),
+            tile_url=env.get("COURTWATCH_TILE_URL") or None,
+            tile_attribution=env.get("COURTWATCH_TILE_ATTRIBUTION") or "",
+            timezone=env.get("COURTWATCH_TIMEZONE") or "America/New_York",
+            sighting_stale_hours=number("COURTWATCH_SIGHTING_STALE_HOURS", 6.0),
+            max_body_bytes=int(number("COURTWATCH_MAX_BODY_BYTES", 64 * 1024)),
+            log_level=(env.get("COURTWATCH_LOG_LEVEL") or "INFO").upper(),
+            run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
+            not in ("0", "no", "false"),
+            checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 300.0),
+            log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
+        )
+        try:
+            settings.zone  # noqa: B018 - fail at startup, not at the first summary
+        except ZoneInfoNotFoundError:
+            raise ConfigError(f"COURTWATCH_TIMEZONE: unknown time zone {settings.timezone!r}")
+        return settings

@@ -1,0 +1,285 @@
+"""Report aggregates: each report is an append-only history of events.
+
+A report changes only by appending: its author amends it (proving authorship
+with the secret token handed out at submission, of which only a hash is
+kept), others corroborate it, a verifier verifies or disputes it, an outcome
+is recorded, a watch shift is ended. Nothing is updated in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from courtwatch.domain.errors import (
+    AlreadyCorroborated,
+    InvalidField,
+    NotApplicable,
+    ShiftAlreadyEnded,
+    WrongAuthorToken,
+)
+from courtwatch.domain.vocabulary import Kind, Status
+
+# Reports may be sent from a phone whose clock runs a little ahead.
+CLOCK_SKEW = timedelta(minutes=5)
+# A watch shift longer than this is almost certainly a typo in the end time.
+LONGEST_SHIFT = timedelta(hours=16)
+# Call-in appointments are often reported before they happen, so that someone
+# can go along; further ahead than this is a typo.
+FURTHEST_APPOINTMENT = timedelta(days=120)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_position(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise InvalidField("lat" if lat is None else "lon", "give both lat and lon, or neither")
+    if lat is not None and not -90.0 <= lat <= 90.0:
+        raise InvalidField("lat", "latitude must be between -90 and 90")
+    if lon is not None and not -180.0 <= lon <= 180.0:
+        raise InvalidField("lon", "longitude must be between -180 and 180")
+
+
+def check_not_future(field: str, when: datetime, now: datetime) -> None:
+    if when.tzinfo is None:
+        raise InvalidField(field, "a time must carry its time zone")
+    if when > now + CLOCK_SKEW:
+        raise InvalidField(field, "cannot be in the future")
+
+
+class Report(Aggregate):
+    """What all four kinds share: where, when, its author, and its lifecycle."""
+
+    # No class-level annotations on aggregates: eventsourcing would turn them
+    # into dataclass fields and give subclasses a generated __init__.
+
+    @event("Submitted")
+    def __init__(
+        self,
+        id: UUID,
+        *,
+        courthouse_code: str | None,
+        lat: float | None,
+        lon: float | None,
+        observed_at: datetime,
+        details: dict[str, Any],
+        author_token_hash: str,
+    ) -> None:
+        self.courthouse_code = courthouse_code
+        self.lat = lat
+        self.lon = lon
+        self.observed_at = observed_at
+        self.details = dict(details)
+        self.author_token_hash = author_token_hash
+        self.corroborator_hashes: list[str] = []
+        self.verdict: str | None = None
+        self.verdict_by: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return KIND_OF[type(self).__name__]
+
+    @property
+    def status(self) -> Status:
+        if self.verdict == "disputed":
+            return Status.DISPUTED
+        if self.verdict == "verified":
+            return Status.VERIFIED
+        if self.corroborator_hashes:
+            return Status.CORROBORATED
+        return Status.UNVERIFIED
+
+    # Guards -----------------------------------------------------------------
+
+    def check_author(self, token: str) -> None:
+        if not hmac.compare_digest(hash_token(token), self.author_token_hash):
+            raise WrongAuthorToken()
+
+    def check_details(self, details: dict[str, Any], now: datetime) -> None:
+        """Kind-specific rules over the detail fields; subclasses extend."""
+
+    # Commands ---------------------------------------------------------------
+
+    def amend(
+        self, *, token: str, changes: dict[str, Any], now: datetime
+    ) -> None:
+        self.check_author(token)
+        if not changes:
+            raise InvalidField("changes", "nothing to amend")
+        where = {k: changes[k] for k in ("courthouse_code", "lat", "lon") if k in changes}
+        if "lat" in where or "lon" in where:
+            check_position(where.get("lat", self.lat), where.get("lon", self.lon))
+        if "observed_at" in changes:
+            self.check_observed_at(changes["observed_at"], now)
+        merged = {**self.details, **{k: v for k, v in changes.items() if k in self.details}}
+        self.check_details(merged, now)
+        self._amended(changes=changes)
+
+    @event("Amended")
+    def _amended(self, changes: dict[str, Any]) -> None:
+        for name in ("courthouse_code", "lat", "lon", "observed_at"):
+            if name in changes:
+                setattr(self, name, changes[name])
+        self.details.update({k: v for k, v in changes.items() if k in self.details})
+
+    def corroborate(self, *, corroborator_hash: str) -> None:
+        if corroborator_hash in self.corroborator_hashes:
+            raise AlreadyCorroborated()
+        self._corroborated(corroborator_hash=corroborator_hash)
+
+    @event("Corroborated")
+    def _corroborated(self, corroborator_hash: str) -> None:
+        self.corroborator_hashes.append(corroborator_hash)
+
+    @event("Verified")
+    def verify(self, verifier: str) -> None:
+        self.verdict = "verified"
+        self.verdict_by = verifier
+
+    @event("Disputed")
+    def dispute(self, verifier: str, reason: str) -> None:
+        self.verdict = "disputed"
+        self.verdict_by = verifier
+
+    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
+        raise NotApplicable(f"a {self.kind.value} has no outcome to record")
+
+    def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
+        raise NotApplicable(f"a {self.kind.value} is not a watch shift")
+
+    def check_observed_at(self, observed_at: datetime, now: datetime) -> None:
+        check_not_future("observed_at", observed_at, now)
+
+    @classmethod
+    def submit(
+        cls,
+        report_id: UUID,
+        *,
+        courthouse_code: str | None,
+        lat: float | None,
+        lon: float | None,
+        observed_at: datetime,
+        details: dict[str, Any],
+        author_token: str,
+        now: datetime,
+    ) -> Report:
+        check_position(lat, lon)
+        if courthouse_code is None and lat is None:
+            raise InvalidField("courthouse_code", "pick a courthouse or drop a pin")
+        prototype = cls.__new__(cls)
+        prototype.check_observed_at(observed_at, now)
+        prototype.check_details(details, now)
+        return cls(
+            report_id,
+            courthouse_code=courthouse_code,
+            lat=lat,
+            lon=lon,
+            observed_at=observed_at,
+            details=details,
+            author_token_hash=hash_token(author_token),
+        )
+
+
+class _HasOutcome(Report):
+    """Reports whose outcome is often learned later: by the author or a verifier."""
+
+    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
+        # token None means the caller is an authenticated verifier.
+        if token is not None:
+            self.check_author(token)
+        unknown = set(outcome) - set(OUTCOME_FIELDS[self.kind])
+        if unknown:
+            raise InvalidField(sorted(unknown)[0], "not an outcome field of this report")
+        if not outcome:
+            raise InvalidField("outcome", "nothing to record")
+        self._outcome_recorded(outcome=outcome)
+
+    @event("OutcomeRecorded")
+    def _outcome_recorded(self, outcome: dict[str, Any]) -> None:
+        self.details.update(outcome)
+
+
+class CourthouseArrest(_HasOutcome):
+    """An arrest at or around a courthouse."""
+
+
+class Sighting(Report):
+    """Agents or vehicles seen at a place, no arrest known."""
+
+
+class CallInAppearance(_HasOutcome):
+    def check_observed_at(self, observed_at: datetime, now: datetime) -> None:
+        # observed_at is the appointment time: it may lie ahead.
+        if observed_at.tzinfo is None:
+            raise InvalidField("observed_at", "a time must carry its time zone")
+        if observed_at > now + FURTHEST_APPOINTMENT:
+            raise InvalidField("observed_at", "the appointment is too far in the future")
+
+    def check_details(self, details: dict[str, Any], now: datetime) -> None:
+        letter = details.get("letter_date")
+        if letter is not None and letter > (now + CLOCK_SKEW).date().isoformat():
+            raise InvalidField("letter_date", "cannot be in the future")
+
+
+class WatchShift(Report):
+    """A watcher was present at a courthouse from observed_at to ended_at.
+
+    "Nothing happened" is data: shifts are the denominator of every trend.
+    """
+
+    @property
+    def ended_at(self) -> datetime | None:
+        value = self.details.get("ended_at")
+        return datetime.fromisoformat(value) if value else None
+
+    def check_details(self, details: dict[str, Any], now: datetime) -> None:
+        ended = details.get("ended_at")
+        if ended is None:
+            return
+        ended_at = datetime.fromisoformat(ended)
+        check_not_future("ended_at", ended_at, now)
+
+    def check_shift(self, started_at: datetime, ended_at: datetime) -> None:
+        if ended_at <= started_at:
+            raise InvalidField("ended_at", "must be after the start of the shift")
+        if ended_at - started_at > LONGEST_SHIFT:
+            raise InvalidField("ended_at", "a shift cannot be longer than 16 hours")
+
+    @classmethod
+    def submit(cls, report_id: UUID, **kwargs: Any) -> Report:
+        ended = kwargs["details"].get("ended_at")
+        if ended is not None:
+            cls.__new__(cls).check_shift(kwargs["observed_at"], datetime.fromisoformat(ended))
+        return super().submit(report_id, **kwargs)
+
+    def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
+        self.check_author(token)
+        if self.ended_at is not None:
+            raise ShiftAlreadyEnded()
+        check_not_future("ended_at", ended_at, now)
+        self.check_shift(self.observed_at, ended_at)
+        self._ended(ended_at=ended_at)
+
+    @event("Ended")
+    def _ended(self, ended_at: datetime) -> None:
+        self.details["ended_at"] = ended_at.isoformat()
+
+
+REPORT_CLASSES: dict[Kind, type[Report]] = {
+    Kind.COURTHOUSE_ARREST: CourthouseArrest,
+    Kind.SIGHTING: Sighting,
+    Kind.CALL_IN: CallInAppearance,
+    Kind.WATCH_SHIFT: WatchShift,
+}
+KIND_OF: dict[str, Kind] = {cls.__name__: kind for kind, cls in REPORT_CLASSES.items()}
+OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
+    Kind.COURTHOUSE_ARREST: ("outcome", "taken_to"),
+    Kind.CALL_IN: ("outcome",),
+}

@@ -1,0 +1,151 @@
+"""Shared fixtures: a real PostgreSQL (the embedded one), a real uvicorn, a real browser."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from courtwatch.bootstrap import Services, bootstrap
+from courtwatch.config import Settings
+from courtwatch.database import Database, ensure_database_exists, start_embedded_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    """One embedded server for the whole run; each test gets its own database."""
+    data_dir = tmp_path_factory.mktemp("courtwatch-data")
+    return start_embedded_server(data_dir).with_dbname("postgres")
+
+
+@pytest.fixture
+def database(postgres_server: Database) -> Iterator[Database]:
+    db = postgres_server.with_dbname(f"t_{uuid.uuid4().hex[:16]}")
+    ensure_database_exists(db)
+    yield db
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: Database) -> Settings:
+    return Settings(database_url=database.url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def services(settings: Settings, database: Database) -> Iterator[Services]:
+    services = bootstrap(settings, database)
+    yield services
+    services.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """uvicorn serving an ASGI app on 127.0.0.1 from a background thread."""
+
+    def __init__(self, app: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            access_log=False,
+            log_config=None,
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        for _ in range(500):
+            if self.server.started:
+                return self
+            if not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            threading.Event().wait(0.01)
+        raise RuntimeError("uvicorn did not start in 5 s")
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def web_app(services: Services) -> Any:
+    from web.wiring import build_web_app
+
+    return build_web_app(services, run_projections=True)
+
+
+@pytest.fixture
+def live_server(web_app: Any) -> Iterator[ServerThread]:
+    with ServerThread(web_app) as server:
+        yield server
+
+
+@pytest.fixture
+async def client(live_server: ServerThread) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=30) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's Chromium, installed by `make test` when it can be."""
+    if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
+    pytest.skip(f"{CHROMIUM} is missing (run `make test` as root to install it); browser test skipped")
+
+
+@pytest.fixture
+async def browser(chromium_path: str) -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        await browser.close()
+
+
+async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> None:
+    """Poll a condition, for the few places where nothing can be awaited directly."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if await predicate():
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(interval)

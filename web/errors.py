@@ -1,0 +1,91 @@
+"""Every error a client can cause, mapped to HTTP in one place."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from courtwatch.application import IdempotencyConflict, ReportNotFound
+from courtwatch.domain.errors import (
+    AlreadyCorroborated,
+    DomainError,
+    DuplicateCourthouse,
+    InvalidField,
+    NotApplicable,
+    ShiftAlreadyEnded,
+    WrongAuthorToken,
+)
+from courtwatch.intake import ValidationFailed
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class NotAuthorised(Exception):
+    """A verifier's or coordinator's bearer token is missing or wrong."""
+
+
+class MalformedBody(Exception):
+    """The body is not the JSON object the endpoint takes."""
+
+
+def _error(status: int, message: str, **extra: object) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+async def validation_failed(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ValidationFailed)
+    problems = [p.model_dump() for p in exc.problems]
+    return _error(422, "invalid fields", fields=problems)
+
+
+async def invalid_field(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidField)
+    return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": exc.reason}])
+
+
+async def malformed(request: Request, exc: Exception) -> Response:
+    return _error(422, str(exc), fields=[{"field": "body", "reason": str(exc)}])
+
+
+async def too_large(request: Request, exc: Exception) -> Response:
+    return _error(413, str(exc))
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    return _error(404, str(exc))
+
+
+async def forbidden(request: Request, exc: Exception) -> Response:
+    return _error(403, str(exc) or "this needs a verifier's or coordinator's token")
+
+
+async def conflict(request: Request, exc: Exception) -> Response:
+    return _error(409, str(exc))
+
+
+async def http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(exc.status_code, exc.detail, )
+
+
+EXCEPTION_HANDLERS = {
+    ValidationFailed: validation_failed,
+    InvalidField: invalid_field,
+    MalformedBody: malformed,
+    BodyTooLarge: too_large,
+    ReportNotFound: not_found,
+    NotAuthorised: forbidden,
+    WrongAuthorToken: forbidden,
+    IdempotencyConflict: conflict,
+    AlreadyCorroborated: conflict,
+    ShiftAlreadyEnded: conflict,
+    DuplicateCourthouse: conflict,
+    NotApplicable: conflict,
+    DomainError: conflict,
+    HTTPException: http_exception,
+}

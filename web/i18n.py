@@ -1,0 +1,145 @@
+"""English and Spanish text for the pages.
+
+Two languages and a few hundred strings: a dictionary keeps every translation
+next to its English original, where a translator can review the pair. (gettext
+catalogs earn their keep with more languages; switching later is mechanical.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.requests import Request
+
+LANGUAGES = ("en", "es")
+
+TEXT: dict[str, tuple[str, str]] = {
+    # key: (English, Spanish)
+    "app.title": ("courtwatch", "courtwatch"),
+    "app.tagline": (
+        "Document immigration enforcement at courthouses. Anonymous: no account, "
+        "no IP address, no device information is kept.",
+        "Documente la actividad de inmigración en los tribunales. Anónimo: no se guarda "
+        "cuenta, dirección IP ni información del dispositivo.",
+    ),
+    "nav.report": ("Report", "Reportar"),
+    "nav.map": ("Live map", "Mapa en vivo"),
+    "nav.summaries": ("Trends", "Tendencias"),
+    "nav.other_language": ("Español", "English"),
+    "kind.courthouse_arrest": ("Arrest at a courthouse", "Arresto en un tribunal"),
+    "kind.sighting": ("Agents or vehicles seen", "Agentes o vehículos vistos"),
+    "kind.call_in": ("Call-in appointment", "Cita por carta (call-in)"),
+    "kind.watch_shift": ("Watch shift", "Turno de observación"),
+    "form.intro": (
+        "Fill in what you saw. Leave anything you do not know as 'Not known'. "
+        "Do not write anyone's name.",
+        "Complete lo que vio. Deje lo que no sepa como 'No se sabe'. No escriba el nombre "
+        "de nadie.",
+    ),
+    "field.courthouse_code": ("Courthouse", "Tribunal"),
+    "field.courthouse_none": ("— Not at a listed courthouse (use the pin below) —",
+                              "— No es un tribunal de la lista (use el punto abajo) —"),
+    "field.pin": ("Or a place on the map (rounded to about 100 m)",
+                  "O un lugar en el mapa (redondeado a unos 100 m)"),
+    "field.lat": ("Latitude", "Latitud"),
+    "field.lon": ("Longitude", "Longitud"),
+    "field.observed_at": ("When", "Cuándo"),
+    "field.observed_at.call_in": ("Appointment date and time", "Fecha y hora de la cita"),
+    "field.observed_at.watch_shift": ("Shift started", "Inicio del turno"),
+    "field.ended_at": ("Shift ended (leave empty if still watching)",
+                       "Fin del turno (vacío si sigue observando)"),
+    "field.place": ("Where in or around the courthouse", "Dónde en el tribunal o alrededor"),
+    "field.agents_count": ("How many agents", "Cuántos agentes"),
+    "field.vehicles_count": ("How many vehicles", "Cuántos vehículos"),
+    "field.agency": ("Agency", "Agencia"),
+    "field.plain_clothes": ("Plain clothes?", "¿Vestidos de civil?"),
+    "field.identification_shown": ("Did agents show identification?",
+                                   "¿Los agentes mostraron identificación?"),
+    "field.warrant": ("Warrant shown", "Orden mostrada"),
+    "field.person_role": ("The arrested person was at court as",
+                          "La persona arrestada estaba en el tribunal como"),
+    "field.outcome": ("Outcome", "Resultado"),
+    "field.taken_to": ("Taken to (place, if known)", "Llevado a (lugar, si se sabe)"),
+    "field.attorney_present": ("Was an attorney present?", "¿Había un abogado presente?"),
+    "field.letter_date": ("Date on the letter", "Fecha de la carta"),
+    "field.office": ("ICE office (address)", "Oficina de ICE (dirección)"),
+    "field.accompanied": ("Was the person accompanied?", "¿La persona iba acompañada?"),
+    "field.client_key": ("Submission key", "Clave de envío"),
+    "field.kind": ("Kind of report", "Tipo de reporte"),
+    "form.submit": ("Send report", "Enviar reporte"),
+    "form.errors": ("Please correct the marked fields.", "Corrija los campos marcados."),
+    "place.courtroom": ("Courtroom", "Sala"),
+    "place.hallway": ("Hallway", "Pasillo"),
+    "place.entrance": ("Entrance", "Entrada"),
+    "place.outside": ("Outside", "Afuera"),
+    "place.unknown": ("Not known", "No se sabe"),
+    "agency.ice_ero": ("ICE ERO", "ICE ERO"),
+    "agency.hsi": ("HSI", "HSI"),
+    "agency.cbp": ("CBP", "CBP"),
+    "agency.unknown": ("Not known", "No se sabe"),
+    "warrant.judicial": ("Judicial (signed by a judge)", "Judicial (firmada por un juez)"),
+    "warrant.administrative": ("Administrative (ICE form)", "Administrativa (formulario de ICE)"),
+    "warrant.none": ("None shown", "Ninguna"),
+    "warrant.unknown": ("Not known", "No se sabe"),
+    "role.defendant": ("Defendant", "Acusado/a"),
+    "role.witness": ("Witness", "Testigo"),
+    "role.survivor": ("Survivor or victim", "Sobreviviente o víctima"),
+    "role.family_court_litigant": ("Family-court party", "Parte en tribunal de familia"),
+    "role.family_member": ("Family member", "Familiar"),
+    "role.other": ("Other", "Otro"),
+    "role.unknown": ("Not known", "No se sabe"),
+    "outcome.detained": ("Detained / taken away", "Detenido/a / llevado/a"),
+    "outcome.released": ("Released", "Liberado/a"),
+    "outcome.unknown": ("Not known", "No se sabe"),
+    "outcome.pending": ("Appointment still ahead", "La cita aún no ocurre"),
+    "outcome.told_to_return": ("Told to come back", "Le dijeron que regrese"),
+    "answer.yes": ("Yes", "Sí"),
+    "answer.no": ("No", "No"),
+    "answer.unknown": ("Not known", "No se sabe"),
+    "status.unverified": ("Unverified", "Sin verificar"),
+    "status.corroborated": ("Corroborated", "Corroborado"),
+    "status.verified": ("Verified", "Verificado"),
+    "status.disputed": ("Disputed", "Disputado"),
+    "report.saved": ("Report saved.", "Reporte guardado."),
+    "report.permalink": ("Permanent link", "Enlace permanente"),
+    "report.token": (
+        "Your edit key. Keep it private: it is the only way to correct this report, "
+        "and it is shown only now.",
+        "Su clave de edición. Guárdela en privado: es la única forma de corregir este "
+        "reporte y solo se muestra ahora.",
+    ),
+    "report.history": ("History (nothing is ever erased)", "Historial (nunca se borra nada)"),
+    "report.status": ("Status", "Estado"),
+    "report.event": ("What happened", "Qué pasó"),
+    "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
+    "event.Submitted": ("Submitted", "Enviado"),
+    "event.Amended": ("Amended by its author", "Corregido por su autor"),
+    "event.Corroborated": ("Corroborated", "Corroborado"),
+    "event.Verified": ("Verified", "Verificado"),
+    "event.Disputed": ("Disputed", "Disputado"),
+    "event.OutcomeRecorded": ("Outcome recorded", "Resultado registrado"),
+    "event.Ended": ("Shift ended", "Turno terminado"),
+    "error.not_found": ("No report with this link.", "No hay reporte con este enlace."),
+}
+
+
+def negotiate(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    accept = request.headers.get("accept-language", "")
+    for part in accept.split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    index = LANGUAGES.index(lang) if lang in LANGUAGES else 0
+
+    def t(key: str) -> str:
+        pair = TEXT.get(key)
+        return pair[index] if pair else key
+
+    return t

@@ -1,0 +1,12 @@
+"""Assemble the web app with the features that need startup work."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from courtwatch.bootstrap import Services
+from web.app import create_app
+
+
+def build_web_app(services: Services, *, run_projections: bool) -> Starlette:
+    return create_app(services)

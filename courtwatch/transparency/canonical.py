@@ -1,0 +1,202 @@
+"""The exact bytes of a stored event that become a leaf of the transparency log.
+
+This format is a promise to everyone who verifies the log: changing it changes
+every leaf hash. Independent verifiers reimplement it from this description.
+
+Input: one stored event row, as the ``eventsourcing`` library keeps it —
+``originator_id`` (UUID), ``originator_version`` (integer), ``topic`` (string) and
+``state`` (bytes: UTF-8 JSON of the event's attributes).
+
+Canonical event (a JSON object):
+
+    {
+      "id":        originator_id as lowercase hyphenated UUID text,
+      "version":   originator_version,
+      "topic":     topic,
+      "timestamp": state["timestamp"] (after unwrapping, below), or null if absent,
+      "payload":   every other member of state (after unwrapping)
+    }
+
+Unwrapping: eventsourcing writes values JSON has no type for as a *tagged object*,
+an object with exactly the two members ``"_type_"`` (a string) and ``"_data_"``, e.g.
+``{"_type_": "datetime_iso", "_data_": "2026-11-22T20:00:00+00:00"}``,
+``{"_type_": "uuid_hex", "_data_": "6f1c..."}`` or ``{"_type_": "decimal_str",
+"_data_": "12.50"}``. Every tagged object, whatever its tag, is replaced by its
+``_data_`` value, innermost first (tags can nest inside ``_data_`` when an
+application registers its own types). Values are otherwise left exactly as
+stored: a datetime stays the ISO text eventsourcing wrote, a UUID stays 32 hex
+digits, a decimal stays a string. The rule names no particular tag so that
+registering a new type later can never change the hash of an old event.
+
+Undecodable state: the canonical event is instead
+
+    {"id": ..., "version": ..., "topic": ..., "undecodable_state": base64(state)}
+
+(standard alphabet, with padding) if ``state`` is not UTF-8 JSON with an object at
+the top, has a duplicated member name, contains NaN or Infinity, nests arrays and
+objects more than 64 deep as written (tagged objects count; the state object itself
+is depth 1), or holds a value RFC 8785 cannot represent (an integer beyond
+±(2**53 - 1), an unpaired surrogate). A damaged or tampered row thus still gets a
+leaf, which a verifier reports, instead of stopping the log. (It also means the
+log must be fed the plaintext state: with an eventsourcing cipher or compressor
+configured every event would land here.)
+
+Bytes: canonical_bytes = RFC 8785 (JSON Canonicalization Scheme) serialisation of
+the canonical event, and the Merkle leaf hash is SHA-256(0x00 || canonical_bytes).
+
+The hashed content is the canonical event, not the stored bytes: two rows that
+differ only in how eventsourcing tagged a value (or in JSON whitespace) have the
+same leaf. That is intended — the canonical event is what a lawyer reads and cites.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from typing import Any
+from uuid import UUID
+
+import rfc8785
+
+from courtwatch.transparency.merkle import leaf_hash
+
+TYPE_KEY = "_type_"
+DATA_KEY = "_data_"
+# A fixed bound, rather than "whatever Python's recursion limit allows", keeps the
+# undecodable fallback identical on every machine.
+MAX_DEPTH = 64
+
+
+class _Undecodable(ValueError):
+    pass
+
+
+def canonical_json(value: Any) -> bytes:
+    """RFC 8785 bytes of a JSON value; raises ``rfc8785.CanonicalizationError``."""
+    return rfc8785.dumps(value)
+
+
+def canonical_event(
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    state: bytes | bytearray | memoryview,
+) -> dict[str, Any]:
+    """The canonical event of a stored row (see the module docstring)."""
+    head: dict[str, Any] = {
+        "id": str(originator_id if isinstance(originator_id, UUID) else UUID(originator_id)),
+        "version": _version(originator_version),
+        "topic": topic,
+    }
+    raw = bytes(state)
+    try:
+        decoded = _decode_state(raw)
+        event = {**head, "timestamp": decoded.pop("timestamp", None), "payload": decoded}
+        # Probe now, so that a value RFC 8785 rejects falls back instead of raising later.
+        canonical_json(event)
+    except ValueError:  # _Undecodable, UnicodeDecodeError and CanonicalizationError
+        return {**head, "undecodable_state": base64.b64encode(raw).decode("ascii")}
+    return event
+
+
+def canonical_bytes(
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    state: bytes | bytearray | memoryview,
+) -> bytes:
+    return canonical_json(canonical_event(originator_id, originator_version, topic, state))
+
+
+def event_leaf_hash(
+    originator_id: UUID | str,
+    originator_version: int,
+    topic: str,
+    state: bytes | bytearray | memoryview,
+) -> bytes:
+    return leaf_hash(canonical_bytes(originator_id, originator_version, topic, state))
+
+
+def canonical_event_leaf_hash(event: Mapping[str, Any]) -> bytes:
+    """Leaf hash of an already-canonical event, e.g. one read back from a bundle."""
+    return leaf_hash(canonical_json(event))
+
+
+def strict_json_loads(text: str | bytes) -> Any:
+    """``json.loads`` that refuses what would let two readers see different values.
+
+    Duplicate member names (parsers disagree on which one wins) and the non-JSON
+    constants NaN/Infinity raise ``ValueError``.
+    """
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+
+
+def _decode_state(raw: bytes) -> dict[str, Any]:
+    text = raw.decode("utf-8")
+    if _too_deep(text):
+        raise _Undecodable(f"state nests deeper than {MAX_DEPTH} levels")
+    try:
+        decoded = json.loads(text, object_pairs_hook=_unwrap_tag, parse_constant=_reject_constant)
+    except json.JSONDecodeError as e:
+        raise _Undecodable(str(e)) from None
+    if not isinstance(decoded, dict):
+        raise _Undecodable("state is not a JSON object")
+    return decoded
+
+
+def _too_deep(text: str) -> bool:
+    """Whether ``[``/``{`` outside strings nest deeper than ``MAX_DEPTH``.
+
+    Measured on the text, not the parsed value, so that the answer never depends on
+    Python's recursion limit.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False  # cannot nest deeper than it has brackets; skip the slow scan
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif ch in "]}":
+            depth -= 1
+    return False
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        names = [name for name, _ in pairs]
+        duplicated = sorted({name for name in names if names.count(name) > 1})
+        raise _Undecodable(f"duplicated member name(s) {duplicated}")
+    return result
+
+
+def _unwrap_tag(pairs: list[tuple[str, Any]]) -> Any:
+    # object_pairs_hook runs innermost-first, so nested tags are already unwrapped.
+    obj = _no_duplicates(pairs)
+    if obj.keys() == {TYPE_KEY, DATA_KEY} and isinstance(obj[TYPE_KEY], str):
+        return obj[DATA_KEY]
+    return obj
+
+
+def _reject_constant(name: str) -> Any:
+    raise _Undecodable(f"{name} is not JSON")
+
+
+def _version(value: int) -> int:
+    # bool is an int subclass; True would canonicalise as `true`, not `1`.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"originator_version must be an int, got {type(value).__name__}")
+    return value

@@ -1,0 +1,368 @@
+"""Offline verification of an evidence bundle: ``courtwatch verify BUNDLE``.
+
+This runs on a lawyer's or expert's computer, possibly years from now, with no
+database and no network. It (and everything it imports) therefore uses only the
+standard library, ``cryptography`` and ``rfc8785``; a test enforces that.
+
+Every check that fails adds one sentence to the report saying which record or file
+failed and what that means, and checking goes on so the report is complete.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import sys
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from courtwatch.transparency.bundle import (
+    CHECKPOINT_NAME,
+    EVENTS_NAME,
+    FORMAT,
+    PROOFS_NAME,
+    PUBLIC_KEY_NAME,
+    REQUIRED_FILES,
+)
+from courtwatch.transparency.canonical import canonical_event_leaf_hash, strict_json_loads
+from courtwatch.transparency.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    VerifierKey,
+    parse_and_verify_checkpoint,
+    parse_checkpoint_text,
+    parse_vkey,
+    split_note,
+)
+from courtwatch.transparency.merkle import (
+    ProofError,
+    RootMismatchError,
+    verify_consistency,
+    verify_inclusion,
+)
+
+# Bounds what a hostile zip can make us decompress; real bundles are far smaller.
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+@dataclass
+class VerifyReport:
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    events_verified: int = 0
+    checkpoint: Checkpoint | None = None
+    checkpoint_verified: bool = False
+    key: VerifierKey | None = None
+    key_matches_expected: bool | None = None
+    """None when the caller gave no expected key: then only the bundled key was used."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def render(self) -> str:
+        lines: list[str] = []
+        if self.checkpoint is not None:
+            cp = self.checkpoint
+            lines.append(f"Log:         {cp.origin}")
+            trust = "" if self.checkpoint_verified else " (its signature is NOT valid)"
+            lines.append(f"Checkpoint:  {cp.size} records, root hash {cp.root.hex()}{trust}")
+        if self.key is not None:
+            lines.append(f"Signing key: {self.key}")
+            lines.append(f"Fingerprint: {self.key.fingerprint()}")
+        lines.extend(f"Note: {note}" for note in self.notes)
+        if self.ok:
+            lines.append(
+                f"VERIFIED: all {self.events_verified} record(s) are in the signed log, unaltered."
+            )
+        else:
+            lines.append(f"FAILED: {len(self.problems)} problem(s):")
+            lines.extend(f"  - {problem}" for problem in self.problems)
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    leaf_hash: bytes
+    proof: list[bytes]
+
+
+def verify_bundle(
+    bundle: str | os.PathLike[str] | bytes, expected_vkey: str | None = None
+) -> VerifyReport:
+    """Check every record in a bundle against the signed checkpoint.
+
+    ``expected_vkey`` is the operator's published key. Without it the bundled key
+    is used, which proves only that the bundle is internally consistent.
+    """
+    report = VerifyReport()
+    expected = parse_vkey(expected_vkey) if expected_vkey is not None else None
+    files = _read_zip(bundle, report)
+    if files is None:
+        return report
+
+    key = _check_key(files[PUBLIC_KEY_NAME], expected, report)
+    checkpoint = _check_checkpoint(files[CHECKPOINT_NAME], key, report)
+    if checkpoint is None:
+        return report
+    report.checkpoint = checkpoint
+    leaves = _read_proofs(files[PROOFS_NAME], checkpoint, key, report)
+    if leaves is None:
+        return report
+    _check_events(files[EVENTS_NAME], leaves, checkpoint, report)
+    return report
+
+
+def _read_zip(
+    bundle: str | os.PathLike[str] | bytes, report: VerifyReport
+) -> dict[str, bytes] | None:
+    try:
+        source = io.BytesIO(bundle) if isinstance(bundle, bytes) else Path(bundle)
+        with zipfile.ZipFile(source) as zf:
+            names = [info.filename for info in zf.infolist()]
+            # Two members with one name: unzip tools disagree on which one you see.
+            duplicated = sorted({n for n in names if names.count(n) > 1})
+            if duplicated:
+                report.problems.append(
+                    f"the bundle contains several files named {', '.join(duplicated)}: "
+                    "it was assembled by hand or tampered with"
+                )
+                return None
+            missing = [n for n in REQUIRED_FILES if n not in names]
+            if missing:
+                report.problems.append(f"the bundle is missing {', '.join(missing)}")
+                return None
+            files: dict[str, bytes] = {}
+            for name in REQUIRED_FILES:
+                with zf.open(name) as member:
+                    data = member.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    report.problems.append(f"{name} is larger than {MAX_FILE_BYTES} bytes")
+                    return None
+                files[name] = data
+            return files
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
+        report.problems.append(f"cannot read the bundle as a zip file: {e}")
+        return None
+
+
+def _check_key(
+    data: bytes, expected: VerifierKey | None, report: VerifyReport
+) -> VerifierKey | None:
+    bundled: VerifierKey | None = None
+    try:
+        bundled = parse_vkey(data.decode("utf-8"))
+    except (CheckpointError, UnicodeDecodeError) as e:
+        report.problems.append(f"{PUBLIC_KEY_NAME}: {e}")
+    if expected is None:
+        report.key = bundled
+        if bundled is not None:
+            report.notes.append(
+                "checked with the key inside the bundle only. Compare its fingerprint "
+                "above with the one the log operator publishes, or run again with --key."
+            )
+        return bundled
+    report.key = expected
+    report.key_matches_expected = bundled is not None and str(bundled) == str(expected)
+    if bundled is not None and not report.key_matches_expected:
+        report.problems.append(
+            f"the bundle's public key ({bundled}) is not the expected key ({expected}): "
+            "the bundle may have been re-signed by someone else"
+        )
+    return expected
+
+
+def _check_checkpoint(
+    data: bytes, key: VerifierKey | None, report: VerifyReport
+) -> Checkpoint | None:
+    try:
+        note = data.decode("utf-8")
+    except UnicodeDecodeError:
+        report.problems.append(f"{CHECKPOINT_NAME} is not UTF-8 text")
+        return None
+    if key is not None:
+        try:
+            checkpoint = parse_and_verify_checkpoint(note, key)
+            report.checkpoint_verified = True
+            return checkpoint
+        except CheckpointError as e:
+            report.problems.append(str(e))
+    # Unsigned or unverifiable, the body still lets us report on every record.
+    try:
+        return parse_checkpoint_text(split_note(note)[0])
+    except CheckpointError as e:
+        report.problems.append(f"{CHECKPOINT_NAME}: {e}")
+        return None
+
+
+def _read_proofs(
+    data: bytes, checkpoint: Checkpoint, key: VerifierKey | None, report: VerifyReport
+) -> dict[int, _Leaf] | None:
+    try:
+        doc = strict_json_loads(data)
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise ValueError(f'it is not a {FORMAT} document (member "format")')
+        tree_size = _int(doc.get("tree_size"), "tree_size")
+        entries = _list(doc.get("leaves"), "leaves")
+        leaves: dict[int, _Leaf] = {}
+        for entry in entries:
+            if not isinstance(entry, dict):
+                raise ValueError('every item of "leaves" must be an object')
+            index = _int(entry.get("leaf_index"), "leaf_index")
+            if index in leaves:
+                raise ValueError(f"leaf {index} is listed twice")
+            leaves[index] = _Leaf(
+                _hex(entry.get("leaf_hash"), f"leaf_hash of leaf {index}"),
+                [
+                    _hex(h, f"inclusion_proof of leaf {index}")
+                    for h in _list(entry.get("inclusion_proof"), f"inclusion_proof of leaf {index}")
+                ],
+            )
+        consistency = _list(doc.get("consistency", []), "consistency")
+    except (ValueError, RecursionError) as e:
+        report.problems.append(f"{PROOFS_NAME} is malformed: {e}")
+        return None
+    if tree_size != checkpoint.size:
+        report.problems.append(
+            f"{PROOFS_NAME} is for a tree of {tree_size} records, "
+            f"but the checkpoint is for {checkpoint.size}"
+        )
+    if doc.get("root_hash") not in (None, checkpoint.root.hex()):
+        report.problems.append(f"{PROOFS_NAME} names a different root hash than the checkpoint")
+    for number, entry in enumerate(consistency, start=1):
+        _check_consistency(number, entry, checkpoint, key, report)
+    return leaves
+
+
+def _check_consistency(
+    number: int, entry: Any, checkpoint: Checkpoint, key: VerifierKey | None, report: VerifyReport
+) -> None:
+    what = f"older checkpoint #{number}"
+    try:
+        if not isinstance(entry, dict) or not isinstance(entry.get("old_checkpoint"), str):
+            raise ValueError('it needs an "old_checkpoint" signed note')
+        proof = [_hex(h, "proof") for h in _list(entry.get("proof"), "proof")]
+        note = entry["old_checkpoint"]
+    except ValueError as e:
+        report.problems.append(f"{what} in {PROOFS_NAME} is malformed: {e}")
+        return
+    try:
+        if key is None:
+            old = parse_checkpoint_text(split_note(note)[0])
+        else:
+            old = parse_and_verify_checkpoint(note, key, origin=checkpoint.origin)
+    except CheckpointError as e:
+        report.problems.append(f"{what}: {e}")
+        return
+    try:
+        verify_consistency(old.size, checkpoint.size, old.root, checkpoint.root, proof)
+    except ProofError as e:
+        report.problems.append(
+            f"{what} ({old.size} records) is not a prefix of the signed log: {e}. "
+            "Records present then were changed or removed, or the proof is damaged"
+        )
+
+
+def _check_events(
+    data: bytes, leaves: dict[int, _Leaf], checkpoint: Checkpoint, report: VerifyReport
+) -> None:
+    seen: set[int] = set()
+    for number, line in enumerate(data.splitlines(), start=1):
+        where = f"{EVENTS_NAME} line {number}"
+        try:
+            item = strict_json_loads(line)
+            if not isinstance(item, dict) or set(item) != {"event", "leaf_index"}:
+                raise ValueError('each line must be {"event": ..., "leaf_index": ...}')
+            index = _int(item["leaf_index"], "leaf_index")
+            event = item["event"]
+            if not isinstance(event, dict):
+                raise ValueError('"event" must be an object')
+            computed = canonical_event_leaf_hash(event)
+        except (ValueError, RecursionError) as e:  # includes rfc8785.CanonicalizationError
+            report.problems.append(f"{where} is malformed: {e}")
+            continue
+        label = f"event at leaf {index} ({_describe(event)})"
+        if index in seen:
+            report.problems.append(f"{label}: appears more than once in {EVENTS_NAME}")
+            continue
+        seen.add(index)
+        leaf = leaves.get(index)
+        if leaf is None:
+            report.problems.append(f"{label}: {PROOFS_NAME} has no proof for it")
+            continue
+        if computed != leaf.leaf_hash:
+            report.problems.append(
+                f"{label}: content does not match its leaf hash — the event was edited"
+            )
+            continue
+        try:
+            verify_inclusion(computed, index, checkpoint.size, leaf.proof, checkpoint.root)
+        except RootMismatchError:
+            report.problems.append(
+                f"inclusion proof for leaf {index} does not lead to the signed root"
+            )
+            continue
+        except ProofError as e:
+            report.problems.append(f"inclusion proof for leaf {index} is invalid: {e}")
+            continue
+        report.events_verified += 1
+    for index in sorted(set(leaves) - seen):
+        report.problems.append(
+            f"{PROOFS_NAME} has a proof for leaf {index} but {EVENTS_NAME} has no such event"
+        )
+
+
+def _describe(event: dict[str, Any]) -> str:
+    return f"report {event.get('id', '?')} v{event.get('version', '?')}"
+
+
+def _int(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ValueError(f"{what} must be a list")
+    return value
+
+
+def _hex(value: Any, what: str) -> bytes:
+    # Strict: bytes.fromhex alone would also accept spaces and capitals.
+    if not isinstance(value, str) or not _HEX.fullmatch(value):
+        raise ValueError(f"{what} must be lowercase hex, got {value!r}")
+    return bytes.fromhex(value)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``courtwatch verify`` — exit status 0 if the bundle verifies, 1 if not."""
+    parser = argparse.ArgumentParser(
+        prog="courtwatch verify",
+        description="Check a courtwatch evidence bundle offline.",
+    )
+    parser.add_argument("bundle", help="path to the evidence bundle (.zip)")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--key", help="the log operator's published public key string")
+    keys.add_argument("--key-file", help="a file holding the operator's published public key")
+    args = parser.parse_args(argv)
+    expected = args.key
+    if args.key_file:
+        expected = Path(args.key_file).read_text(encoding="utf-8")
+    try:
+        report = verify_bundle(args.bundle, expected_vkey=expected)
+    except CheckpointError as e:
+        print(f"the key given with --key/--key-file is not valid: {e}", file=sys.stderr)
+        return 2
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,6 +66,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     return handler(args, settings)
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,949 @@
+/* courtwatch live map: keeps the folium-built Leaflet map current.
+ *
+ * Plain browser JavaScript, no build step, and no request to any host but the
+ * page's own: people keep this open for hours on bad networks, and a request
+ * elsewhere both fails offline and tells a third party who is watching.
+ *
+ * Protocol (docs/map-page.md):
+ *   GET  /api/map/reports?bbox=w,s,e,n&kinds=a,b&since=ISO&courthouse=CODE
+ *        -> {position, reports: [MapReport], truncated}
+ *   WS   /ws/live?since=P  server -> client frames:
+ *        snapshot {position, reports}  replace state
+ *        resume   {position}           deltas after P follow
+ *        delta    {position, report}   upsert; ignore if position <= last applied
+ *        heartbeat {position}          every ~15 s
+ *
+ * Every report we hold remembers the log position its data is from, so a
+ * slower HTTP answer can never overwrite a newer websocket delta.
+ */
+(function () {
+  "use strict";
+
+  const cfg = JSON.parse(document.getElementById("courtwatch-config").textContent);
+  const T = cfg.labels;
+  const KINDS = cfg.kinds;
+  const STATUSES = ["unverified", "corroborated", "verified", "disputed"];
+
+  // Live connection timing (the server promises a heartbeat every ~15 s).
+  const DEAD_AFTER_MS = 40000;
+  const SUSPECT_AFTER_MS = 20000;
+  const BACKOFF_FIRST_MS = 500;
+  const BACKOFF_MAX_MS = 30000;
+  // A blip shorter than this shows "reconnecting…"; longer, the time we lost it.
+  const GRACE_MS = 5000;
+  const RELOAD_DEBOUNCE_MS = 300;
+  const RETRY_LOAD_MS = 10000;
+  const REEVALUATE_MS = 60000;
+  const FRESH_MS = 60000;
+  const FEED_SIZE = 40;
+
+  const WINDOW_MS = {
+    "6h": 6 * 3600e3,
+    "24h": 24 * 3600e3,
+    "7d": 7 * 86400e3,
+    "30d": 30 * 86400e3,
+    all: null,
+  };
+
+  // Colour and shape both carry the kind, so it reads without colour vision
+  // (Okabe-Ito palette) and on a grey, tile-less map.
+  const KIND_STYLE = {
+    courthouse_arrest: { color: "#d55e00", shape: "triangle" },
+    sighting: { color: "#e69f00", shape: "circle" },
+    call_in: { color: "#aa4499", shape: "square" },
+    watch_shift: { color: "#0072b2", shape: "diamond" },
+  };
+  const SHAPES = {
+    triangle: '<path d="M12 2.5 22 20.5H2Z"/>',
+    circle: '<circle cx="12" cy="12" r="8.5"/>',
+    square: '<rect x="4" y="4" width="16" height="16" rx="2"/>',
+    diamond: '<path d="M12 1.5 22.5 12 12 22.5 1.5 12Z"/>',
+  };
+
+  /* ---------- small helpers ---------- */
+
+  function fmt(template, values) {
+    return template.replace(/\{(\w+)\}/g, (_, k) => (k in values ? values[k] : ""));
+  }
+
+  function label(key, fallback) {
+    return Object.prototype.hasOwnProperty.call(T, key) ? T[key] : fallback;
+  }
+
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const child of children || []) {
+      if (child !== null && child !== undefined) {
+        node.append(child);
+      }
+    }
+    return node;
+  }
+
+  const timeFmt = new Intl.DateTimeFormat(cfg.lang, { hour: "numeric", minute: "2-digit" });
+  const dateTimeFmt = new Intl.DateTimeFormat(cfg.lang, { dateStyle: "medium", timeStyle: "short" });
+  const shortFmt = new Intl.DateTimeFormat(cfg.lang, {
+    month: "short",
+    day: "numeric",
+    hour: "numeric",
+    minute: "2-digit",
+  });
+
+  function parseTime(iso) {
+    const t = iso ? Date.parse(iso) : NaN;
+    return Number.isFinite(t) ? t : null;
+  }
+
+  function when(ms) {
+    if (ms === null) return "";
+    const d = new Date(ms);
+    return d.toDateString() === new Date().toDateString() ? timeFmt.format(d) : shortFmt.format(d);
+  }
+
+  // Report links come from the server, but only ever as a path on this host.
+  function safePath(url) {
+    return typeof url === "string" && /^\/(?!\/)/.test(url) ? url : null;
+  }
+
+  /* ---------- marker drawing ---------- */
+
+  function markerSvg(kind, status) {
+    const style = KIND_STYLE[kind] || { color: "#607d8b", shape: "circle" };
+    let paint;
+    let extra = "";
+    switch (status) {
+      case "verified":
+        paint = `fill="${style.color}" stroke="#ffffff" stroke-width="2"`;
+        break;
+      case "corroborated":
+        paint = `fill="${style.color}" fill-opacity="0.55" stroke="${style.color}" stroke-width="2.5"`;
+        break;
+      case "disputed":
+        paint = 'fill="#c4c4c4" stroke="#6b6b6b" stroke-width="2"';
+        extra = '<path d="M3 21 21 3" stroke="#222" stroke-width="2.5" stroke-linecap="round"/>';
+        break;
+      default: // unverified, or anything we do not know yet: never looks confirmed
+        paint = `fill="#ffffff" fill-opacity="0.9" stroke="${style.color}" stroke-width="2.5" stroke-dasharray="3 2"`;
+    }
+    return (
+      `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">` +
+      `<g ${paint}>${SHAPES[style.shape]}</g>${extra}</svg>`
+    );
+  }
+
+  // A DivIcon that also tags its element with the report id, so tests and
+  // people inspecting the page can find a report's marker.
+  const ReportIcon = L.DivIcon.extend({
+    createIcon(oldIcon) {
+      const div = L.DivIcon.prototype.createIcon.call(this, oldIcon);
+      div.dataset.reportId = this.options.reportId;
+      div.setAttribute("aria-label", this.options.ariaLabel);
+      return div;
+    },
+  });
+
+  /* ---------- state ---------- */
+
+  const state = {
+    map: null,
+    cluster: null,
+    reports: new Map(), // id -> {r: MapReport, pos: int, freshUntil: ms}
+    markers: new Map(), // id -> L.Marker
+    lastPosition: null, // last log position applied from the live stream
+    status: "connecting",
+  };
+
+  function validReport(r) {
+    return r && typeof r.id === "string" && r.id.length > 0;
+  }
+
+  function hasPlace(r) {
+    return Number.isFinite(r.lat) && Number.isFinite(r.lon);
+  }
+
+  // Upsert unless what we hold is from a later log position. Returns true if stored.
+  function store(r, pos, fresh) {
+    if (!validReport(r)) return false;
+    const held = state.reports.get(r.id);
+    if (held && held.pos > pos) return false;
+    state.reports.set(r.id, {
+      r,
+      pos,
+      freshUntil: fresh ? Date.now() + FRESH_MS : held ? held.freshUntil : 0,
+    });
+    return true;
+  }
+
+  /* ---------- filters ---------- */
+
+  const STORAGE_KEY = "courtwatch.map.filters";
+  const form = document.getElementById("cw-filter-form");
+  const courthouseSelect = document.getElementById("cw-courthouse");
+  const windowSelect = document.getElementById("cw-window");
+
+  function readFilters() {
+    const kinds = new Set(
+      Array.from(form.querySelectorAll('input[name="kind"]:checked'), (i) => i.value),
+    );
+    return { kinds, window: windowSelect.value, courthouse: courthouseSelect.value };
+  }
+
+  function saveFilters() {
+    const f = readFilters();
+    try {
+      localStorage.setItem(
+        STORAGE_KEY,
+        JSON.stringify({ kinds: [...f.kinds], window: f.window, courthouse: f.courthouse }),
+      );
+    } catch (_) {
+      // private browsing: filters just do not survive a reload
+    }
+  }
+
+  function restoreFilters() {
+    let saved = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(STORAGE_KEY) || "null");
+    } catch (_) {
+      saved = null;
+    }
+    if (!saved) return;
+    if (Array.isArray(saved.kinds)) {
+      for (const input of form.querySelectorAll('input[name="kind"]')) {
+        input.checked = saved.kinds.includes(input.value);
+      }
+    }
+    if (saved.window in WINDOW_MS) windowSelect.value = saved.window;
+    if (typeof saved.courthouse === "string" && saved.courthouse) {
+      // The list arrives later; keep the choice as an option until then.
+      courthouseSelect.append(el("option", { value: saved.courthouse, text: saved.courthouse }));
+      courthouseSelect.value = saved.courthouse;
+    }
+  }
+
+  function sinceMs(f, now) {
+    const span = WINDOW_MS[f.window];
+    return span ? now - span : null;
+  }
+
+  function passes(r, f, now) {
+    if (!f.kinds.has(r.kind) || !hasPlace(r)) return false;
+    if (f.courthouse && r.courthouse_code !== f.courthouse) return false;
+    // The window is over the last change, as the server's `since` is: a report
+    // verified or disputed an hour ago counts as activity in "last 6 hours".
+    const since = sinceMs(f, now);
+    if (since !== null) {
+      const changed = parseTime(r.updated_at);
+      if (changed !== null && changed < since) return false;
+    }
+    return true;
+  }
+
+  // A sighting fades once stale unless someone corroborated or verified it; it
+  // stays on the map (nothing is removed), just quieter.
+  function isFaded(r, now) {
+    if (r.kind !== "sighting" || r.status === "corroborated" || r.status === "verified") {
+      return false;
+    }
+    let staleAt = parseTime(r.stale_at);
+    if (staleAt === null) {
+      const observed = parseTime(r.observed_at);
+      staleAt = observed === null ? null : observed + cfg.staleHours * 3600e3;
+    }
+    return staleAt !== null && staleAt <= now;
+  }
+
+  /* ---------- markers ---------- */
+
+  function kindLabel(kind) {
+    return label("kind_" + kind, kind);
+  }
+
+  function statusLabel(status) {
+    return label("status_" + status, status);
+  }
+
+  function eventLabel(event) {
+    return label("event_" + event, event || "");
+  }
+
+  function iconFor(entry, now) {
+    const r = entry.r;
+    const status = STATUSES.includes(r.status) ? r.status : "unverified";
+    const faded = isFaded(r, now);
+    const fresh = entry.freshUntil > now;
+    const classes = ["cw-marker", "cw-kind-" + r.kind, "cw-status-" + status];
+    if (faded) classes.push("cw-faded");
+    if (fresh) classes.push("cw-fresh");
+    const key = classes.join(" ");
+    const aria = `${kindLabel(r.kind)}, ${statusLabel(status)}${faded ? ", " + T.stale : ""}: ${r.title || ""}`;
+    return {
+      key,
+      icon: new ReportIcon({
+        className: key,
+        html: markerSvg(r.kind, status),
+        iconSize: [36, 36], // the element is the touch target, larger than the drawing
+        iconAnchor: [18, 18],
+        popupAnchor: [0, -14],
+        reportId: r.id,
+        ariaLabel: aria,
+      }),
+    };
+  }
+
+  function popupContent(id) {
+    const entry = state.reports.get(id);
+    if (!entry) return el("div");
+    const r = entry.r;
+    const now = Date.now();
+    const status = STATUSES.includes(r.status) ? r.status : "unverified";
+    const swatch = el("span", { class: "cw-swatch", "aria-hidden": "true" });
+    swatch.innerHTML = markerSvg(r.kind, status); // built from constants only
+    const observed = parseTime(r.observed_at);
+    const updated = parseTime(r.updated_at);
+    const link = safePath(r.url);
+    return el("div", { class: "cw-popup", "data-report-id": r.id }, [
+      el("p", { class: "cw-popup-head" }, [
+        swatch,
+        el("span", { text: `${kindLabel(r.kind)} · ${statusLabel(status)}` }),
+      ]),
+      el("p", { class: "cw-popup-title", text: r.title || "" }),
+      r.courthouse_name ? el("p", { text: r.courthouse_name }) : null,
+      el("dl", {}, [
+        el("dt", { text: T.observed }),
+        el("dd", {}, [
+          el("time", {
+            datetime: r.observed_at,
+            text: observed === null ? "" : dateTimeFmt.format(new Date(observed)),
+          }),
+        ]),
+        el("dt", { text: T.last_update }),
+        el("dd", {
+          text: `${eventLabel(r.last_event)}${updated === null ? "" : " · " + when(updated)}`,
+        }),
+      ]),
+      isFaded(r, now) ? el("p", { class: "cw-popup-stale", text: T.stale }) : null,
+      link ? el("a", { class: "cw-popup-link", href: link, text: T.open_report }) : null,
+    ]);
+  }
+
+  function makeMarker(id) {
+    const marker = L.marker([0, 0], { keyboard: true, riseOnHover: true });
+    marker.bindPopup(() => popupContent(id), { maxWidth: 320 });
+    marker.cwIconKey = null;
+    state.markers.set(id, marker);
+    return marker;
+  }
+
+  // Bring every marker in line with state and filters; batched, because
+  // markercluster re-clusters once per addLayers/removeLayers call.
+  function syncMarkers(ids) {
+    const f = readFilters();
+    const now = Date.now();
+    const toAdd = [];
+    const toRemove = [];
+    const refreshed = [];
+    for (const id of ids) {
+      const entry = state.reports.get(id);
+      let marker = state.markers.get(id);
+      const visible = entry !== undefined && passes(entry.r, f, now);
+      if (!visible) {
+        if (marker && state.cluster.hasLayer(marker)) toRemove.push(marker);
+        continue;
+      }
+      if (!marker) marker = makeMarker(id);
+      const r = entry.r;
+      const at = marker.getLatLng();
+      if (at.lat !== r.lat || at.lng !== r.lon) marker.setLatLng([r.lat, r.lon]);
+      const { key, icon } = iconFor(entry, now);
+      if (key !== marker.cwIconKey) {
+        marker.setIcon(icon);
+        marker.cwIconKey = key;
+        marker.cwKind = r.kind;
+        marker.cwStatus = r.status;
+        refreshed.push(marker);
+      }
+      if (marker.isPopupOpen()) marker.getPopup().update();
+      if (!state.cluster.hasLayer(marker)) toAdd.push(marker);
+    }
+    if (toRemove.length) state.cluster.removeLayers(toRemove);
+    if (toAdd.length) state.cluster.addLayers(toAdd);
+    // Cluster bubbles show whether they hide an arrest: redraw the affected ones.
+    const shown = refreshed.filter((m) => !toAdd.includes(m) && state.cluster.hasLayer(m));
+    if (shown.length) state.cluster.refreshClusters(shown);
+  }
+
+  function syncAll() {
+    syncMarkers(new Set([...state.reports.keys(), ...state.markers.keys()]));
+    scheduleFeed();
+  }
+
+  function clusterIcon(cluster) {
+    const children = cluster.getAllChildMarkers();
+    const arrest = children.some(
+      (m) => m.cwKind === "courthouse_arrest" && m.cwStatus !== "disputed",
+    );
+    const n = cluster.getChildCount();
+    const size = n < 10 ? 36 : n < 100 ? 42 : 50;
+    return L.divIcon({
+      html: `<span>${n}</span>`,
+      className: "cw-cluster" + (arrest ? " cw-cluster-arrest" : ""),
+      iconSize: [size, size],
+    });
+  }
+
+  /* ---------- activity feed ---------- */
+
+  const feedList = document.getElementById("cw-feed-list");
+  const feedEmpty = document.getElementById("cw-feed-empty");
+  const announcer = document.getElementById("cw-announcer");
+  let feedTimer = null;
+
+  function scheduleFeed() {
+    if (feedTimer === null) feedTimer = setTimeout(renderFeed, 50);
+  }
+
+  // The feed is the most recently changed reports that pass the filters: a
+  // delta moves its report to the top, a first paint seeds it.
+  function renderFeed() {
+    feedTimer = null;
+    const f = readFilters();
+    const now = Date.now();
+    const entries = [...state.reports.values()]
+      .filter((e) => passes(e.r, f, now))
+      .sort((a, b) => (parseTime(b.r.updated_at) || 0) - (parseTime(a.r.updated_at) || 0))
+      .slice(0, FEED_SIZE);
+    const items = entries.map((e) => {
+      const r = e.r;
+      const status = STATUSES.includes(r.status) ? r.status : "unverified";
+      const swatch = el("span", { class: "cw-swatch", "aria-hidden": "true" });
+      swatch.innerHTML = markerSvg(r.kind, status);
+      const event = eventLabel(r.last_event);
+      // "Disputed · Disputed" says nothing twice: drop the status when the event names it.
+      const meta = [event, event === statusLabel(status) ? "" : statusLabel(status), when(parseTime(r.updated_at))]
+        .filter(Boolean)
+        .join(" · ");
+      const button = el("button", { type: "button", "data-report-id": r.id }, [
+        swatch,
+        el("span", { class: "cw-feed-text" }, [
+          el("span", { class: "cw-feed-title", text: r.title || kindLabel(r.kind) }),
+          el("span", { class: "cw-feed-meta", text: `${kindLabel(r.kind)} · ${meta}` }),
+        ]),
+      ]);
+      const classes = [];
+      if (e.freshUntil > now) classes.push("cw-new");
+      if (isFaded(r, now)) classes.push("cw-faded");
+      return el("li", { class: classes.join(" ") || null }, [button]);
+    });
+    // Re-rendering must not pull keyboard focus out from under someone reading the feed.
+    const focused = document.activeElement;
+    const focusedId =
+      focused && feedList.contains(focused) ? focused.closest("button")?.dataset.reportId : null;
+    feedList.replaceChildren(...items);
+    feedEmpty.hidden = items.length > 0;
+    if (focusedId) {
+      const again = feedList.querySelector(`button[data-report-id="${CSS.escape(focusedId)}"]`);
+      if (again) again.focus({ preventScroll: true });
+    }
+  }
+
+  feedList.addEventListener("click", (ev) => {
+    const button = ev.target.closest("button[data-report-id]");
+    if (!button) return;
+    const marker = state.markers.get(button.dataset.reportId);
+    if (marker && state.cluster.hasLayer(marker)) {
+      state.cluster.zoomToShowLayer(marker, () => marker.openPopup());
+    }
+  });
+
+  // On a phone the feed starts folded: count what arrived since it was last open.
+  const feedBox = document.getElementById("cw-feed");
+  const feedBadge = document.getElementById("cw-feed-badge");
+  let unseen = 0;
+
+  function showUnseen() {
+    feedBadge.textContent = fmt(T.feed_new_fmt, { count: unseen });
+    feedBadge.hidden = unseen === 0;
+  }
+
+  feedBox.addEventListener("toggle", () => {
+    if (feedBox.open) {
+      unseen = 0;
+      showUnseen();
+    }
+  });
+
+  function announce(r) {
+    if (!feedBox.open) {
+      unseen += 1;
+      showUnseen();
+    }
+    announcer.textContent = fmt(T.feed_announce_fmt, {
+      event: eventLabel(r.last_event),
+      kind: kindLabel(r.kind),
+      title: r.title || "",
+    });
+  }
+
+  /* ---------- connection status ---------- */
+
+  const statusBox = document.getElementById("cw-status");
+  const statusText = document.getElementById("cw-status-text");
+  const baseTitle = document.title;
+
+  function setStatus(next, since) {
+    state.status = next;
+    statusBox.dataset.state = next;
+    let text;
+    if (next === "live") text = T.conn_live;
+    else if (next === "reconnecting") text = T.conn_reconnecting;
+    else if (next === "disconnected") text = fmt(T.conn_disconnected_fmt, { time: timeFmt.format(since) });
+    else text = T.conn_connecting;
+    if (statusText.textContent !== text) statusText.textContent = text;
+    // A laptop tab in the background should say so too.
+    document.title = next === "disconnected" ? `⚠ ${text} — ${baseTitle}` : baseTitle;
+  }
+
+  /* ---------- first paint and reloads over HTTP ---------- */
+
+  const notice = document.getElementById("cw-notice");
+  let loadTimer = null;
+  let loadAbort = null;
+
+  function showNotice(text) {
+    notice.textContent = text || "";
+    notice.hidden = !text;
+  }
+
+  function scheduleLoad(delay) {
+    clearTimeout(loadTimer);
+    loadTimer = setTimeout(loadView, delay === undefined ? RELOAD_DEBOUNCE_MS : delay);
+  }
+
+  function bboxParam() {
+    const b = state.map.getBounds().pad(0.1);
+    const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
+    const round = (v) => Number(v.toFixed(5));
+    return [
+      round(clamp(b.getWest(), -180, 180)),
+      round(clamp(b.getSouth(), -90, 90)),
+      round(clamp(b.getEast(), -180, 180)),
+      round(clamp(b.getNorth(), -90, 90)),
+    ].join(",");
+  }
+
+  async function loadView() {
+    const f = readFilters();
+    if (loadAbort) loadAbort.abort();
+    if (f.kinds.size === 0) {
+      syncAll();
+      startLive();
+      return;
+    }
+    const since = sinceMs(f, Date.now());
+    const params = new URLSearchParams({
+      bbox: bboxParam(),
+      kinds: KINDS.filter((k) => f.kinds.has(k)).join(","),
+      since: since === null ? "" : new Date(since).toISOString(),
+      courthouse: f.courthouse,
+    });
+    const controller = new AbortController();
+    loadAbort = controller;
+    let data;
+    try {
+      const res = await fetch(`${cfg.endpoints.reports}?${params}`, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+        cache: "no-store",
+        signal: controller.signal,
+      });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      data = await res.json();
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      showNotice(T.load_failed);
+      scheduleLoad(RETRY_LOAD_MS);
+      startLive();
+      return;
+    } finally {
+      if (loadAbort === controller) loadAbort = null;
+    }
+    const pos = Number.isFinite(data.position) ? data.position : 0;
+    const touched = new Set();
+    for (const r of Array.isArray(data.reports) ? data.reports : []) {
+      if (store(r, pos, false)) touched.add(r.id);
+    }
+    // Until the live stream has said anything, the first paint is where it resumes.
+    if (state.lastPosition === null && Number.isFinite(data.position)) {
+      state.lastPosition = data.position;
+    }
+    showNotice(data.truncated ? T.truncated : "");
+    syncMarkers(touched);
+    scheduleFeed();
+    startLive();
+  }
+
+  /* ---------- live updates over a websocket ---------- */
+
+  const live = {
+    socket: null,
+    started: false,
+    attempt: 0,
+    retryTimer: null,
+    deadTimer: null,
+    graceTimer: null,
+    downSince: null,
+    lastFrameAt: 0,
+  };
+
+  function startLive() {
+    if (live.started) return;
+    live.started = true;
+    connect();
+  }
+
+  function liveUrl() {
+    const url = new URL(cfg.endpoints.live, window.location.href);
+    url.protocol = window.location.protocol === "https:" ? "wss:" : "ws:";
+    if (state.lastPosition !== null) url.searchParams.set("since", String(state.lastPosition));
+    return url.toString();
+  }
+
+  function connect() {
+    clearTimeout(live.retryTimer);
+    live.retryTimer = null;
+    let ws;
+    try {
+      ws = new WebSocket(liveUrl());
+    } catch (_) {
+      lost();
+      return;
+    }
+    live.socket = ws;
+    live.lastFrameAt = Date.now(); // a socket still connecting is not suspect yet
+    armDeadTimer();
+    ws.onmessage = (ev) => {
+      if (ws !== live.socket) return;
+      live.lastFrameAt = Date.now();
+      armDeadTimer();
+      let frame;
+      try {
+        frame = JSON.parse(ev.data);
+      } catch (_) {
+        return; // not ours to understand; the next frame may be
+      }
+      onFrame(frame);
+    };
+    ws.onclose = () => {
+      if (ws === live.socket) lost();
+    };
+  }
+
+  // No frame for DEAD_AFTER_MS: the connection is dead even if the socket has
+  // not noticed (phones and NAT boxes drop idle connections silently).
+  function armDeadTimer() {
+    clearTimeout(live.deadTimer);
+    live.deadTimer = setTimeout(() => {
+      const ws = live.socket;
+      if (ws) {
+        live.socket = null;
+        ws.close();
+        lost();
+      }
+    }, DEAD_AFTER_MS);
+  }
+
+  function lost() {
+    live.socket = null;
+    clearTimeout(live.deadTimer);
+    if (live.downSince === null) live.downSince = new Date();
+    if (navigator.onLine === false) {
+      setStatus("disconnected", live.downSince);
+    } else if (state.status !== "disconnected") {
+      setStatus("reconnecting");
+      clearTimeout(live.graceTimer);
+      live.graceTimer = setTimeout(() => {
+        if (state.status !== "live") setStatus("disconnected", live.downSince);
+      }, GRACE_MS);
+    }
+    // Exponential backoff with "equal jitter", so a server restart is not met
+    // by every open map reconnecting in the same instant.
+    const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** live.attempt);
+    live.attempt += 1;
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    clearTimeout(live.retryTimer);
+    live.retryTimer = setTimeout(connect, delay);
+  }
+
+  // Called when the tab becomes visible or the device comes back online. A
+  // socket that has been quiet for longer than a heartbeat gap is most likely
+  // dead after a suspend: replace it now rather than wait out DEAD_AFTER_MS.
+  function reconnectNow() {
+    if (!live.started) return;
+    if (live.socket) {
+      if (Date.now() - live.lastFrameAt < SUSPECT_AFTER_MS) return;
+      const ws = live.socket;
+      live.socket = null;
+      ws.close();
+    }
+    clearTimeout(live.deadTimer);
+    live.attempt = 0;
+    connect();
+  }
+
+  function markLive() {
+    live.attempt = 0;
+    live.downSince = null;
+    clearTimeout(live.graceTimer);
+    if (state.status !== "live") {
+      setStatus("live");
+      if (!courthousesLoaded) loadCourthouses();
+    }
+  }
+
+  function onFrame(frame) {
+    if (!frame || typeof frame !== "object") return;
+    const pos = frame.position;
+    switch (frame.type) {
+      case "snapshot": {
+        if (!Number.isFinite(pos)) return;
+        state.reports.clear();
+        for (const r of Array.isArray(frame.reports) ? frame.reports : []) store(r, pos, false);
+        state.lastPosition = pos;
+        markLive();
+        syncAll();
+        // A snapshot may cover less than the view's query did: fill the view in.
+        scheduleLoad(0);
+        return;
+      }
+      case "resume":
+        if (!Number.isFinite(pos)) return;
+        if (state.lastPosition === null || pos > state.lastPosition) {
+          // The server resumes later than we asked: something between is
+          // missing here, so ask for the view again.
+          state.lastPosition = pos;
+          scheduleLoad(0);
+        }
+        markLive();
+        return;
+      case "delta": {
+        markLive();
+        if (!Number.isFinite(pos)) return;
+        if (state.lastPosition !== null && pos <= state.lastPosition) return; // already applied
+        state.lastPosition = pos;
+        const r = frame.report;
+        if (store(r, pos, true)) {
+          syncMarkers([r.id]);
+          scheduleFeed();
+          if (passes(r, readFilters(), Date.now())) announce(r);
+        }
+        return;
+      }
+      case "heartbeat":
+        // Liveness only. Its position is not taken as applied: a delta before
+        // it may still be queued, and skipping it would lose that report.
+        markLive();
+        return;
+      default:
+        // Unknown frame types are for newer clients.
+        markLive();
+    }
+  }
+
+  window.addEventListener("online", reconnectNow);
+  window.addEventListener("offline", () => {
+    if (state.status === "disconnected") return;
+    live.downSince = live.downSince || new Date();
+    setStatus("disconnected", live.downSince);
+  });
+  // Phones suspend background tabs; come back at once, not after a long backoff.
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+
+  /* ---------- courthouse list ---------- */
+
+  let courthousesLoaded = false;
+
+  async function loadCourthouses() {
+    try {
+      const res = await fetch(cfg.endpoints.courthouses, {
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!res.ok) return;
+      const body = await res.json();
+      const list = Array.isArray(body) ? body : Array.isArray(body.courthouses) ? body.courthouses : [];
+      const chosen = courthouseSelect.value;
+      const options = list
+        .filter((c) => c && typeof c.code === "string" && c.code)
+        .map((c) => ({
+          code: c.code,
+          text: [c.name || c.code, [c.city, c.state].filter(Boolean).join(", ")]
+            .filter(Boolean)
+            .join(" — "),
+        }))
+        .sort((a, b) => a.text.localeCompare(b.text, cfg.lang));
+      const first = courthouseSelect.options[0];
+      courthouseSelect.replaceChildren(
+        first,
+        ...options.map((o) => el("option", { value: o.code, text: o.text })),
+      );
+      if (chosen && !options.some((o) => o.code === chosen)) {
+        courthouseSelect.append(el("option", { value: chosen, text: chosen }));
+      }
+      courthouseSelect.value = chosen;
+      courthousesLoaded = true;
+    } catch (_) {
+      // retried when the live connection comes (back) up
+    }
+  }
+
+  /* ---------- offline outline basemap ---------- */
+
+  // U.S. state (and, zoomed in, county) outlines drawn from vendored TopoJSON,
+  // so the map is readable with no tile server at all.
+  async function drawBasemap() {
+    const map = state.map;
+    const pane = map.createPane("cw-basemap");
+    pane.style.zIndex = 250; // above tiles (200), below everything we draw (400+)
+    pane.style.pointerEvents = "none";
+    const renderer = L.canvas({ pane: "cw-basemap", padding: 0.5 });
+    const base = { pane: "cw-basemap", renderer, interactive: false };
+
+    const topo = await fetchJson(cfg.basemap.states);
+    if (!topo) return;
+    if (!cfg.hasTiles) {
+      L.geoJSON(topojson.feature(topo, topo.objects.nation), {
+        ...base,
+        style: { stroke: false, fill: true, fillColor: "#fbfaf6", fillOpacity: 1 },
+      }).addTo(map);
+    }
+    L.geoJSON(
+      topojson.mesh(topo, topo.objects.states, (a, b) => a !== b),
+      { ...base, style: { color: "#8d949c", weight: 1, fill: false } },
+    ).addTo(map);
+    L.geoJSON(topojson.mesh(topo, topo.objects.nation), {
+      ...base,
+      style: { color: "#5b636b", weight: 1.4, fill: false },
+      attribution: T.outlines_attribution,
+    }).addTo(map);
+
+    const countiesUrl = cfg.basemap.counties;
+    if (!countiesUrl) return;
+    let counties = null;
+    let loading = false;
+    const update = async () => {
+      const want = map.getZoom() >= cfg.basemap.countiesMinZoom;
+      if (want && !counties && !loading) {
+        // ~840 kB: fetched only the first time someone zooms in this far.
+        loading = true;
+        const ctopo = await fetchJson(countiesUrl);
+        loading = false;
+        if (!ctopo) return;
+        counties = L.geoJSON(
+          topojson.mesh(ctopo, ctopo.objects.counties, (a, b) => a !== b),
+          { ...base, style: { color: "#b2b8be", weight: 0.6, fill: false } },
+        );
+      }
+      if (!counties) return;
+      const want2 = map.getZoom() >= cfg.basemap.countiesMinZoom;
+      if (want2 && !map.hasLayer(counties)) counties.addTo(map);
+      if (!want2 && map.hasLayer(counties)) map.removeLayer(counties);
+    };
+    map.on("zoomend", update);
+    update();
+  }
+
+  async function fetchJson(url) {
+    try {
+      const res = await fetch(url, { credentials: "same-origin" });
+      return res.ok ? await res.json() : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  /* ---------- legend and swatches ---------- */
+
+  function drawLegend() {
+    for (const swatch of document.querySelectorAll(".cw-swatch[data-kind]")) {
+      swatch.innerHTML = markerSvg(swatch.dataset.kind, "verified");
+    }
+    const list = document.getElementById("cw-legend-list");
+    const rows = STATUSES.map((s) => [markerSvg("sighting", s), statusLabel(s), ""]);
+    rows.push([markerSvg("sighting", "unverified"), T.stale, "cw-faded"]);
+    list.replaceChildren(
+      ...rows.map(([svg, text, extra]) => {
+        const swatch = el("span", { class: "cw-swatch cw-marker " + extra, "aria-hidden": "true" });
+        swatch.innerHTML = svg;
+        return el("li", {}, [swatch, el("span", { text })]);
+      }),
+    );
+  }
+
+  /* ---------- start ---------- */
+
+  function start() {
+    const map = window[cfg.mapVar];
+    if (!map) throw new Error("courtwatch: map variable " + cfg.mapVar + " not found");
+    state.map = map;
+    const container = map.getContainer();
+    container.setAttribute("role", "region");
+    container.setAttribute("aria-label", T.map_label);
+    if (!cfg.hasTiles) container.classList.add("cw-no-tiles");
+    // Leaflet's default prefix links to its website; a click from here would
+    // tell that site who is watching. Credit stays, as plain text.
+    if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
+    // The feed and filter panel resize the map's box without a window resize.
+    if ("ResizeObserver" in window) new ResizeObserver(() => map.invalidateSize()).observe(container);
+
+    state.cluster = L.markerClusterGroup({
+      iconCreateFunction: clusterIcon,
+      showCoverageOnHover: false,
+      chunkedLoading: true,
+      maxClusterRadius: 50,
+    });
+    map.addLayer(state.cluster);
+
+    // The feed is a side column on wide screens; on phones it starts folded so
+    // the map gets the room.
+    feedBox.open = window.matchMedia("(min-width: 56rem)").matches;
+
+    restoreFilters();
+    drawLegend();
+    form.addEventListener("change", () => {
+      saveFilters();
+      syncAll();
+      scheduleLoad();
+    });
+    form.addEventListener("submit", (ev) => ev.preventDefault());
+    map.on("moveend", () => scheduleLoad());
+
+    // Time passes: sightings go stale, reports leave the time window, fresh
+    // markers stop pulsing.
+    setInterval(syncAll, REEVALUATE_MS);
+
+    drawBasemap();
+    loadCourthouses();
+    loadView();
+
+    window.courtwatchMap = {
+      markerCount: () => state.cluster.getLayers().length,
+      position: () => state.lastPosition,
+      status: () => state.status,
+    };
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

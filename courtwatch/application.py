@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ CLIENT_KEY = re.compile(r"^[A-Za-z0-9_.:-]{16,128}$")
 PIN_DECIMALS = 3
 # Fields of an event that say who acted, kept out of what the public sees.
 PRIVATE_EVENT_FIELDS = frozenset({"author_token_hash", "corroborator_hash"})
+LOCAL_COURTHOUSES_TTL = 5.0
 
 
 class ReportNotFound(LookupError):
@@ -79,6 +81,7 @@ class Courtwatch(Application[UUID]):
         # runners construct the application without it: they never submit.
         self._secret = secret
         self._clock = clock
+        self._local_courthouses: tuple[float, list[Courthouse]] | None = None
 
     # Identity ---------------------------------------------------------------
 
@@ -99,8 +102,14 @@ class Courtwatch(Application[UUID]):
     # Courthouses ------------------------------------------------------------
 
     def courthouses(self) -> list[Courthouse]:
-        local = [local_courthouse(c) for c in self._gazetteer().courthouses.values()]
-        return [*immigration_courts(), *local]
+        # Every submission checks its courthouse; coordinators add one rarely.
+        # A few seconds' staleness across processes is the price of not
+        # reading the gazetteer's events on every report.
+        now = time.monotonic()
+        if self._local_courthouses is None or now - self._local_courthouses[0] > LOCAL_COURTHOUSES_TTL:
+            local = [local_courthouse(c) for c in self._gazetteer().courthouses.values()]
+            self._local_courthouses = (now, local)
+        return [*immigration_courts(), *self._local_courthouses[1]]
 
     def courthouse(self, code: str) -> Courthouse | None:
         return next((c for c in self.courthouses() if c.code == code), None)
@@ -115,6 +124,7 @@ class Courtwatch(Application[UUID]):
         gazetteer = self._gazetteer()
         gazetteer.add_courthouse(dict(courthouse), {c.code for c in immigration_courts()})
         self.save(gazetteer)
+        self._local_courthouses = None
 
     # Reports ----------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from courtwatch import credentials
 from courtwatch.application import Courtwatch
 from courtwatch.config import Settings
 from courtwatch.database import Database, resolve_database
+from courtwatch.gazetteer import immigration_courts
 
 
 @dataclass
@@ -34,4 +35,5 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     else:
         credentials.install(database)
     app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
+    immigration_courts()  # place the courts by ZIP now, not during the first report
     return Services(settings=settings, database=database, app=app)

@@ -1,0 +1,70 @@
+"""Shared by the benchmarks: a PostgreSQL to measure on, and a product process."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from courtwatch.database import Database, ensure_database_exists, start_embedded_server
+from tests.conftest import free_port
+
+
+def fresh_database(prefix: str) -> Database:
+    """A new database on DATABASE_URL's server, or on an embedded one under a temp folder."""
+    if os.environ.get("DATABASE_URL"):
+        base = Database.from_url(os.environ["DATABASE_URL"])
+    else:
+        base = start_embedded_server(Path(tempfile.mkdtemp(prefix="courtwatch-bench-")))
+    db = base.with_dbname(f"{prefix}_{uuid.uuid4().hex[:8]}")
+    ensure_database_exists(db)
+    return db
+
+
+@contextmanager
+def product_process(db: Database, *args: str, projections: bool = True) -> Iterator[str]:
+    """`courtwatch serve` as its own process, as in production; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": db.url, "COURTWATCH_LOG_LEVEL": "WARNING",
+           "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix="courtwatch-bench-data-")}
+    command = [sys.executable, "-m", "courtwatch", "serve", "--port", str(port), *args]
+    if not projections:
+        command.append("--no-projections")
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("courtwatch serve did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def describe(values: list[float]) -> str:
+    return (f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
+            f"mean {statistics.fmean(values):.1f} ms")
+
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

@@ -1,0 +1,101 @@
+"""Sustained report submissions per second through HTTP, next to PostgreSQL's floor.
+
+Run: .venv/bin/python bench/submit.py [--clients 8] [--seconds 10]
+
+The product runs as `courtwatch serve` in its own process (projections
+included, as users run it); N clients each POST reports back to back. In the
+same run, N asyncpg connections insert one row per transaction into a plain
+table on the same server: the floor no event-sourced write can beat.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg  # noqa: E402
+import httpx  # noqa: E402
+
+from bench._common import describe, fresh_database, product_process  # noqa: E402
+
+REPORT = {
+    "kind": "courthouse_arrest", "courthouse_code": "NYC", "place": "hallway", "agents_count": 3,
+    "agency": "ice_ero", "warrant": "administrative", "person_role": "witness", "outcome": "detained",
+}
+
+
+async def http_rate(url: str, clients: int, seconds: float) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    observed = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                response = await client.post(
+                    "/api/reports", json={**REPORT, "observed_at": observed},
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+                if response.status_code != 201:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return len(latencies) / elapsed, latencies, errors
+
+
+async def raw_rate(db_connect: dict, clients: int, seconds: float) -> float:
+    admin = await asyncpg.connect(**db_connect)
+    await admin.execute("CREATE TABLE IF NOT EXISTS bench_floor (id uuid PRIMARY KEY, body jsonb)")
+    await admin.close()
+    body = json.dumps(REPORT)
+    count = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal count
+        conn = await asyncpg.connect(**db_connect)
+        while time.perf_counter() < deadline:
+            async with conn.transaction():
+                await conn.execute("INSERT INTO bench_floor VALUES ($1, $2)", uuid.uuid4(), body)
+            count += 1
+        await conn.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(clients)))
+    return count / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--no-projections", action="store_true", help="serve without in-process projections")
+    args = parser.parse_args()
+    db = fresh_database("bench_submit")
+    connect = dict(host=db.host, port=db.port, user=db.user, password=db.password or None, database=db.dbname)
+    with product_process(db, projections=not args.no_projections) as url:
+        rate, latencies, errors = asyncio.run(http_rate(url, args.clients, args.seconds))
+    floor = asyncio.run(raw_rate(connect, args.clients, args.seconds))
+    print(f"submit through HTTP  : {rate:8.0f} reports/s with {args.clients} clients "
+          f"({describe(latencies)}; {errors} errors)")
+    print(f"raw asyncpg floor    : {floor:8.0f} rows/s, 1 row per transaction, {args.clients} connections")
+    print(f"ratio HTTP / floor   : {rate / floor:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -20,7 +20,7 @@ import asyncpg
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -29,6 +29,8 @@ from courtwatch.domain.vocabulary import Kind
 from courtwatch.intake import ValidationFailed
 from projections import runner
 from projections.live_map import DDL
+from web.i18n import LANGUAGES, negotiate
+from web.map_page import render_map_page
 from web.hub import Gone, Hub, SlowConsumer, Subscriber, feed_after, feed_head
 
 log = logging.getLogger(__name__)
@@ -276,7 +278,26 @@ def lifespan_hook(services: Services, *, run_projections: bool) -> Any:
     return hook
 
 
+def map_pages(services: Services) -> dict[str, str]:
+    """Render the map page once per language at startup: a bad tile setting fails fast."""
+    settings = services.settings
+    return {
+        lang: render_map_page(
+            tile_url=settings.tile_url,
+            tile_attribution=settings.tile_attribution,
+            lang=lang,
+            stale_hours=settings.sighting_stale_hours,
+        )
+        for lang in LANGUAGES
+    }
+
+
+async def map_page(request: Request) -> Response:
+    return HTMLResponse(request.app.state.map_pages[negotiate(request)])
+
+
 routes = [
+    Route("/map", map_page),
     Route("/api/map/reports", first_paint),
     WebSocketRoute("/ws/live", live_socket),
 ]

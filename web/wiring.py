@@ -10,8 +10,10 @@ from web.app import create_app
 
 
 def build_web_app(services: Services, *, run_projections: bool) -> Starlette:
-    return create_app(
+    app = create_app(
         services,
         extra_routes=live.routes,
         lifespan_hooks=[live.lifespan_hook(services, run_projections=run_projections)],
     )
+    app.state.map_pages = live.map_pages(services)
+    return app

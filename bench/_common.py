@@ -34,8 +34,12 @@ def fresh_database(prefix: str) -> Database:
 def product_process(db: Database, *args: str, projections: bool = True) -> Iterator[str]:
     """`courtwatch serve` as its own process, as in production; yields its URL."""
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": db.url, "COURTWATCH_LOG_LEVEL": "WARNING",
-           "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix="courtwatch-bench-data-")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.url,
+        "COURTWATCH_LOG_LEVEL": "WARNING",
+        "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix="courtwatch-bench-data-"),
+    }
     command = [sys.executable, "-m", "courtwatch", "serve", "--port", str(port), *args]
     if not projections:
         command.append("--no-projections")
@@ -59,12 +63,14 @@ def product_process(db: Database, *args: str, projections: bool = True) -> Itera
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def describe(values: list[float]) -> str:
-    return (f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
-            f"mean {statistics.fmean(values):.1f} ms")
+    return (
+        f"p50 {percentile(values, 50):.1f} ms, p99 {percentile(values, 99):.1f} ms, "
+        f"mean {statistics.fmean(values):.1f} ms"
+    )
 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

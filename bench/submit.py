@@ -21,14 +21,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg  # noqa: E402
-import httpx  # noqa: E402
+import asyncpg
+import httpx
 
-from bench._common import describe, fresh_database, product_process  # noqa: E402
+from bench._common import describe, fresh_database, product_process
 
 REPORT = {
-    "kind": "courthouse_arrest", "courthouse_code": "NYC", "place": "hallway", "agents_count": 3,
-    "agency": "ice_ero", "warrant": "administrative", "person_role": "witness", "outcome": "detained",
+    "kind": "courthouse_arrest",
+    "courthouse_code": "NYC",
+    "place": "hallway",
+    "agents_count": 3,
+    "agency": "ice_ero",
+    "warrant": "administrative",
+    "person_role": "witness",
+    "outcome": "detained",
 }
 
 
@@ -45,7 +51,8 @@ async def http_rate(url: str, clients: int, seconds: float) -> tuple[float, list
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
                 response = await client.post(
-                    "/api/reports", json={**REPORT, "observed_at": observed},
+                    "/api/reports",
+                    json={**REPORT, "observed_at": observed},
                     headers={"Idempotency-Key": uuid.uuid4().hex},
                 )
                 if response.status_code != 201:
@@ -81,19 +88,29 @@ async def raw_rate(db_connect: dict, clients: int, seconds: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--no-projections", action="store_true", help="serve without in-process projections")
+    parser.add_argument(
+        "--no-projections", action="store_true", help="serve without in-process projections"
+    )
     args = parser.parse_args()
     db = fresh_database("bench_submit")
-    connect = dict(host=db.host, port=db.port, user=db.user, password=db.password or None, database=db.dbname)
+    connect = dict(
+        host=db.host, port=db.port, user=db.user, password=db.password or None, database=db.dbname
+    )
     with product_process(db, projections=not args.no_projections) as url:
         rate, latencies, errors = asyncio.run(http_rate(url, args.clients, args.seconds))
     floor = asyncio.run(raw_rate(connect, args.clients, args.seconds))
-    print(f"submit through HTTP  : {rate:8.0f} reports/s with {args.clients} clients "
-          f"({describe(latencies)}; {errors} errors)")
-    print(f"raw asyncpg floor    : {floor:8.0f} rows/s, 1 row per transaction, {args.clients} connections")
+    print(
+        f"submit through HTTP  : {rate:8.0f} reports/s with {args.clients} clients "
+        f"({describe(latencies)}; {errors} errors)"
+    )
+    print(
+        f"raw asyncpg floor    : {floor:8.0f} rows/s, 1 row per transaction, {args.clients} connections"
+    )
     print(f"ratio HTTP / floor   : {rate / floor:8.2f}")
 
 

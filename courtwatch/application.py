@@ -106,7 +106,10 @@ class Courtwatch(Application[UUID]):
         # A few seconds' staleness across processes is the price of not
         # reading the gazetteer's events on every report.
         now = time.monotonic()
-        if self._local_courthouses is None or now - self._local_courthouses[0] > LOCAL_COURTHOUSES_TTL:
+        if (
+            self._local_courthouses is None
+            or now - self._local_courthouses[0] > LOCAL_COURTHOUSES_TTL
+        ):
             local = [local_courthouse(c) for c in self._gazetteer().courthouses.values()]
             self._local_courthouses = (now, local)
         return [*immigration_courts(), *self._local_courthouses[1]]
@@ -179,7 +182,7 @@ class Courtwatch(Application[UUID]):
 
     def _report(self, report_id: UUID) -> Report:
         try:
-            report = self.repository.get(report_id)
+            report: Any = self.repository.get(report_id)
         except AggregateNotFoundError:
             raise ReportNotFound(report_id) from None
         if not isinstance(report, Report):
@@ -258,7 +261,7 @@ class Courtwatch(Application[UUID]):
             {
                 "version": e.originator_version,
                 "event": type(e).__name__,
-                "timestamp": e.timestamp.isoformat(),
+                "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
                 "data": _public_event_data(e),
             }
             for e in self.events.get(report_id)

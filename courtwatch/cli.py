@@ -65,4 +65,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level)
     handler: Handler = args.handler
     return handler(args, settings)
-

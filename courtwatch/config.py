@@ -70,5 +70,7 @@ class Settings:
         try:
             settings.zone  # noqa: B018 - fail at startup, not at the first summary
         except ZoneInfoNotFoundError:
-            raise ConfigError(f"COURTWATCH_TIMEZONE: unknown time zone {settings.timezone!r}")
+            raise ConfigError(
+                f"COURTWATCH_TIMEZONE: unknown time zone {settings.timezone!r}"
+            ) from None
         return settings

@@ -11,6 +11,7 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DBNAME = "courtwatch"
 # The embedded server handle stops PostgreSQL when it is garbage-collected:
 # keep it for the life of the process.
-_EMBEDDED_SERVERS: dict[str, object] = {}
+_EMBEDDED_SERVERS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,10 @@ NOTIFY_CHANNEL = "courtwatch_live"
 
 TOPICS: tuple[str, ...] = (
     *(get_topic(cls.Submitted) for cls in REPORT_CLASSES.values()),
-    *(get_topic(getattr(Report, name)) for name in ("Amended", "Corroborated", "Verified", "Disputed")),
+    *(
+        get_topic(getattr(Report, name))
+        for name in ("Amended", "Corroborated", "Verified", "Disputed")
+    ),
     get_topic(ReportWithOutcome.OutcomeRecorded),
     get_topic(WatchShift.Ended),
 )
@@ -94,9 +97,11 @@ def state_json(row: Row) -> dict[str, Any]:
 class LiveMapView(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
-        self.sql_create_statements.extend(SQL(statement) for statement in DDL)  # type: ignore[arg-type]
+        self.sql_create_statements.extend(SQL(statement).format() for statement in DDL)
 
-    def record(self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change) -> None:
+    def record(
+        self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change
+    ) -> None:
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(
                 SQL("SELECT * FROM map_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
@@ -118,8 +123,10 @@ class LiveMapView(PostgresTrackingRecorder):
                 values,
             )
             curs.execute(
-                SQL("INSERT INTO activity_feed (position, report_id, event, occurred_at, state) "
-                    "VALUES (%s, %s, %s, %s, %s)"),
+                SQL(
+                    "INSERT INTO activity_feed (position, report_id, event, occurred_at, state) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ),
                 (tracking.notification_id, report_id, event, at, Jsonb(state_json(row))),
             )
             self._insert_tracking(curs, tracking)
@@ -148,7 +155,9 @@ class LiveMapProjection(Projection[LiveMapView]):
 
     @process_event.register
     def submitted(self, domain_event: Report.Submitted, tracking: Tracking) -> None:
-        kind = next(k for k, cls in REPORT_CLASSES.items() if isinstance(domain_event, cls.Submitted))
+        kind = next(
+            k for k, cls in REPORT_CLASSES.items() if isinstance(domain_event, cls.Submitted)
+        )
 
         def create(_: Row | None) -> Row:
             return {
@@ -198,7 +207,9 @@ class LiveMapProjection(Projection[LiveMapView]):
         self._record(domain_event, tracking, _verdict("disputed"))
 
     @process_event.register
-    def outcome_recorded(self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking) -> None:
+    def outcome_recorded(
+        self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking
+    ) -> None:
         def record(row: Row | None) -> Row:
             assert row is not None
             row["details"] = {**row["details"], **plain(domain_event.outcome)}

@@ -127,7 +127,9 @@ def chromium_path() -> str:
         return CHROMIUM
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is missing: under CI=true the browser tests must run")
-    pytest.skip(f"{CHROMIUM} is missing (run `make test` as root to install it); browser test skipped")
+    pytest.skip(
+        f"{CHROMIUM} is missing (run `make test` as root to install it); browser test skipped"
+    )
 
 
 @pytest.fixture
@@ -135,7 +137,9 @@ async def browser(chromium_path: str) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS
+        )
         yield browser
         await browser.close()
 

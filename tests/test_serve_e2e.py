@@ -18,12 +18,19 @@ from tests.conftest import free_port
 @pytest.fixture
 def served_product(tmp_path: Path) -> Iterator[str]:
     """The run command's server: embedded PostgreSQL, projections, web, on a fresh data folder."""
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("COURTWATCH_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "DATABASE_URL" and not k.startswith("COURTWATCH_")
+    }
     env["COURTWATCH_DATA_DIR"] = str(tmp_path / "var")
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "courtwatch", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -51,11 +58,15 @@ async def test_a_watcher_reports_an_arrest_from_a_phone_and_gets_a_permalink(
     page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
 
     await page.goto(served_product + "/")
-    await page.get_by_role("link", name="Arresto en un tribunal").click()  # Spanish, from Accept-Language
+    await page.get_by_role(
+        "link", name="Arresto en un tribunal"
+    ).click()  # Spanish, from Accept-Language
     await page.get_by_label("Tribunal", exact=True).select_option("NYC")
     await page.get_by_label("Cuántos agentes").fill("3")
     await page.get_by_label("Agencia").select_option("ice_ero")
-    await page.get_by_label("La persona arrestada estaba en el tribunal como").select_option("survivor")
+    await page.get_by_label("La persona arrestada estaba en el tribunal como").select_option(
+        "survivor"
+    )
     await page.get_by_role("button", name="Enviar reporte").click()
 
     permalink = page.locator("#permalink")

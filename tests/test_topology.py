@@ -30,7 +30,10 @@ class Process:
     def start(self) -> Process:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "courtwatch", *self.args], env=self.env, stdout=handle, stderr=handle
+            [sys.executable, "-m", "courtwatch", *self.args],
+            env=self.env,
+            stdout=handle,
+            stderr=handle,
         )
         return self
 
@@ -51,8 +54,11 @@ class Process:
 @pytest.fixture
 def environment(database: Database, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COURTWATCH_")}
-    env.update(DATABASE_URL=database.url, COURTWATCH_DATA_DIR=str(tmp_path / "data"),
-               COURTWATCH_LOG_LEVEL="WARNING")
+    env.update(
+        DATABASE_URL=database.url,
+        COURTWATCH_DATA_DIR=str(tmp_path / "data"),
+        COURTWATCH_LOG_LEVEL="WARNING",
+    )
     return env
 
 
@@ -79,20 +85,29 @@ async def wait_healthy(url: str, timeout: float = 30) -> None:
 
 def web(env: dict[str, str], tmp_path: Path, name: str) -> tuple[Process, str]:
     port = free_port()
-    process = Process(["serve", "--no-projections", "--port", str(port)], env, tmp_path / f"{name}.log")
+    process = Process(
+        ["serve", "--no-projections", "--port", str(port)], env, tmp_path / f"{name}.log"
+    )
     return process, f"http://127.0.0.1:{port}"
 
 
 def body() -> dict[str, object]:
-    return {"kind": "sighting", "courthouse_code": "NYC",
-            "observed_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat()}
+    return {
+        "kind": "sighting",
+        "courthouse_code": "NYC",
+        "observed_at": (datetime.now(UTC) - timedelta(minutes=5)).isoformat(),
+    }
 
 
 def view_counts(database: Database) -> tuple[int, int, int, int]:
     with database.connect() as conn:
-        feed, distinct = conn.execute("SELECT count(*), count(DISTINCT position) FROM activity_feed").fetchone()  # type: ignore[misc]
+        feed, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT position) FROM activity_feed"
+        ).fetchone()  # type: ignore[misc]
         reports = conn.execute("SELECT count(*) FROM map_reports").fetchone()[0]  # type: ignore[index]
-        events = conn.execute("SELECT count(*) FROM courtwatch_events WHERE topic LIKE '%reports:%'").fetchone()[0]  # type: ignore[index]
+        events = conn.execute(
+            "SELECT count(*) FROM courtwatch_events WHERE topic LIKE '%reports:%'"
+        ).fetchone()[0]  # type: ignore[index]
     return feed, distinct, reports, events
 
 
@@ -108,8 +123,13 @@ async def test_a_report_sent_to_one_web_process_reaches_a_viewer_of_another(
     async with connect(url_b.replace("http", "ws") + "/ws/live", compression=None) as viewer:
         assert json.loads(await viewer.recv())["type"] == "snapshot"
         async with httpx.AsyncClient() as client:
-            created = (await client.post(url_a + "/api/reports", json=body(),
-                                         headers={"Idempotency-Key": uuid.uuid4().hex})).json()
+            created = (
+                await client.post(
+                    url_a + "/api/reports",
+                    json=body(),
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
+            ).json()
         while True:
             frame = json.loads(await asyncio.wait_for(viewer.recv(), 10))
             if frame["type"] == "delta":
@@ -130,7 +150,11 @@ async def test_killing_the_projection_process_mid_stream_loses_and_duplicates_no
         async with httpx.AsyncClient(timeout=30) as client:
 
             async def send(i: int) -> None:
-                r = await client.post(url_a + "/api/reports", json=body(), headers={"Idempotency-Key": uuid.uuid4().hex})
+                r = await client.post(
+                    url_a + "/api/reports",
+                    json=body(),
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                )
                 assert r.status_code == 201
 
             sending = asyncio.gather(*(send(i) for i in range(400)))

@@ -81,7 +81,9 @@ async def submit_report(request: Request) -> Response:
 
 
 async def get_report(request: Request) -> Response:
-    report = await run_in_threadpool(services_app(request).report_with_history, report_id_from(request))
+    report = await run_in_threadpool(
+        services_app(request).report_with_history, report_id_from(request)
+    )
     return JSONResponse(report)
 
 
@@ -106,6 +108,8 @@ async def corroborate_report(request: Request) -> Response:
     report_id = report_id_from(request)
     body = await json_object(request)
     key = request.headers.get("idempotency-key") or body.get("client_key")
+    if not isinstance(key, str):
+        raise ValidationFailed.single("client_key", "required: send an Idempotency-Key header")
     position = await run_in_threadpool(services_app(request).corroborate, report_id, key)
     return await _after(request, report_id, position)
 
@@ -135,7 +139,9 @@ async def record_outcome(request: Request) -> Response:
     token: str | None = body.get("token")
     if token is None:
         await credential(request, "verifier")
-    position = await run_in_threadpool(services_app(request).record_outcome, report_id, token, outcome)
+    position = await run_in_threadpool(
+        services_app(request).record_outcome, report_id, token, outcome
+    )
     return await _after(request, report_id, position)
 
 
@@ -160,7 +166,7 @@ async def list_courthouses(request: Request) -> Response:
 async def add_courthouse(request: Request) -> Response:
     await credential(request, "coordinator")
     body = await json_object(request)
-    courthouse = {
+    courthouse: dict[str, Any] = {
         "code": _string(body, "code").upper(),
         "name": _string(body, "name"),
         "kind": _string(body, "kind"),

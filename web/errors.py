@@ -70,7 +70,10 @@ async def conflict(request: Request, exc: Exception) -> Response:
 
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return _error(exc.status_code, exc.detail, )
+    return _error(
+        exc.status_code,
+        exc.detail,
+    )
 
 
 EXCEPTION_HANDLERS = {

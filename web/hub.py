@@ -125,7 +125,7 @@ class Hub:
                 delay = 0.5
                 self._ring()  # catch up on whatever happened while not listening
                 closed = asyncio.Event()
-                self._listener.add_termination_listener(lambda *_: closed.set())
+                self._listener.add_termination_listener(lambda *_, ev=closed: ev.set())
                 await closed.wait()
                 log.warning("live listener connection closed; reconnecting")
             except (OSError, asyncpg.PostgresError) as error:
@@ -147,7 +147,9 @@ class Hub:
         while True:
             rows = await feed_after(self.pool, self.position, FEED_PAGE)
             for row in rows:
-                frame = json.dumps({"type": "delta", "position": row["position"], "report": self._encode(row)})
+                frame = json.dumps(
+                    {"type": "delta", "position": row["position"], "report": self._encode(row)}
+                )
                 self.position = row["position"]
                 for subscriber in list(self.subscribers):
                     subscriber.offer(row["position"], frame)

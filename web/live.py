@@ -29,9 +29,9 @@ from courtwatch.domain.vocabulary import Kind
 from courtwatch.intake import ValidationFailed
 from projections import runner
 from projections.live_map import DDL
+from web.hub import Gone, Hub, SlowConsumer, Subscriber, feed_after, feed_head
 from web.i18n import LANGUAGES, negotiate
 from web.map_page import render_map_page
-from web.hub import Gone, Hub, SlowConsumer, Subscriber, feed_after, feed_head
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def map_report(row: Mapping[str, Any], names: Mapping[str, str], stale_hours: float) -> dict[str, Any]:
+def map_report(
+    row: Mapping[str, Any], names: Mapping[str, str], stale_hours: float
+) -> dict[str, Any]:
     """The MapReport the page draws, from a map_reports row or a feed state."""
     kind = row["kind"]
     observed = row["observed_at"]
@@ -133,7 +135,8 @@ async def first_paint(request: Request) -> Response:
     live = _live(request)
     assert live.pool is not None
     params = request.query_params
-    clauses, args = [], []
+    clauses: list[str] = []
+    args: list[Any] = []
     box = _bbox(params.get("bbox"))
     if box:
         west, south, east, north = box
@@ -163,7 +166,7 @@ async def first_paint(request: Request) -> Response:
     async with live.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
         rows = await conn.fetch(
-            f"SELECT * FROM map_reports WHERE {where} ORDER BY updated_at DESC "  # noqa: S608
+            f"SELECT * FROM map_reports WHERE {where} ORDER BY updated_at DESC "
             f"LIMIT {FIRST_PAINT_LIMIT + 1}",
             *args,
         )
@@ -203,14 +206,20 @@ async def live_socket(websocket: WebSocket) -> None:
         last: int
         if since is None or since > head or head - since > MAX_RESUME:
             last, reports = await _snapshot(live)
-            await websocket.send_text(json.dumps({"type": "snapshot", "position": last, "reports": reports}))
+            await websocket.send_text(
+                json.dumps({"type": "snapshot", "position": last, "reports": reports})
+            )
         else:
             last = since
             await websocket.send_text(json.dumps({"type": "resume", "position": since}))
             while True:
                 rows = await feed_after(live.pool, last, 500)
                 for row in rows:
-                    frame = {"type": "delta", "position": row["position"], "report": live.encode_feed_row(row)}
+                    frame = {
+                        "type": "delta",
+                        "position": row["position"],
+                        "report": live.encode_feed_row(row),
+                    }
                     await websocket.send_text(json.dumps(frame))
                     last = row["position"]
                 if len(rows) < 500:
@@ -253,9 +262,15 @@ def lifespan_hook(services: Services, *, run_projections: bool) -> Any:
     async def hook(app: Starlette) -> AsyncIterator[None]:
         db = services.database
         connect_args: dict[str, Any] = dict(
-            host=db.host, port=db.port, user=db.user, password=db.password or None, database=db.dbname
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password or None,
+            database=db.dbname,
         )
-        pool = await asyncpg.create_pool(min_size=1, max_size=10, init=_init_connection, **connect_args)
+        pool = await asyncpg.create_pool(
+            min_size=1, max_size=10, init=_init_connection, **connect_args
+        )
         for statement in DDL:  # the projection may not have created its tables yet
             await pool.execute(statement)
         running = await run_in_threadpool(runner.start, db) if run_projections else None

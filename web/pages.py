@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from enum import StrEnum
@@ -122,10 +123,9 @@ def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str,
         if not value:
             continue
         if name in DATETIME_FIELDS:
-            try:
+            # An unparseable time is left as typed, for validation to name.
+            with contextlib.suppress(ValueError):
                 value = datetime.fromisoformat(value).replace(tzinfo=zone).isoformat()
-            except ValueError:
-                pass  # left for validation to name
         payload[name] = value
     return payload
 
@@ -136,9 +136,7 @@ async def create_report(request: Request) -> Response:
     zone = request.app.state.services.settings.zone
     payload = _payload_from_form(form, kind, zone)
     try:
-        result = await run_in_threadpool(
-            _app(request).submit, payload, form.get("client_key", "")
-        )
+        result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))
     except ValidationFailed as failure:
         return await _render_form(request, kind, form, failure.problems, status_code=422)
     report = await run_in_threadpool(_app(request).report_with_history, result.report_id)

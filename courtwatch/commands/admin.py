@@ -14,7 +14,9 @@ from courtwatch.intake import ValidationFailed
 
 
 def _credential_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["add", "revoke"], help="add (prints a new token) or revoke")
+    parser.add_argument(
+        "action", choices=["add", "revoke"], help="add (prints a new token) or revoke"
+    )
     parser.add_argument("name", help="the verifier's or coordinator's name (a pseudonym is fine)")
     parser.add_argument("--role", choices=credentials.ROLES, default="verifier")
 
@@ -39,7 +41,9 @@ def _courthouse_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["list", "add"])
     parser.add_argument("--code", help="short unique code, e.g. BKLYN-CRIM")
     parser.add_argument("--name", help="e.g. 'Brooklyn Criminal Court'")
-    parser.add_argument("--kind", default="criminal", help="criminal, family, county, civil, federal, other")
+    parser.add_argument(
+        "--kind", default="criminal", help="criminal, family, county, civil, federal, other"
+    )
     parser.add_argument("--street", default="")
     parser.add_argument("--city", default="")
     parser.add_argument("--state", default="")
@@ -63,9 +67,15 @@ def courthouses(args: argparse.Namespace, settings: Settings) -> int:
         try:
             services.app.add_courthouse(
                 {
-                    "code": args.code.upper(), "name": args.name, "kind": args.kind,
-                    "street": args.street, "city": args.city, "state": args.state.upper(),
-                    "zip": "", "lat": args.lat, "lon": args.lon,
+                    "code": args.code.upper(),
+                    "name": args.name,
+                    "kind": args.kind,
+                    "street": args.street,
+                    "city": args.city,
+                    "state": args.state.upper(),
+                    "zip": "",
+                    "lat": args.lat,
+                    "lon": args.lon,
                 }
             )
         except (ValidationFailed, ValueError) as error:
@@ -77,7 +87,9 @@ def courthouses(args: argparse.Namespace, settings: Settings) -> int:
         services.close()
 
 
-@command("db", help="print the database URL courtwatch uses (starting the embedded server if needed)")
+@command(
+    "db", help="print the database URL courtwatch uses (starting the embedded server if needed)"
+)
 def db(args: argparse.Namespace, settings: Settings) -> int:
     print(connect_database(settings).url)
     return 0

@@ -15,7 +15,9 @@ log = logging.getLogger("courtwatch.serve")
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="address to listen on (default: COURTWATCH_HOST or 127.0.0.1)")
+    parser.add_argument(
+        "--host", help="address to listen on (default: COURTWATCH_HOST or 127.0.0.1)"
+    )
     parser.add_argument("--port", type=int, help="port (default: COURTWATCH_PORT or 8000)")
     parser.add_argument(
         "--no-projections",
@@ -40,8 +42,11 @@ def run_server(app: object, host: str, port: int) -> None:
     )
 
 
-@command("serve", help="start PostgreSQL (embedded unless DATABASE_URL is set), "
-         "the projections and the web server, and print the URL to open")
+@command(
+    "serve",
+    help="start PostgreSQL (embedded unless DATABASE_URL is set), "
+    "the projections and the web server, and print the URL to open",
+)
 @arguments(_configure)
 def serve(args: argparse.Namespace, settings: Settings) -> int:
     from web.wiring import build_web_app
@@ -49,7 +54,9 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     services = bootstrap(settings)
-    app = build_web_app(services, run_projections=settings.run_projections and not args.no_projections)
+    app = build_web_app(
+        services, run_projections=settings.run_projections and not args.no_projections
+    )
     where = "embedded PostgreSQL" if settings.database_url is None else "external PostgreSQL"
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"courtwatch is running ({where}). Open http://{shown}:{port}/", flush=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -75,6 +75,29 @@ class Report(Aggregate):
     # No class-level annotations on aggregates: eventsourcing would turn them
     # into dataclass fields and give subclasses a generated __init__.
 
+    if TYPE_CHECKING:  # made at runtime by the @event decorators below
+
+        class Submitted(Aggregate.Created):
+            courthouse_code: str | None
+            lat: float | None
+            lon: float | None
+            observed_at: datetime
+            details: dict[str, Any]
+            author_token_hash: str
+
+        class Amended(Aggregate.Event):
+            changes: dict[str, Any]
+
+        class Corroborated(Aggregate.Event):
+            corroborator_hash: str
+
+        class Verified(Aggregate.Event):
+            verifier: str
+
+        class Disputed(Aggregate.Event):
+            verifier: str
+            reason: str
+
     @event("Submitted")
     def __init__(
         self,
@@ -116,9 +139,7 @@ class Report(Aggregate):
 
     # Commands ---------------------------------------------------------------
 
-    def amend(
-        self, *, token: str, changes: dict[str, Any], now: datetime
-    ) -> None:
+    def amend(self, *, token: str, changes: dict[str, Any], now: datetime) -> None:
         self.check_author(token)
         if not changes:
             raise InvalidField("changes", "nothing to amend")
@@ -199,6 +220,11 @@ class Report(Aggregate):
 class ReportWithOutcome(Report):
     """Reports whose outcome is often learned later: by the author or a verifier."""
 
+    if TYPE_CHECKING:
+
+        class OutcomeRecorded(Aggregate.Event):
+            outcome: dict[str, Any]
+
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
         # token None means the caller is an authenticated verifier.
         if token is not None:
@@ -242,6 +268,11 @@ class WatchShift(Report):
 
     "Nothing happened" is data: shifts are the denominator of every trend.
     """
+
+    if TYPE_CHECKING:
+
+        class Ended(Aggregate.Event):
+            ended_at: datetime
 
     @property
     def ended_at(self) -> datetime | None:

@@ -20,8 +20,13 @@ NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 def arrest(**overrides: object) -> CourthouseArrest:
     fields: dict = dict(
-        courthouse_code="NYC", lat=40.7, lon=-74.0, observed_at=NOW - timedelta(hours=1),
-        details={"outcome": "unknown", "agency": "ice_ero"}, author_token="secret-token", now=NOW,
+        courthouse_code="NYC",
+        lat=40.7,
+        lon=-74.0,
+        observed_at=NOW - timedelta(hours=1),
+        details={"outcome": "unknown", "agency": "ice_ero"},
+        author_token="secret-token",
+        now=NOW,
     )
     fields.update(overrides)
     report = CourthouseArrest.submit(uuid4(), **fields)
@@ -41,7 +46,9 @@ def test_observed_time_in_the_future_is_refused() -> None:
     assert error.value.field == "observed_at"
 
 
-@pytest.mark.parametrize(("lat", "lon", "field"), [(91.0, 0.0, "lat"), (0.0, 181.0, "lon"), (None, 3.0, "lat")])
+@pytest.mark.parametrize(
+    ("lat", "lon", "field"), [(91.0, 0.0, "lat"), (0.0, 181.0, "lon"), (None, 3.0, "lat")]
+)
 def test_coordinates_outside_valid_ranges_are_refused(lat, lon, field) -> None:
     with pytest.raises(InvalidField) as error:
         arrest(lat=lat, lon=lon)
@@ -70,14 +77,26 @@ def test_status_follows_corroboration_then_verdicts() -> None:
 
 def test_a_sighting_has_no_outcome_and_a_shift_ends_once() -> None:
     sighting = Sighting.submit(
-        uuid4(), courthouse_code=None, lat=1.0, lon=1.0, observed_at=NOW, details={},
-        author_token="t", now=NOW,
+        uuid4(),
+        courthouse_code=None,
+        lat=1.0,
+        lon=1.0,
+        observed_at=NOW,
+        details={},
+        author_token="t",
+        now=NOW,
     )
     with pytest.raises(NotApplicable):
         sighting.record_outcome(token="t", outcome={"outcome": "detained"})
     shift = WatchShift.submit(
-        uuid4(), courthouse_code="NYC", lat=1.0, lon=1.0, observed_at=NOW - timedelta(hours=3),
-        details={"ended_at": None}, author_token="t", now=NOW,
+        uuid4(),
+        courthouse_code="NYC",
+        lat=1.0,
+        lon=1.0,
+        observed_at=NOW - timedelta(hours=3),
+        details={"ended_at": None},
+        author_token="t",
+        now=NOW,
     )
     assert isinstance(shift, WatchShift)
     with pytest.raises(InvalidField):

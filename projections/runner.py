@@ -9,12 +9,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eventsourcing.projection import Projection, ProjectionRunner
 from eventsourcing.postgres import PostgresTrackingRecorder
+from eventsourcing.projection import Projection, ProjectionRunner
 
 from courtwatch.application import Courtwatch
 from courtwatch.database import Database
 from projections.live_map import LiveMapProjection, LiveMapView
+from projections.transparency import TABLES as LOG_TABLES, TransparencyProjection, TransparencyView
+from projections.trends import TABLES as TREND_TABLES
+from projections.trends import TrendProjection, TrendView
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,8 @@ class ProjectionSpec:
 
 def all_projections() -> list[ProjectionSpec]:
     specs = [ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))]
+    specs.append(ProjectionSpec(TransparencyProjection, TransparencyView, LOG_TABLES))
+    specs.append(TREND_SPEC)
     specs.extend(_optional_projections())
     return specs
 
@@ -41,6 +46,7 @@ def _optional_projections() -> list[ProjectionSpec]:
     return found
 
 
+TREND_SPEC = ProjectionSpec(TrendProjection, TrendView, TREND_TABLES)
 EXTRA_PROJECTIONS: list[Callable[[], Sequence[ProjectionSpec]]] = []
 
 
@@ -82,14 +88,16 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
 
 def log_head(database: Database) -> int:
     with database.connect() as conn:
-        row = conn.execute("SELECT coalesce(max(notification_id), 0) FROM courtwatch_events").fetchone()
+        row = conn.execute(
+            "SELECT coalesce(max(notification_id), 0) FROM courtwatch_events"
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
 def position_of(database: Database, spec: ProjectionSpec) -> int:
     with database.connect() as conn:
         row = conn.execute(
-            f"SELECT coalesce(max(notification_id), 0) FROM {tracking_table(spec)} "  # noqa: S608
+            f"SELECT coalesce(max(notification_id), 0) FROM {tracking_table(spec)} "
             "WHERE application_name = 'Courtwatch'"
         ).fetchone()
     return int(row[0]) if row else 0
@@ -129,6 +137,8 @@ def wait_caught_up(
 
 def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
     position = position_of(database, spec)
+    if not spec.projection.topics:  # subscribes to everything: ANY('{}') would match nothing
+        return position >= log_head(database)
     with database.connect() as conn:
         row = conn.execute(
             "SELECT 1 FROM courtwatch_events WHERE notification_id > %s AND topic = ANY(%s) LIMIT 1",

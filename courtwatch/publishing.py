@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
 
-from courtwatch import summaries
+from courtwatch import periods, summaries
 from courtwatch.database import Database
 from courtwatch.periods import Period
 
@@ -169,3 +170,22 @@ def index(database: Database, limit: int = 200) -> list[Published]:
             (limit,),
         ).fetchall()
     return [_published(row) for row in rows]
+
+
+# Late reports keep arriving for a while: periods this far back are re-checked
+# on every scheduled run, and revised if their figures changed.
+RECHECK = {"day": 14, "week": 6, "month": 2}
+
+
+def publish_due(database: Database, *, zone: str, now: datetime) -> list[Outcome]:
+    """What the scheduler publishes: recent complete periods, overall and per courthouse."""
+    outcomes = []
+    for kind, count in RECHECK.items():
+        period = periods.last_complete(kind, now, ZoneInfo(zone))
+        for _ in range(count):
+            for courthouse in [None, *summaries.active_courthouses(database, period)]:
+                outcomes.append(
+                    publish(database, period, zone=zone, courthouse=courthouse, now=now)
+                )
+            period = period.previous()
+    return outcomes

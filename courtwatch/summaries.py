@@ -225,3 +225,15 @@ def to_csv(summary: dict[str, Any]) -> str:
 
 def _blank(value: Any) -> Any:
     return "" if value is None else value
+
+
+def active_courthouses(database: Database, period: Period) -> list[str]:
+    """Courthouses with any report or watched hour in the period (per-courthouse summaries)."""
+    with database.connect() as conn:
+        rows = conn.execute(
+            "SELECT courthouse_code FROM trend_counts WHERE day >= %(first)s AND day < %(end)s "
+            "AND n <> 0 UNION SELECT courthouse_code FROM trend_watch "
+            "WHERE day >= %(first)s AND day < %(end)s AND seconds <> 0 ORDER BY 1",
+            {"first": period.first, "end": period.end},
+        ).fetchall()
+    return [row[0] for row in rows if row[0]]

@@ -180,7 +180,7 @@ def generate(
     zone: ZoneInfo | None = None,
     seed: int = 1,
     courthouses: Sequence[Courthouse] | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> DemoResult:
     """Save ``reports`` demo reports with their lifecycles; ``progress(n)`` after each chunk."""
     generator = _Generator(

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_until
 
 
 @pytest.fixture
@@ -96,3 +96,39 @@ async def test_the_form_reports_bad_input_without_losing_what_was_typed(
     assert 422 in response_status
     assert await page.get_by_label("Latitude").input_value() == "123"
     assert await page.locator("#lat-error").is_visible()
+
+
+async def test_a_report_sent_with_no_signal_is_kept_and_sent_when_signal_returns(
+    served_product: str, browser: Any
+) -> None:
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(served_product + "/new/sighting?lang=en")
+    await page.get_by_label("Courthouse", exact=True).select_option("BOS")
+    await context.set_offline(True)  # the hallway has no signal
+    await page.get_by_role("button", name="Send report").click()
+    await page.locator("#outbox-notice").wait_for()
+    assert "Saved on this phone: 1 report" in await page.locator("#outbox-notice").inner_text()
+    assert await page.evaluate("window.courtwatchOutbox.pending()") == 1
+    # Twice more by an impatient thumb: still one report.
+    await page.get_by_role("button", name="Send report").click()
+    assert await page.evaluate("window.courtwatchOutbox.pending()") == 1
+
+    await context.set_offline(False)
+    await page.evaluate("window.courtwatchOutbox.flush()")
+    assert await page.evaluate("window.courtwatchOutbox.pending()") == 0
+    await page.evaluate("window.courtwatchOutbox.flush()")  # a resend stores nothing twice
+
+    import httpx
+
+    async with httpx.AsyncClient(base_url=served_product) as client:
+
+        async def projected() -> bool:
+            return bool((await client.get("/api/map/reports")).json()["reports"])
+
+        await wait_until(projected, timeout=10)
+        reports = (await client.get("/api/map/reports")).json()["reports"]
+        assert [r["courthouse_code"] for r in reports] == ["BOS"]
+        history = (await client.get(f"/api/reports/{reports[0]['id']}")).json()["history"]
+    assert [h["event"] for h in history] == ["Submitted"]
+    await context.close()

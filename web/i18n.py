@@ -130,6 +130,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "event.OutcomeRecorded": ("Outcome recorded", "Resultado registrado"),
     "event.Ended": ("Shift ended", "Turno terminado"),
     "error.not_found": ("No report with this link.", "No hay reporte con este enlace."),
+    "outbox.pending": (
+        "Saved on this phone: {n} report(s) will be sent as soon as there is signal. "
+        "Keep this page open or come back to it.",
+        "Guardado en este teléfono: {n} reporte(s) se enviarán en cuanto haya señal. "
+        "Mantenga esta página abierta o vuelva a ella.",
+    ),
+    "outbox.sent": ("Saved reports were sent.", "Los reportes guardados se enviaron."),
 }
 
 

@@ -15,7 +15,8 @@ from eventsourcing.projection import Projection, ProjectionRunner
 from courtwatch.application import Courtwatch
 from courtwatch.database import Database
 from projections.live_map import LiveMapProjection, LiveMapView
-from projections.transparency import TABLES as LOG_TABLES, TransparencyProjection, TransparencyView
+from projections.transparency import TABLES as LOG_TABLES
+from projections.transparency import TransparencyProjection, TransparencyView
 from projections.trends import TABLES as TREND_TABLES
 from projections.trends import TrendProjection, TrendView
 
@@ -145,3 +146,43 @@ def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
             (position, list(spec.projection.topics)),
         ).fetchone()
     return row is None
+
+
+class Supervisor:
+    """Keep in-process projections running: a runner whose thread died (the
+    database restarted, say) is logged and all are restarted, with back-off.
+    Each restart resumes from the tracking records, so nothing is lost.
+    """
+
+    def __init__(self, database: Database, specs: Sequence[ProjectionSpec] | None = None) -> None:
+        self.database = database
+        self.specs = specs
+        self.running = start(database, specs)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._watch, name="projection-supervisor", daemon=True
+        )
+        self._thread.start()
+
+    def _watch(self) -> None:
+        delay = 1.0
+        while not self._stop.wait(delay):
+            try:
+                self.running.check()
+                delay = 1.0
+            except Exception:
+                log.exception("a projection stopped; restarting the projections")
+                self.running.stop()
+                delay = min(delay * 2, 60.0)
+                if self._stop.is_set():
+                    return
+                try:
+                    self.running = start(self.database, self.specs)
+                except Exception:
+                    log.exception("restarting the projections failed; will retry")
+                    self.running = RunningProjections()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.running.stop()

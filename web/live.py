@@ -275,7 +275,7 @@ def lifespan_hook(services: Services, *, run_projections: bool) -> Any:
         )
         for statement in DDL:  # the projection may not have created its tables yet
             await pool.execute(statement)
-        running = await run_in_threadpool(runner.start, db) if run_projections else None
+        running = await run_in_threadpool(runner.Supervisor, db) if run_projections else None
         live = Live(services)
         await live.names.refresh()
         live.pool = pool

@@ -5,14 +5,14 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from courtwatch.bootstrap import Services
-from web import live
+from web import live, summaries
 from web.app import create_app
 
 
 def build_web_app(services: Services, *, run_projections: bool) -> Starlette:
     app = create_app(
         services,
-        extra_routes=live.routes,
+        extra_routes=[*live.routes, *summaries.routes],
         lifespan_hooks=[live.lifespan_hook(services, run_projections=run_projections)],
     )
     app.state.map_pages = live.map_pages(services)

@@ -148,7 +148,10 @@ class TransparencyView(PostgresTrackingRecorder):
                         "INSERT INTO log_leaves (leaf_index, notification_id, originator_id, "
                         "originator_version, leaf_hash) VALUES (%s, %s, %s, %s, %s)"
                     ),
-                    [(size + i, r[0], r[1], r[2], h) for i, (r, h) in enumerate(zip(rows, hashes, strict=True))],
+                    [
+                        (size + i, r[0], r[1], r[2], h)
+                        for i, (r, h) in enumerate(zip(rows, hashes, strict=True))
+                    ],
                 )
                 curs.executemany(
                     SQL("INSERT INTO log_nodes (level, index, hash) VALUES (%s, %s, %s)"), nodes

@@ -1,3 +1,3 @@
 """Sub-commands of the `courtwatch` CLI, one module per concern."""
 
-from courtwatch.commands import admin, project, serve, trends  # noqa: F401
+from courtwatch.commands import admin, audit, project, serve, trends  # noqa: F401

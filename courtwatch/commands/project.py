@@ -9,6 +9,7 @@ import threading
 
 from tqdm import tqdm
 
+from courtwatch.audit_log import CheckpointScheduler
 from courtwatch.bootstrap import bootstrap
 from courtwatch.cli import arguments, command
 from courtwatch.config import Settings
@@ -43,6 +44,7 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
     running = runner.start(database, specs)
+    checkpoints = CheckpointScheduler(database, settings).start()  # signs on a schedule
     try:
         if args.rebuild or args.exit_when_caught_up:
             target = runner.log_head(database)
@@ -61,5 +63,6 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
             running.check()
         return 0
     finally:
+        checkpoints.stop()
         running.stop()
         services.close()

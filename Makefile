@@ -25,6 +25,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/live.py
+	$(BIN)/python bench/first_paint.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/summaries.py
 

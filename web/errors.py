@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from courtwatch.application import IdempotencyConflict, ReportNotFound
+from courtwatch.audit_log import LogError, LogInconsistent
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     DomainError,
@@ -82,6 +83,8 @@ EXCEPTION_HANDLERS = {
     MalformedBody: malformed,
     BodyTooLarge: too_large,
     ReportNotFound: not_found,
+    LogError: not_found,
+    LogInconsistent: conflict,
     NotAuthorised: forbidden,
     WrongAuthorToken: forbidden,
     IdempotencyConflict: conflict,

@@ -27,6 +27,7 @@ from courtwatch.domain.vocabulary import (
     Warrant,
 )
 from courtwatch.intake import FieldProblem, ValidationFailed
+from web.citation import render_citation
 from web.i18n import LANGUAGES, negotiate, translator
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -154,7 +155,11 @@ async def report_page(request: Request) -> Response:
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
-    return templates.TemplateResponse(request, "report.html", _context(request, report=report))
+    citation_html = await run_in_threadpool(
+        render_citation, request.app.state.services, report_id, str(request.base_url)
+    )
+    context = _context(request, report=report, citation_html=citation_html)
+    return templates.TemplateResponse(request, "report.html", context)
 
 
 async def legacy_form(request: Request) -> Response:

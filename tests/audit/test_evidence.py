@@ -1,0 +1,97 @@
+"""Evidence bundles from the real database, checked by `courtwatch verify` offline."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from courtwatch import audit_log
+from courtwatch.bootstrap import Services
+from courtwatch.evidence import export_bundle
+from courtwatch.transparency.bundle import BundleError
+from courtwatch.transparency.verify import verify_bundle
+
+Logged = tuple[Services, list[UUID]]
+
+
+def verify_cli(bundle: Path, vkey: str) -> subprocess.CompletedProcess[str]:
+    # No DATABASE_URL and a data dir with nothing in it: verify must not need either.
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["COURTWATCH_DATA_DIR"] = str(bundle.parent / "nowhere")
+    return subprocess.run(
+        [sys.executable, "-m", "courtwatch", "verify", str(bundle), "--key", vkey],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_report_bundle_verifies_and_an_edited_one_fails_clearly(
+    logged: Logged, tmp_path: Path
+) -> None:
+    services, ids = logged
+    bundle = tmp_path / "evidence.zip"
+    result = export_bundle(services.database, services.settings, bundle, report_id=ids[2])
+    assert result.events == 2 and result.pending == 0
+    vkey = audit_log.public_key(services.settings)
+
+    ok = verify_cli(bundle, vkey)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "VERIFIED: all 2 record(s)" in ok.stdout
+    assert not (tmp_path / "nowhere").exists()  # it started no database
+
+    edited = tmp_path / "edited.zip"
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(edited, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "events.jsonl":
+                data = data.replace(b'"agents_count":2', b'"agents_count":1', 1)
+            dst.writestr(item, data)
+    bad = verify_cli(edited, vkey)
+    assert bad.returncode == 1
+    assert f"report {ids[2]} v1): content does not match its leaf hash" in bad.stdout
+    assert "the event was edited" in bad.stdout
+
+
+def test_a_time_range_bundle_holds_exactly_the_events_in_range(
+    logged: Logged, tmp_path: Path
+) -> None:
+    services, _ = logged
+    now = datetime.now(UTC)
+    bundle = tmp_path / "range.zip"
+    result = export_bundle(
+        services.database,
+        services.settings,
+        bundle,
+        since=now - timedelta(hours=1),
+        until=now + timedelta(minutes=1),
+    )
+    assert result.events == 12  # six reports, two events each
+    report = verify_bundle(bundle.read_bytes(), audit_log.public_key(services.settings))
+    assert report.ok and report.events_verified == 12
+    with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as zf:
+        assert {"README.txt", "events.jsonl", "proofs.json", "checkpoint.txt"} <= set(zf.namelist())
+
+
+def test_export_refuses_an_event_edited_after_it_was_logged(logged: Logged, tmp_path: Path) -> None:
+    services, ids = logged
+    with services.database.connect() as conn:
+        conn.execute(
+            "UPDATE courtwatch_events SET state = convert_to(replace("
+            "convert_from(state, 'UTF8'), 'outside', 'inside'), 'UTF8') "
+            "WHERE originator_id = %s AND originator_version = 1",
+            (ids[0],),
+        )
+    with pytest.raises(BundleError, match="edited"):
+        export_bundle(services.database, services.settings, tmp_path / "x.zip", report_id=ids[0])
+    assert not (tmp_path / "x.zip").exists()

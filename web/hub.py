@@ -39,6 +39,8 @@ class Gone(Exception):
 
 
 _CLOSED = (-1, "")
+_HEARTBEAT = (-2, "")
+HEARTBEAT_SECONDS = 15.0
 
 
 class Subscriber:
@@ -63,17 +65,21 @@ class Subscriber:
         except asyncio.QueueFull:
             self.overflowed = True
 
-    async def next(self, timeout: float) -> tuple[int, str] | None:
-        if self.overflowed and self.queue.empty():
+    def offer_heartbeat(self) -> None:
+        # A full queue has frames to send: no heartbeat is needed then.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(_HEARTBEAT)
+
+    async def next(self) -> tuple[int, str] | None:
+        """The next frame to send, or None when it is time for a heartbeat."""
+        if self.overflowed:
+            # Frames were dropped: the client must resume from its position.
             raise SlowConsumer()
-        try:
-            item = await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            if self.overflowed:
-                raise SlowConsumer() from None
-            return None
+        item = await self.queue.get()
         if item is _CLOSED:
             raise Gone()
+        if item is _HEARTBEAT:
+            return None
         return item
 
 
@@ -93,6 +99,7 @@ class Hub:
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._pump(), name="hub-pump"),
+            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
         ]
 
     async def stop(self) -> None:
@@ -111,6 +118,14 @@ class Hub:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self.subscribers.discard(subscriber)
+
+    async def _heartbeat(self) -> None:
+        # One timer for all subscribers, rather than a timeout armed around
+        # every queue read of every websocket.
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for subscriber in list(self.subscribers):
+                subscriber.offer_heartbeat()
 
     def _ring(self, *_: object) -> None:
         self._doorbell.set()

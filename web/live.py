@@ -37,7 +37,6 @@ from web.map_page import render_map_page
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 15.0
 SNAPSHOT_WINDOW = timedelta(hours=24)
 SNAPSHOT_LIMIT = 2000
 FIRST_PAINT_LIMIT = 5000
@@ -227,7 +226,7 @@ async def live_socket(websocket: WebSocket) -> None:
                 if len(rows) < 500:
                     break
         while True:
-            item = await subscriber.next(HEARTBEAT_SECONDS)
+            item = await subscriber.next()
             if item is None:
                 await websocket.send_text(json.dumps({"type": "heartbeat", "position": last}))
                 continue

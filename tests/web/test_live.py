@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import ServerThread
@@ -154,3 +155,19 @@ async def test_a_client_that_never_reads_does_not_stall_the_others(
             assert stalled.state.name in ("OPEN", "CLOSING", "CLOSED")
     finally:
         hub.QUEUE_SIZE = saved
+
+
+@pytest.fixture
+def quick_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import hub
+
+    monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 0.2)
+
+
+async def test_an_idle_connection_gets_heartbeats(
+    quick_heartbeats: None, live_server: ServerThread
+) -> None:
+    async with connect(ws_url(live_server), compression=None) as ws:
+        snapshot = json.loads(await ws.recv())
+        beats = [json.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(2)]
+    assert beats == [{"type": "heartbeat", "position": snapshot["position"]}] * 2

@@ -26,7 +26,7 @@ from courtwatch.domain.vocabulary import (
     Role,
     Warrant,
 )
-from courtwatch.intake import FieldProblem, ValidationFailed
+from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.citation import render_citation
 from web.i18n import LANGUAGES, negotiate, translator
 
@@ -110,9 +110,22 @@ def _kind(request: Request) -> Kind:
         raise ReportNotFound(request.path_params["kind"]) from None
 
 
+def _defaults(kind: Kind) -> dict[str, str]:
+    """Each field starts at the intake model's default ("not known"), never at
+    whatever option a browser would pick first: a skipped field must not turn
+    into "judicial warrant" or "detained"."""
+    fields = MODELS[kind.value].model_fields
+    return {
+        name: str(fields[name].default)
+        for name, *_ in FORMS[kind]
+        if fields[name].default is not None
+    }
+
+
 async def new_report(request: Request) -> Response:
-    values = {"observed_at": _local_now(request), "client_key": uuid.uuid4().hex}
-    return await _render_form(request, _kind(request), values, [])
+    kind = _kind(request)
+    values = {**_defaults(kind), "observed_at": _local_now(request), "client_key": uuid.uuid4().hex}
+    return await _render_form(request, kind, values, [])
 
 
 def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str, Any]:

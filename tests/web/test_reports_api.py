@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -282,3 +283,18 @@ async def test_courthouses_include_immigration_courts_and_local_ones(
         },
     )
     assert created.status_code == 201, created.text
+
+
+@pytest.mark.parametrize("kind", list(REPORTS))
+async def test_the_form_starts_every_choice_at_not_known(
+    client: httpx.AsyncClient, kind: str
+) -> None:
+    page = (await client.get(f"/new/{kind}")).text
+
+    for select in re.findall(r'<select id="(\w+)".*?</select>', page, flags=re.S):
+        if select == "courthouse_code":
+            continue
+        chosen = re.search(
+            rf'<select id="{select}".*?<option value="(\w+)" selected', page, flags=re.S
+        )
+        assert chosen and chosen.group(1) in ("unknown", "pending"), (kind, select)

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def server_pid(port: int) -> int:
 class Viewers:
     def __init__(self, url: str, count: int) -> None:
         self.url, self.count = url, count
-        self.waiting: dict[str, tuple[asyncio.Event, list[float]]] = {}
+        # Every receipt is kept from the start: a delta can beat the POST's answer.
+        self.stamps: dict[str, list[float]] = defaultdict(list)
+        self.complete: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
         self.sockets: list = []
         self.tasks: list[asyncio.Task] = []
 
@@ -75,16 +78,14 @@ class Viewers:
             now = time.perf_counter()
             message = json.loads(raw) if raw[0] == "{" else {"key": raw}
             key = message.get("report", {}).get("id") or message.get("key")
-            if key in self.waiting:
-                done, stamps = self.waiting[key]
+            if key:
+                stamps = self.stamps[key]
                 stamps.append(now)
                 if len(stamps) == self.count:
-                    done.set()
+                    self.complete[key].set()
 
     def expect(self, key: str) -> tuple[asyncio.Event, list[float]]:
-        entry = (asyncio.Event(), [])
-        self.waiting[key] = entry
-        return entry
+        return self.complete[key], self.stamps[key]
 
     async def close(self) -> None:
         for task in self.tasks:

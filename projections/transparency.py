@@ -114,6 +114,9 @@ class TransparencyView(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.batch = BATCH
+        # Highest position this process has committed: events below it were
+        # appended by an earlier batch and are skipped without a round trip.
+        self._covered = 0
 
     def create_table(self) -> None:
         super().create_table()
@@ -122,13 +125,16 @@ class TransparencyView(PostgresTrackingRecorder):
 
     def append_through(self, tracking: Tracking) -> int:
         """Append every committed event up to (at least) ``tracking``; return how many."""
+        if tracking.notification_id <= self._covered:
+            return 0
         with self.datastore.transaction(commit=True) as curs:
             curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (APPEND_LOCK,))
             curs.execute(self.max_tracking_id_statement, (tracking.application_name,))
             found = _rows(curs)
             last = found[0][0] if found and found[0][0] is not None else 0
             if tracking.notification_id <= last:
-                return 0  # covered by an earlier batch
+                self._covered = last
+                return 0  # covered by an earlier batch (perhaps another process's)
             curs.execute(
                 SQL(
                     f"SELECT notification_id, originator_id, originator_version, topic, state "
@@ -160,7 +166,8 @@ class TransparencyView(PostgresTrackingRecorder):
             # row after `last`); the max keeps tracking monotonic regardless.
             position = max([tracking.notification_id, *(int(r[0]) for r in rows)])
             self._insert_tracking(curs, Tracking(tracking.application_name, position))
-            return len(rows)
+        self._covered = position  # only once committed
+        return len(rows)
 
 
 class TransparencyProjection(Projection[TransparencyView]):

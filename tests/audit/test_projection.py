@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import stat
+import subprocess
+import sys
+import time
+from dataclasses import replace
 from uuid import UUID
 
 import psycopg
@@ -102,3 +107,33 @@ def test_the_database_refuses_to_update_or_delete_the_log(
     for statement in (f"UPDATE {table} SET {column} = '\\x00'", f"DELETE FROM {table}"):
         with services.database.connect() as conn, pytest.raises(psycopg.Error, match="append-only"):
             conn.execute(statement)
+
+
+def test_checkpoints_are_published_on_a_schedule(logged: tuple[Services, list[UUID]]) -> None:
+    services, _ = logged
+    settings = replace(services.settings, checkpoint_interval_seconds=0.05)
+    scheduler = audit_log.CheckpointScheduler(services.database, settings).start()
+    try:
+        deadline = time.monotonic() + 10
+        while audit_log.latest_checkpoint(services.database) is None:
+            assert time.monotonic() < deadline, "no scheduled checkpoint within 10 s"
+            time.sleep(0.05)
+    finally:
+        scheduler.stop()
+    assert len(audit_log.checkpoints(services.database)) == 1  # and no repeat while idle
+
+
+def test_checkpoint_and_public_key_commands(logged: tuple[Services, list[UUID]]) -> None:
+    services, _ = logged
+    env = {
+        **os.environ,
+        "DATABASE_URL": services.database.url,
+        "COURTWATCH_DATA_DIR": str(services.settings.data_dir),
+    }
+    run = functools.partial(
+        subprocess.run, env=env, capture_output=True, text=True, timeout=60, check=True
+    )
+    note = run([sys.executable, "-m", "courtwatch", "checkpoint"]).stdout
+    vkey = run([sys.executable, "-m", "courtwatch", "public-key"]).stdout.strip()
+    assert vkey == audit_log.public_key(services.settings)
+    assert parse_and_verify_checkpoint(note, vkey).size == 12

@@ -34,7 +34,9 @@ def make_history(services: Services) -> None:
     observed = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
     for i in range(60):
         kind = ("sighting", "courthouse_arrest", "call_in")[i % 3]
-        result = app.submit({"kind": kind, "courthouse_code": "NYC", "observed_at": observed}, uuid.uuid4().hex)
+        result = app.submit(
+            {"kind": kind, "courthouse_code": "NYC", "observed_at": observed}, uuid.uuid4().hex
+        )
         if i % 4 == 0:
             app.corroborate(result.report_id, uuid.uuid4().hex)
         if i % 5 == 0:
@@ -58,7 +60,10 @@ def test_rebuild_replays_the_log_into_identical_views(
     env = {**os.environ, "DATABASE_URL": database.url, "COURTWATCH_DATA_DIR": str(tmp_path)}
     result = subprocess.run(
         [sys.executable, "-m", "courtwatch", "project", "--rebuild", "--exit-when-caught-up"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "replaying the log" in result.stderr  # the progress bar

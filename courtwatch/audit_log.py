@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,9 +124,9 @@ def public_key(settings: Settings) -> str:
 # --- reading the tree ----------------------------------------------------------------
 
 
-def _connect(database: Database) -> psycopg.Connection:
+def _connect(database: Database) -> AbstractContextManager[psycopg.Connection]:
     ensure_schema(database)
-    return database.connect()
+    return database.pooled()
 
 
 def tree_size(conn: psycopg.Connection) -> int:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import ConnectionPool
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +27,8 @@ DEFAULT_DBNAME = "courtwatch"
 # The embedded server handle stops PostgreSQL when it is garbage-collected:
 # keep it for the life of the process.
 _EMBEDDED_SERVERS: dict[str, Any] = {}
+_POOLS: dict[str, ConnectionPool] = {}
+_POOLS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,26 @@ class Database:
             "POSTGRES_MAX_WAITING": "100",
             "POSTGRES_LOCK_TIMEOUT": "10",
         }
+
+    def pooled(self) -> AbstractContextManager[psycopg.Connection]:
+        """A connection from this process's small pool for this database.
+
+        For short read-side queries made per request (proofs, checkpoints):
+        opening a PostgreSQL connection costs more than the query itself.
+        Commits on a clean exit, rolls back on an error, like ``connect()``.
+        """
+        with _POOLS_LOCK:
+            pool = _POOLS.get(self.url)
+            if pool is None:
+                conninfo = make_conninfo(
+                    host=self.host, port=self.port, user=self.user,
+                    password=self.password, dbname=self.dbname,
+                )  # fmt: skip
+                # min_size 0 and a short idle time: processes that touch many
+                # databases (the tests) must not hold connections open for long.
+                pool = ConnectionPool(conninfo, min_size=0, max_size=8, max_idle=30, open=True)
+                _POOLS[self.url] = pool
+        return pool.connection()
 
     def connect(self, **kwargs: object) -> psycopg.Connection:
         """A plain psycopg connection, for administration and read-side helpers."""

@@ -63,6 +63,13 @@ FORMS: dict[Kind, list[Field]] = {
     Kind.WATCH_SHIFT: [("ended_at", "datetime-local", None, "")],
 }
 DATETIME_FIELDS = ("observed_at", "ended_at")
+# Which label family translates each vocabulary field's stored value.
+VALUE_LABELS: dict[str, str] = {
+    name: prefix
+    for fields in FORMS.values()
+    for name, _, vocabulary, prefix in fields
+    if vocabulary
+}
 
 
 def _app(request: Request) -> Courtwatch:
@@ -155,6 +162,7 @@ async def create_report(request: Request) -> Response:
         return await _render_form(request, kind, form, failure.problems, status_code=422)
     report = await run_in_threadpool(_app(request).report_with_history, result.report_id)
     context = _context(request, report=report, author_token=result.author_token, created=True)
+    context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(
         request, "report.html", context, status_code=201 if result.created else 200
     )
@@ -172,6 +180,7 @@ async def report_page(request: Request) -> Response:
         render_citation, request.app.state.services, report_id, str(request.base_url)
     )
     context = _context(request, report=report, citation_html=citation_html)
+    context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(request, "report.html", context)
 
 

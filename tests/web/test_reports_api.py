@@ -298,3 +298,13 @@ async def test_the_form_starts_every_choice_at_not_known(
             rf'<select id="{select}".*?<option value="(\w+)" selected', page, flags=re.S
         )
         assert chosen and chosen.group(1) in ("unknown", "pending"), (kind, select)
+
+
+async def test_the_report_page_shows_values_in_the_readers_language(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {**REPORTS["courthouse_arrest"], "observed_at": recent()}
+    created = (await submit(client, body)).json()
+    page = (await client.get(created["url"], params={"lang": "es"})).text
+    assert "Sobreviviente o víctima" in page and "Administrativa (formulario de ICE)" in page
+    assert ">survivor<" not in page

@@ -21,6 +21,7 @@ import psycopg
 
 from courtwatch.config import Settings
 from courtwatch.database import Database
+from courtwatch.periodic import Periodic
 from courtwatch.transparency.checkpoint import (
     SigningKey,
     generate_signing_key,
@@ -305,28 +306,12 @@ def _check_size(conn: psycopg.Connection, size: int) -> None:
 # --- scheduled publishing ------------------------------------------------------------
 
 
-class CheckpointScheduler:
-    """Publishes a checkpoint every ``interval`` seconds when the tree grew."""
+class CheckpointScheduler(Periodic):
+    """Publishes a checkpoint every ``checkpoint_interval_seconds`` when the tree grew."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
-        self.database = database
-        self.settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="checkpoints", daemon=True)
-
-    def start(self) -> CheckpointScheduler:
-        if self.settings.checkpoint_interval_seconds > 0:
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.settings.checkpoint_interval_seconds):
-            try:
-                publish_checkpoint(self.database, self.settings)
-            except Exception:  # keep publishing: one failure must not end the schedule
-                log.exception("checkpoint publishing failed")
+        super().__init__(
+            "checkpoints",
+            settings.checkpoint_interval_seconds,
+            lambda: publish_checkpoint(database, settings),
+        )

@@ -31,6 +31,7 @@ class Settings:
     log_level: str = "INFO"
     run_projections: bool = True
     checkpoint_interval_seconds: float = 300.0
+    summary_interval_seconds: float = 3600.0
     log_origin: str = "courtwatch.local/log"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -65,6 +66,7 @@ class Settings:
             run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
             not in ("0", "no", "false"),
             checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 300.0),
+            summary_interval_seconds=number("COURTWATCH_SUMMARY_INTERVAL", 3600.0),
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
         )
         try:

@@ -178,3 +178,38 @@ async def test_killing_the_projection_process_mid_stream_loses_and_duplicates_no
     assert events == 400
     assert feed == distinct == reports == 400
     assert received == sorted(set(received))  # the viewer saw each change once, in order
+
+
+async def test_the_projection_process_publishes_summaries_and_checkpoints_on_schedule(
+    environment: dict[str, str], tmp_path: Path, processes: list[Process], database: Database
+) -> None:
+    from courtwatch.bootstrap import bootstrap
+    from courtwatch.config import Settings
+
+    services = bootstrap(Settings(database_url=database.url, data_dir=tmp_path / "data"), database)
+    services.app.submit(body(), uuid.uuid4().hex)
+    services.close()
+    environment.update(COURTWATCH_SUMMARY_INTERVAL="0.5", COURTWATCH_CHECKPOINT_INTERVAL="0.5")
+    processes.append(Process(["project"], environment, tmp_path / "project.log").start())
+
+    deadline = time.monotonic() + 60
+    while True:
+        with database.connect() as conn:
+            has_table = conn.execute(
+                "SELECT to_regclass('published_summaries') IS NOT NULL"
+            ).fetchone()[0]  # type: ignore[index]
+            periods = (
+                {r[0] for r in conn.execute("SELECT DISTINCT period FROM published_summaries")}
+                if has_table
+                else set()
+            )
+            has_log = conn.execute("SELECT to_regclass('log_checkpoints') IS NOT NULL").fetchone()[
+                0
+            ]  # type: ignore[index]
+            checkpoints = (
+                conn.execute("SELECT count(*) FROM log_checkpoints").fetchone()[0] if has_log else 0
+            )  # type: ignore[index]
+        if {"day", "week", "month"} <= periods and checkpoints:
+            break
+        assert time.monotonic() < deadline, (periods, checkpoints)
+        await asyncio.sleep(0.2)

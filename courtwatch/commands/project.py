@@ -6,16 +6,38 @@ import argparse
 import logging
 import signal
 import threading
+from datetime import UTC, datetime
 
 from tqdm import tqdm
 
+from courtwatch import publishing
 from courtwatch.audit_log import CheckpointScheduler
 from courtwatch.bootstrap import bootstrap
 from courtwatch.cli import arguments, command
 from courtwatch.config import Settings
+from courtwatch.database import Database
+from courtwatch.periodic import Periodic
+from courtwatch.summaries import trend_zone
 from projections import runner
 
 log = logging.getLogger("courtwatch.project")
+
+
+def summary_publisher(database: Database, settings: Settings) -> Periodic:
+    """Publish (or revise) recent days, weeks and months every summary interval."""
+    publishing.install(database)
+
+    def publish() -> None:
+        zone = trend_zone(database, settings.timezone)
+        changed = [
+            o
+            for o in publishing.publish_due(database, zone=zone, now=datetime.now(UTC))
+            if o.changed
+        ]
+        if changed:
+            log.info("summaries published", extra={"count": len(changed)})
+
+    return Periodic("summaries", settings.summary_interval_seconds, publish)
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +67,7 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     running = runner.start(database, specs)
     checkpoints = CheckpointScheduler(database, settings).start()  # signs on a schedule
+    summaries = summary_publisher(database, settings).start()
     try:
         if args.rebuild or args.exit_when_caught_up:
             target = runner.log_head(database)
@@ -63,6 +86,7 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
             running.check()
         return 0
     finally:
+        summaries.stop()
         checkpoints.stop()
         running.stop()
         services.close()

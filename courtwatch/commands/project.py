@@ -18,7 +18,7 @@ from courtwatch.config import Settings
 from courtwatch.database import Database
 from courtwatch.periodic import Periodic
 from courtwatch.summaries import trend_zone
-from projections import runner
+from projections import runner, trends_rebuild
 
 log = logging.getLogger("courtwatch.project")
 
@@ -62,6 +62,10 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
     if args.rebuild:
         runner.drop_views(database, specs)
         log.info("views dropped for rebuild")
+        # The trend tables rebuild in large batches (same handlers), ~20x faster
+        # than one transaction per event; the runner then carries on from there.
+        with tqdm(unit="event", desc="rebuilding trend tables") as bar:
+            trends_rebuild.rebuild(database, settings.timezone, progress=bar.update)
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())

@@ -1,4 +1,4 @@
-"""Replaying the whole log rebuilds the live-map views exactly."""
+"""Replaying the whole log rebuilds every view exactly: live map, trends, transparency log."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from pathlib import Path
 from courtwatch.bootstrap import Services
 from courtwatch.database import Database
 from projections import runner
-from projections.live_map import LiveMapProjection, LiveMapView
-
-SPEC = runner.ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))
 
 
-def snapshot_views(database: Database) -> tuple[list[tuple], list[tuple]]:
+def snapshot_views(database: Database) -> tuple[list[tuple], ...]:
     with database.connect() as conn:
+        trends = conn.execute(
+            "SELECT day, courthouse_code, kind, dimension, value, n FROM trend_counts "
+            "WHERE n <> 0 ORDER BY 1, 2, 3, 4, 5"
+        ).fetchall()
+        leaves = conn.execute(
+            "SELECT leaf_index, notification_id, leaf_hash FROM log_leaves ORDER BY leaf_index"
+        ).fetchall()
         reports = conn.execute(
             "SELECT report_id, kind, status, corroborations, lat, lon, observed_at, last_event, "
             "details, position FROM map_reports ORDER BY report_id"
@@ -26,7 +30,7 @@ def snapshot_views(database: Database) -> tuple[list[tuple], list[tuple]]:
         feed = conn.execute(
             "SELECT position, report_id, event, state FROM activity_feed ORDER BY position"
         ).fetchall()
-    return reports, feed
+    return reports, feed, trends, leaves
 
 
 def make_history(services: Services) -> None:
@@ -49,13 +53,14 @@ def test_rebuild_replays_the_log_into_identical_views(
     services: Services, database: Database, tmp_path: Path
 ) -> None:
     make_history(services)
-    running = runner.start(database, [SPEC])
+    specs = runner.all_projections()
+    running = runner.start(database, specs)
     try:
-        runner.wait_caught_up(database, running, [SPEC], timeout=60)
+        runner.wait_caught_up(database, running, specs, timeout=60)
     finally:
         running.stop()
     before = snapshot_views(database)
-    assert len(before[0]) == 60
+    assert len(before[0]) == 60 and before[2] and len(before[3]) == len(before[1])
 
     env = {**os.environ, "DATABASE_URL": database.url, "COURTWATCH_DATA_DIR": str(tmp_path)}
     result = subprocess.run(

@@ -191,14 +191,7 @@ class Courtwatch(Application[UUID]):
 
     def amend(self, report_id: UUID, token: str, changes: Mapping[str, Any]) -> int:
         report = self._report(report_id)
-        current = {
-            "courthouse_code": report.courthouse_code,
-            "lat": report.lat,
-            "lon": report.lon,
-            "observed_at": report.observed_at,
-            **report.details,
-        }
-        amended = parse_amendment(report.kind.value, current, changes)
+        amended = parse_amendment(report.kind.value, _as_submitted(report), changes)
         normalised = amended.model_dump(mode="python", include=set(changes))
         new_details = details_of(amended)
         plain = {
@@ -228,14 +221,7 @@ class Courtwatch(Application[UUID]):
 
     def record_outcome(self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]) -> int:
         report = self._report(report_id)
-        current = {
-            "courthouse_code": report.courthouse_code,
-            "lat": report.lat,
-            "lon": report.lon,
-            "observed_at": report.observed_at,
-            **report.details,
-        }
-        checked = details_of(parse_amendment(report.kind.value, current, outcome))
+        checked = details_of(parse_amendment(report.kind.value, _as_submitted(report), outcome))
         plain = {name: checked[name] for name in outcome}
         return self._apply(report, lambda: report.record_outcome(token=token, outcome=plain))
 
@@ -281,6 +267,17 @@ class Courtwatch(Application[UUID]):
             "corroborations": len(report.corroborator_hashes),
             "history": history,
         }
+
+
+def _as_submitted(report: Report) -> dict[str, Any]:
+    """The report's current fields in the shape a submission has, to validate a change."""
+    return {
+        "courthouse_code": report.courthouse_code,
+        "lat": report.lat,
+        "lon": report.lon,
+        "observed_at": report.observed_at,
+        **report.details,
+    }
 
 
 def _public_event_data(domain_event: Any) -> dict[str, Any]:

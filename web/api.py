@@ -55,6 +55,13 @@ async def credential(request: Request, role: str) -> Credential:
     return found
 
 
+def _object(body: dict[str, Any], name: str, reason: str) -> dict[str, Any]:
+    value = body.get(name)
+    if not isinstance(value, dict):
+        raise ValidationFailed.single(name, reason)
+    return value
+
+
 def _string(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
     if not isinstance(value, str) or not value:
@@ -95,9 +102,7 @@ async def _after(request: Request, report_id: UUID, position: int) -> Response:
 async def amend_report(request: Request) -> Response:
     report_id = report_id_from(request)
     body = await json_object(request)
-    changes = body.get("changes")
-    if not isinstance(changes, dict):
-        raise ValidationFailed.single("changes", "an object of the fields to change")
+    changes = _object(body, "changes", "an object of the fields to change")
     position = await run_in_threadpool(
         services_app(request).amend, report_id, _string(body, "token"), changes
     )
@@ -133,9 +138,7 @@ async def dispute_report(request: Request) -> Response:
 async def record_outcome(request: Request) -> Response:
     report_id = report_id_from(request)
     body = await json_object(request)
-    outcome = body.get("outcome")
-    if not isinstance(outcome, dict):
-        raise ValidationFailed.single("outcome", "an object of outcome fields")
+    outcome = _object(body, "outcome", "an object of outcome fields")
     token: str | None = body.get("token")
     if token is None:
         await credential(request, "verifier")

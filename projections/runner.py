@@ -31,24 +31,13 @@ class ProjectionSpec:
     tables: tuple[str, ...] = ()
 
 
-def all_projections() -> list[ProjectionSpec]:
-    specs = [ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))]
-    specs.append(ProjectionSpec(TransparencyProjection, TransparencyView, LOG_TABLES))
-    specs.append(TREND_SPEC)
-    specs.extend(_optional_projections())
-    return specs
-
-
-def _optional_projections() -> list[ProjectionSpec]:
-    """Projections contributed by other features register here (transparency, trends)."""
-    found: list[ProjectionSpec] = []
-    for provider in EXTRA_PROJECTIONS:
-        found.extend(provider())
-    return found
-
-
+LIVE_MAP_SPEC = ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))
+LOG_SPEC = ProjectionSpec(TransparencyProjection, TransparencyView, LOG_TABLES)
 TREND_SPEC = ProjectionSpec(TrendProjection, TrendView, TREND_TABLES)
-EXTRA_PROJECTIONS: list[Callable[[], Sequence[ProjectionSpec]]] = []
+
+
+def all_projections() -> list[ProjectionSpec]:
+    return [LIVE_MAP_SPEC, LOG_SPEC, TREND_SPEC]
 
 
 @dataclass

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from courtwatch.bootstrap import Services
 from courtwatch.database import Database
 from projections import runner
-from projections.live_map import LiveMapProjection, LiveMapView
 
-SPEC = runner.ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))
+SPEC = runner.LIVE_MAP_SPEC
 
 
 def submit(services: Services) -> int:

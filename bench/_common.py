@@ -15,7 +15,11 @@ from pathlib import Path
 
 import httpx
 
-from courtwatch.database import Database, ensure_database_exists, start_embedded_server
+from courtwatch.infrastructure.database import (
+    Database,
+    ensure_database_exists,
+    start_embedded_server,
+)
 from tests.conftest import free_port
 
 

@@ -26,17 +26,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import fresh_database
-from courtwatch import audit_log
-from courtwatch.bootstrap import bootstrap
-from courtwatch.config import Settings
-from courtwatch.database import Database
+from courtwatch.cli.bootstrap import bootstrap
 from courtwatch.domain.reports import REPORT_CLASSES
 from courtwatch.domain.vocabulary import Kind
+from courtwatch.infrastructure import event_log
+from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.database import Database
 from courtwatch.intake import details_of, parse_submission
-from courtwatch.log_audit import audit
 from courtwatch.transparency import merkle
-from projections import runner, transparency
-from projections.transparency import TransparencyProjection, fetch_nodes
+from projections import runner
+from projections.transparency_log import projection as transparency
+from projections.transparency_log import store as audit_log
+from projections.transparency_log.auditor import audit
+from projections.transparency_log.projection import TransparencyProjection, fetch_nodes
 
 SPEC = next(s for s in runner.all_projections() if s.projection is TransparencyProjection)
 SIGHTING = {
@@ -100,7 +102,7 @@ def projection_figures(events: int) -> None:
     )
     t0 = time.perf_counter()
     save_events(settings, database, events)
-    total = runner.log_head(database)
+    total = event_log.head(database)
     print(f"saved {total} events in {time.perf_counter() - t0:.1f} s")
     seconds = catch_up(database)
     print(

@@ -27,7 +27,7 @@ import httpx
 
 from bench._common import describe, fresh_database, product_process
 from courtwatch.gazetteer import immigration_courts
-from projections.live_map import DDL
+from projections.live_map.projection import DDL
 
 VIEWS = {"national": "-125,24,-66,50", "new york city": "-74.3,40.5,-73.7,40.95"}
 

@@ -27,10 +27,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tqdm import tqdm
 
-from courtwatch import demo, periods, summaries
+from courtwatch import demo
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database, ensure_database_exists, start_embedded_server
-from projections import trends_rebuild
+from courtwatch.infrastructure.database import (
+    Database,
+    ensure_database_exists,
+    start_embedded_server,
+)
+from projections.trends import periods, summaries
+from projections.trends import rebuild as trends_rebuild
 from tests.trends.test_summaries_equal_the_log import final_states, reference
 
 ZONE = "America/New_York"

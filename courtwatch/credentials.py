@@ -13,7 +13,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
 
 ROLES = ("verifier", "coordinator")
 

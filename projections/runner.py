@@ -13,12 +13,13 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
 
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
-from projections.live_map import LiveMapProjection, LiveMapView
-from projections.transparency import TABLES as LOG_TABLES
-from projections.transparency import TransparencyProjection, TransparencyView
-from projections.trends import TABLES as TREND_TABLES
-from projections.trends import TrendProjection, TrendView
+from courtwatch.infrastructure import event_log
+from courtwatch.infrastructure.database import Database
+from projections.live_map.projection import LiveMapProjection, LiveMapView
+from projections.transparency_log.projection import TABLES as LOG_TABLES
+from projections.transparency_log.projection import TransparencyProjection, TransparencyView
+from projections.trends.projection import TABLES as TREND_TABLES
+from projections.trends.projection import TrendProjection, TrendView
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,6 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
     return running
 
 
-def log_head(database: Database) -> int:
-    with database.connect() as conn:
-        row = conn.execute(
-            "SELECT coalesce(max(notification_id), 0) FROM courtwatch_events"
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
 def position_of(database: Database, spec: ProjectionSpec) -> int:
     with database.connect() as conn:
         row = conn.execute(
@@ -102,13 +95,13 @@ def drop_views(database: Database, specs: Sequence[ProjectionSpec]) -> None:
 
 def wait_caught_up(
     database: Database,
-    running: RunningProjections,
+    running: RunningProjections | Supervisor,
     specs: Sequence[ProjectionSpec],
     progress: Callable[[int, int], None] | None = None,
     timeout: float | None = None,
 ) -> None:
     """Block until every projection has processed the log as it stood when called."""
-    target = log_head(database)
+    target = event_log.head(database)
     deadline = None if timeout is None else time.monotonic() + timeout
     stop = threading.Event()
     while not stop.is_set():
@@ -126,15 +119,7 @@ def wait_caught_up(
 
 
 def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
-    position = position_of(database, spec)
-    if not spec.projection.topics:  # subscribes to everything: ANY('{}') would match nothing
-        return position >= log_head(database)
-    with database.connect() as conn:
-        row = conn.execute(
-            "SELECT 1 FROM courtwatch_events WHERE notification_id > %s AND topic = ANY(%s) LIMIT 1",
-            (position, list(spec.projection.topics)),
-        ).fetchone()
-    return row is None
+    return not event_log.any_after(database, position_of(database, spec), spec.projection.topics)
 
 
 class Supervisor:
@@ -170,6 +155,9 @@ class Supervisor:
                 except Exception:
                     log.exception("restarting the projections failed; will retry")
                     self.running = RunningProjections()
+
+    def check(self) -> None:
+        """Nothing to raise: a dead runner is restarted by the supervisor itself."""
 
     def stop(self) -> None:
         self._stop.set()

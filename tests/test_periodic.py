@@ -2,7 +2,7 @@
 
 import threading
 
-from courtwatch.periodic import Periodic
+from courtwatch.infrastructure.scheduler import Periodic
 
 
 def test_a_failing_run_does_not_end_the_schedule() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
 from tests.conftest import free_port
 
 
@@ -183,8 +183,8 @@ async def test_killing_the_projection_process_mid_stream_loses_and_duplicates_no
 async def test_the_projection_process_publishes_summaries_and_checkpoints_on_schedule(
     environment: dict[str, str], tmp_path: Path, processes: list[Process], database: Database
 ) -> None:
-    from courtwatch.bootstrap import bootstrap
-    from courtwatch.config import Settings
+    from courtwatch.cli.bootstrap import bootstrap
+    from courtwatch.infrastructure.config import Settings
 
     services = bootstrap(Settings(database_url=database.url, data_dir=tmp_path / "data"), database)
     services.app.submit(body(), uuid.uuid4().hex)

@@ -1,31 +1,32 @@
-"""The Starlette application: routes, error mapping, startup and shutdown."""
+"""The Starlette application: every route, the error mapping, startup and shutdown."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.routing import BaseRoute, Mount
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from courtwatch.bootstrap import Services
-from web import api, pages
+from courtwatch.services import Services
+from projections.background import Background
+from web.assets import STATIC_DIR
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
+from web.live import routes as live
+from web.reports import api, pages
+from web.summaries import routes as summaries
+from web.transparency import routes as transparency
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).parent / "static"
-
-# A feature that needs something started with the app (a database pool, a
-# listener, background projections) contributes a lifespan hook.
-LifespanHook = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
 
 
 class SecurityHeaders:
@@ -63,29 +64,70 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-def create_app(
-    services: Services,
-    *,
-    extra_routes: Sequence[BaseRoute] = (),
-    lifespan_hooks: Sequence[LifespanHook] = (),
-) -> Starlette:
+def routes() -> list[Route | WebSocketRoute | Mount]:
+    """Every route of the product, by feature."""
+    return [
+        # Reports: the watcher's form and pages, the JSON API.
+        Route("/", pages.home),
+        Route("/healthz", pages.health),
+        Route("/new", pages.legacy_form),
+        Route("/new/{kind}", pages.new_report, methods=["GET"]),
+        Route("/new/{kind}", pages.create_report, methods=["POST"]),
+        Route("/reports/{report_id}", pages.report_page),
+        Route("/api/reports", api.submit_report, methods=["POST"]),
+        Route("/api/reports/{report_id}", api.get_report, methods=["GET"]),
+        Route("/api/reports/{report_id}/amend", api.amend_report, methods=["POST"]),
+        Route("/api/reports/{report_id}/corroborate", api.corroborate_report, methods=["POST"]),
+        Route("/api/reports/{report_id}/verify", api.verify_report, methods=["POST"]),
+        Route("/api/reports/{report_id}/dispute", api.dispute_report, methods=["POST"]),
+        Route("/api/reports/{report_id}/outcome", api.record_outcome, methods=["POST"]),
+        Route("/api/reports/{report_id}/end", api.end_shift, methods=["POST"]),
+        Route("/api/courthouses", api.list_courthouses, methods=["GET"]),
+        Route("/api/courthouses", api.add_courthouse, methods=["POST"]),
+        # The live map: page, first paint, websocket.
+        Route("/map", live.map_page),
+        # Compressed here only: 5,000 markers are ~2.3 MB of JSON, ~10x less gzipped.
+        # Not app-wide, so no page that carries an author token is ever compressed.
+        Route(
+            "/api/map/reports",
+            live.first_paint,
+            middleware=[Middleware(GZipMiddleware, minimum_size=1024)],
+        ),
+        WebSocketRoute("/ws/live", live.live_socket),
+        # The transparency log: key, checkpoints, proofs, evidence bundles.
+        Route(transparency.KEY_PATH, transparency.log_key),
+        Route("/api/log/checkpoints", transparency.list_checkpoints, methods=["GET"]),
+        Route("/api/log/checkpoints", transparency.publish, methods=["POST"]),
+        Route("/api/log/checkpoints/latest", transparency.latest_checkpoint),
+        Route("/api/log/inclusion", transparency.inclusion),
+        Route("/api/log/consistency", transparency.consistency),
+        Route("/reports/{report_id}/evidence.zip", transparency.evidence),
+        # Trend summaries.
+        Route("/summaries", summaries.index, methods=["GET"]),
+        Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+
+
+def create_app(services: Services, background: Background | None = None) -> Starlette:
+    """The web app; ``background`` is the work started and stopped with it (or None)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        async with contextlib.AsyncExitStack() as stack:
-            for hook in lifespan_hooks:
-                await stack.enter_async_context(hook(app))
-            log.info("web app started")
-            yield {}
+        if background is not None:
+            await run_in_threadpool(background.start)
+        try:
+            async with app.state.live.running():
+                log.info("web app started")
+                yield {}
+        finally:
+            if background is not None:
+                await run_in_threadpool(background.stop)
         log.info("web app stopped")
 
     settings = services.settings
     app = Starlette(
-        routes=[
-            *api.routes,
-            *pages.routes,
-            *extra_routes,
-            Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        ],
+        routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
@@ -94,4 +136,6 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.live = live.Live(services)
+    app.state.map_pages = live.map_pages(services)
     return app

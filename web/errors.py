@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from courtwatch.application import IdempotencyConflict, ReportNotFound
-from courtwatch.audit_log import LogError, LogInconsistent
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     DomainError,
@@ -18,6 +17,7 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.intake import ValidationFailed
+from projections.transparency_log.store import LogError, LogInconsistent
 
 
 class BodyTooLarge(Exception):

@@ -186,6 +186,51 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.dim.role": ("Role at court", "Papel en el tribunal"),
     "summary.dim.outcome": ("Outcome", "Resultado"),
     "summary.dim.status": ("Status", "Estado"),
+    # The live map page (its script reads these through map_labels()).
+    "map.page_title": ("courtwatch — live map", "courtwatch — mapa en vivo"),
+    "map.app_name": ("courtwatch", "courtwatch"),
+    "map.page_heading": ("Live map", "Mapa en vivo"),
+    "map.skip_to_feed": ("Skip to live activity", "Ir a la actividad en vivo"),
+    "map.map_label": ("Map of reports", "Mapa de reportes"),
+    "map.filters": ("Filters", "Filtros"),
+    "map.kind": ("Kind", "Tipo"),
+    "map.time_window": ("Time window", "Periodo"),
+    "map.window_6h": ("Last 6 hours", "Últimas 6 horas"),
+    "map.window_24h": ("Last 24 hours", "Últimas 24 horas"),
+    "map.window_7d": ("Last 7 days", "Últimos 7 días"),
+    "map.window_30d": ("Last 30 days", "Últimos 30 días"),
+    "map.window_all": ("All time", "Todo"),
+    "map.courthouse": ("Courthouse", "Tribunal"),
+    "map.all_courthouses": ("All courthouses", "Todos los tribunales"),
+    "map.legend": ("What the marks mean", "Qué significan las marcas"),
+    "map.stale": ("Old sighting, not corroborated", "Avistamiento antiguo, sin corroborar"),
+    "map.conn_connecting": ("Connecting…", "Conectando…"),
+    "map.conn_live": ("Live", "En vivo"),
+    "map.conn_reconnecting": ("Reconnecting…", "Reconectando…"),
+    "map.conn_disconnected_fmt": ("Disconnected since {time}", "Desconectado desde las {time}"),
+    "map.feed_heading": ("Live activity", "Actividad en vivo"),
+    "map.feed_empty": (
+        "No activity for these filters yet.",
+        "Todavía no hay actividad con estos filtros.",
+    ),
+    "map.feed_announce_fmt": ("{event}: {kind}, {title}", "{event}: {kind}, {title}"),
+    "map.feed_new_fmt": ("{count} new", "{count} nuevos"),
+    "event.Redacted": ("Details redacted", "Datos ocultados"),
+    "map.observed": ("Observed", "Observado"),
+    "map.last_update": ("Last update", "Última actualización"),
+    "map.open_report": ("Open report", "Abrir reporte"),
+    "map.truncated": (
+        "Too many reports here: showing the most recent. Zoom in to see all.",
+        "Hay demasiados reportes aquí: se muestran los más recientes. Acerque el mapa para verlos todos.",
+    ),
+    "map.load_failed": (
+        "Could not load reports. Retrying…",
+        "No se pudieron cargar los reportes. Reintentando…",
+    ),
+    "map.outlines_attribution": (
+        "Outlines: U.S. Census Bureau",
+        "Contornos: Oficina del Censo de EE. UU.",
+    ),
 }
 
 
@@ -209,3 +254,22 @@ def translator(lang: str) -> Callable[[str], str]:
         return pair[index] if pair else key
 
     return t
+
+
+# Label names the map's script uses, and the dictionary entries they come from:
+# one wording per term on every page (a status reads the same on the map and on
+# the report page).
+_MAP_SHARED = ("status_", "kind_", "event_")
+
+
+def map_labels(lang: str) -> dict[str, str]:
+    """The labels the live map page hands its script, in ``lang``."""
+    index = LANGUAGES.index(lang)
+    labels: dict[str, str] = {}
+    for key, pair in TEXT.items():
+        group, _, name = key.partition(".")
+        if group == "map":
+            labels[name] = pair[index]
+        elif f"{group}_" in _MAP_SHARED and "." not in name:
+            labels[f"{group}_{name}"] = pair[index]
+    return labels

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import get_topic
 
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
@@ -323,3 +324,11 @@ OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.COURTHOUSE_ARREST: ("outcome", "taken_to"),
     Kind.CALL_IN: ("outcome",),
 }
+# Every event that changes a report, as stored topics: what a read model of
+# reports subscribes to (the gazetteer's events are not reports).
+REPORT_TOPICS: tuple[str, ...] = (
+    *(get_topic(cls.Submitted) for cls in REPORT_CLASSES.values()),  # type: ignore[attr-defined]
+    *(get_topic(getattr(Report, n)) for n in ("Amended", "Corroborated", "Verified", "Disputed")),
+    get_topic(ReportWithOutcome.OutcomeRecorded),  # type: ignore[attr-defined]
+    get_topic(WatchShift.Ended),  # type: ignore[attr-defined]
+)

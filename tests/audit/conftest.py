@@ -9,10 +9,10 @@ from uuid import UUID
 
 import pytest
 
-from courtwatch.bootstrap import Services
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
+from courtwatch.services import Services
 from projections import runner
-from projections.transparency import TransparencyProjection
+from projections.transparency_log.projection import TransparencyProjection
 
 SPEC = next(s for s in runner.all_projections() if s.projection is TransparencyProjection)
 

@@ -13,11 +13,11 @@ from uuid import UUID
 
 import pytest
 
-from courtwatch import audit_log
-from courtwatch.bootstrap import Services
-from courtwatch.evidence import export_bundle
+from courtwatch.services import Services
 from courtwatch.transparency.bundle import BundleError
 from courtwatch.transparency.verify import verify_bundle
+from projections.transparency_log import store as audit_log
+from projections.transparency_log.evidence import export_bundle
 
 Logged = tuple[Services, list[UUID]]
 

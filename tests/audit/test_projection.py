@@ -15,11 +15,11 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from courtwatch import audit_log
-from courtwatch.bootstrap import Services
+from courtwatch.services import Services
 from courtwatch.transparency.canonical import event_leaf_hash
 from courtwatch.transparency.checkpoint import parse_and_verify_checkpoint
 from courtwatch.transparency.merkle import MemoryTree, verify_consistency, verify_inclusion
+from projections.transparency_log import store as audit_log
 from tests.audit.conftest import project, submit_reports
 
 

@@ -15,11 +15,11 @@ from uuid import UUID
 
 import pytest
 
-from courtwatch import audit_log
-from courtwatch.bootstrap import Services
-from courtwatch.log_audit import AuditReport, audit
+from courtwatch.services import Services
 from courtwatch.transparency.canonical import event_leaf_hash
 from courtwatch.transparency.merkle import MemoryTree
+from projections.transparency_log import store as audit_log
+from projections.transparency_log.auditor import AuditReport, audit
 from tests.audit.conftest import project
 
 Logged = tuple[Services, list[UUID]]

@@ -6,7 +6,8 @@ import httpx
 from starlette.concurrency import run_in_threadpool
 
 from courtwatch import credentials
-from courtwatch.bootstrap import Services
+from courtwatch.infrastructure import event_log
+from courtwatch.services import Services
 from courtwatch.transparency.checkpoint import parse_and_verify_checkpoint
 from courtwatch.transparency.merkle import verify_consistency, verify_inclusion
 from courtwatch.transparency.verify import verify_bundle
@@ -17,7 +18,7 @@ from tests.conftest import wait_until
 
 async def logged_up_to_now(services: Services) -> None:
     """Wait, by positions, until the in-process projection has the whole log."""
-    head = await run_in_threadpool(runner.log_head, services.database)
+    head = await run_in_threadpool(event_log.head, services.database)
 
     async def caught_up() -> bool:
         return await run_in_threadpool(runner.position_of, services.database, SPEC) >= head

@@ -9,8 +9,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from courtwatch.bootstrap import Services
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
+from courtwatch.services import Services
 from projections import runner
 
 

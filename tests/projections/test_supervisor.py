@@ -6,8 +6,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from courtwatch.bootstrap import Services
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
+from courtwatch.services import Services
 from projections import runner
 
 SPEC = runner.LIVE_MAP_SPEC

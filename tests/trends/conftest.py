@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
 from projections import runner
 
 # A Wednesday evening in New York, after the week 2026-W47 has ended.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from courtwatch.cli import main
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
 
 
 def test_demo_then_summarize_publishes_once_then_reports_unchanged(

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from courtwatch import periods, summaries
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
+from projections.trends import periods, summaries
 
 NEW_YORK = ZoneInfo("America/New_York")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 import psycopg
 import pytest
 
-from courtwatch import periods, publishing
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
+from courtwatch.infrastructure.database import Database
+from projections.trends import periods, publishing
 from tests.trends.conftest import NOW
 
 WEEK = periods.parse("week", "2026-W47")

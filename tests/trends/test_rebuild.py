@@ -7,8 +7,10 @@ from zoneinfo import ZoneInfo
 
 from courtwatch import demo
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
-from projections import runner, trends_rebuild
+from courtwatch.infrastructure import event_log
+from courtwatch.infrastructure.database import Database
+from projections import runner
+from projections.trends import rebuild as trends_rebuild
 from tests.trends.conftest import NOW
 
 TABLES = {
@@ -40,4 +42,4 @@ def test_a_batched_rebuild_equals_the_live_projection_and_the_live_one_carries_o
     # The live projection picks up where the rebuild stopped.
     demo.generate(app, reports=50, now=NOW, days=5, zone=ZoneInfo("America/New_York"), seed=10)
     catch_up()
-    assert snapshot(database)["position"] == [(runner.log_head(database),)]
+    assert snapshot(database)["position"] == [(event_log.head(database),)]

@@ -16,12 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from courtwatch import demo, periods, summaries
+from courtwatch import demo
 from courtwatch.application import Courtwatch
-from courtwatch.database import Database
 from courtwatch.domain.reports import Report
-from courtwatch.periods import Period
-from courtwatch.summaries import change, hours, ratio
+from courtwatch.infrastructure.database import Database
+from projections.trends import periods, summaries
+from projections.trends.periods import Period
+from projections.trends.summaries import change, hours, ratio
 from tests.trends.conftest import NOW
 
 ZONE = ZoneInfo("America/New_York")

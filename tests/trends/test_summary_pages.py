@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 import httpx
 
 from courtwatch import demo
-from courtwatch.bootstrap import Services
-from courtwatch.database import Database
+from courtwatch.infrastructure import event_log
+from courtwatch.infrastructure.database import Database
+from courtwatch.services import Services
 from projections import runner
 from tests.conftest import ServerThread
 from tests.trends.conftest import NOW
@@ -27,7 +28,7 @@ WEEK = "/summaries/week/2026-W47"
 def history_projected(services: Services) -> None:
     """A month of demo reports, processed by the trend projection the server runs."""
     demo.generate(services.app, reports=600, now=NOW, days=30, zone=services.settings.zone, seed=3)
-    target = runner.log_head(services.database)
+    target = event_log.head(services.database)
     deadline = time.monotonic() + 60
     while runner.position_of(services.database, runner.TREND_SPEC) < target:
         assert time.monotonic() < deadline, "the trend projection did not catch up"
@@ -73,7 +74,7 @@ async def test_downloads_are_the_figures_on_the_page(
     history_projected(services)
     as_json = (await client.get(WEEK + ".json")).json()
     assert as_json["key"] == "2026-W47" and as_json["zone"] == "America/New_York"
-    assert as_json["covers"]["position"] == runner.log_head(database)
+    assert as_json["covers"]["position"] == event_log.head(database)
     rows = list(csv.DictReader(io.StringIO((await client.get(WEEK + ".csv")).text)))
     arrests = next(r for r in rows if r["section"] == "totals" and r["item"] == "courthouse_arrest")
     assert int(arrests["value"]) == as_json["figures"]["totals"]["courthouse_arrest"]["n"]

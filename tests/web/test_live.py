@@ -137,7 +137,7 @@ async def test_first_paint_is_bounded_by_the_viewport(
 async def test_a_client_that_never_reads_does_not_stall_the_others(
     live_server: ServerThread, client: httpx.AsyncClient, web_app: Any
 ) -> None:
-    from web import hub
+    from web.live import hub
 
     hub.QUEUE_SIZE, saved = 5, hub.QUEUE_SIZE
     try:
@@ -159,7 +159,7 @@ async def test_a_client_that_never_reads_does_not_stall_the_others(
 
 @pytest.fixture
 def quick_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import hub
+    from web.live import hub
 
     monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 0.2)
 

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 import folium
 import pytest
 
-from web.map_page import LABELS, STATIC_DIR, render_map_page
+from web.live.map_page import LABELS, STATIC_DIR, render_map_page
 
 TILE_URL = "https://{s}.tiles.example.org/{z}/{x}/{y}.png"
 CHROMIUM_ARGS = [

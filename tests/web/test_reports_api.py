@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from courtwatch import credentials
-from courtwatch.bootstrap import Services
+from courtwatch.services import Services
 
 
 def recent(hours: float = 1) -> str:

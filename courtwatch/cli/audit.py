@@ -1,0 +1,120 @@
+"""The transparency log's commands: verify, audit, checkpoint, public-key, export.
+
+Imports of anything that touches the database happen inside the handlers:
+``courtwatch verify`` runs on a lawyer's laptop with no database at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from uuid import UUID
+
+from courtwatch.cli import arguments, command
+from courtwatch.infrastructure.config import Settings
+
+
+def _verify_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("bundle", help="path to the evidence bundle (.zip)")
+    keys = parser.add_mutually_exclusive_group()
+    keys.add_argument("--key", help="the log operator's published public key (vkey string)")
+    keys.add_argument("--key-file", help="a file holding the operator's published public key")
+
+
+@command("verify", help="check an evidence bundle offline (no database, no network)")
+@arguments(_verify_args)
+def verify(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.transparency.verify import main
+
+    argv = [args.bundle]
+    if args.key:
+        argv += ["--key", args.key]
+    if args.key_file:
+        argv += ["--key-file", args.key_file]
+    return main(argv)
+
+
+@command(
+    "audit",
+    help="recompute the transparency log from the stored events; "
+    "exit 1 and name the first altered leaf if anything was tampered with",
+)
+def audit(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.cli.bootstrap import connect_database
+    from projections.transparency_log.auditor import audit as run_audit
+    from projections.transparency_log.store import public_key
+
+    database = connect_database(settings)
+    report = run_audit(database, public_key(settings), origin=settings.log_origin)
+    print(report.render())
+    return 0 if report.ok else 1
+
+
+@command("checkpoint", help="sign and publish a checkpoint of the log now (if it grew)")
+def checkpoint(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.cli.bootstrap import connect_database
+    from projections.transparency_log.store import LogInconsistent, publish_checkpoint
+
+    try:
+        published = publish_checkpoint(connect_database(settings), settings)
+    except LogInconsistent as e:
+        print(f"courtwatch: refusing to sign: {e}", file=sys.stderr)
+        return 1
+    if published is None:
+        print("the log is empty: nothing to sign yet")
+        return 0
+    sys.stdout.write(published.note)
+    return 0
+
+
+@command("public-key", help="print the log's public key (create the signing key if needed)")
+def print_public_key(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.transparency.checkpoint import parse_vkey
+    from projections.transparency_log.store import key_path, public_key
+
+    vkey = public_key(settings)
+    print(vkey)
+    print(f"fingerprint: {parse_vkey(vkey).fingerprint()}", file=sys.stderr)
+    print(f"private key: {key_path(settings)} (keep it secret; back it up)", file=sys.stderr)
+    return 0
+
+
+def _when(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _export_args(parser: argparse.ArgumentParser) -> None:
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--report", type=UUID, help="the report id: its whole history")
+    what.add_argument("--from", dest="since", type=_when, help="start of a time range (ISO 8601)")
+    parser.add_argument("--to", dest="until", type=_when, help="end of the range (exclusive)")
+    parser.add_argument("--out", required=True, help="the .zip file to write")
+
+
+@command("export", help="write an evidence bundle for a report or a time range")
+@arguments(_export_args)
+def export(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.cli.bootstrap import connect_database
+    from courtwatch.transparency.bundle import BundleError
+    from projections.transparency_log.evidence import export_bundle
+    from projections.transparency_log.store import LogError
+
+    try:
+        result = export_bundle(
+            connect_database(settings),
+            settings,
+            args.out,
+            report_id=args.report,
+            since=args.since,
+            until=args.until,
+            progress=True,
+        )
+    except (LogError, BundleError) as e:
+        print(f"courtwatch: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}: {result.events} event(s), checkpoint {result.checkpoint.tree_size}")
+    if result.pending:
+        print(f"{result.pending} newer event(s) are not in the log yet; export again later")
+    return 0

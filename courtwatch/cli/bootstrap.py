@@ -1,0 +1,44 @@
+"""The one composition root: every part of courtwatch is wired together here.
+
+``bootstrap()`` finds (or starts) PostgreSQL, installs what each feature owns
+in it, and returns the :class:`Services` every command and the web app use.
+``background()`` builds the one supervisor of background work (projections,
+signed checkpoints, summary publishing), so ``serve`` and ``project`` start
+the same things in the same way.
+"""
+
+from __future__ import annotations
+
+from courtwatch import credentials
+from courtwatch.application import Courtwatch
+from courtwatch.gazetteer import immigration_courts
+from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.database import Database, resolve_database
+from courtwatch.services import Services
+from projections.background import Background
+from projections.trends import publishing
+
+
+def connect_database(settings: Settings) -> Database:
+    """Find or start PostgreSQL and make sure courtwatch's own tables exist."""
+    database = resolve_database(settings.database_url, settings.data_dir)
+    credentials.install(database)
+    return database
+
+
+def bootstrap(settings: Settings | None = None, database: Database | None = None) -> Services:
+    settings = settings or Settings.from_env()
+    if database is None:
+        database = connect_database(settings)
+    else:
+        credentials.install(database)
+    # Created at start-up, so the summary pages work before the first publication.
+    publishing.install(database)
+    app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
+    immigration_courts()  # place the courts by ZIP now, not during the first report
+    return Services(settings=settings, database=database, app=app)
+
+
+def background(services: Services, *, run_projections: bool = True) -> Background:
+    """The background work of the process that runs the projections (none otherwise)."""
+    return Background(services.database, services.settings, enabled=run_projections)

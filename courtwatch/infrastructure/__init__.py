@@ -1,0 +1,1 @@
+"""Infrastructure: settings, the database, logs, schedules and the event log's positions."""

@@ -1,0 +1,23 @@
+"""What the rest of the program is handed: settings, the database, the application façade.
+
+Built in one place only, ``courtwatch.cli.bootstrap``; a plain container so
+that ``web`` and ``projections`` can name it without importing the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from courtwatch.application import Courtwatch
+from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.database import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    database: Database
+    app: Courtwatch
+
+    def close(self) -> None:
+        self.app.close()

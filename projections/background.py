@@ -1,0 +1,49 @@
+"""The background work of the process that runs the projections.
+
+``courtwatch serve`` (the embedded default) and ``courtwatch project`` (the
+production topology) both start exactly this: the supervised projections,
+signed checkpoints and summary publication, each on its schedule. A process
+that does not run the projections (``serve --no-projections``) starts none of
+it, so only one kind of process ever signs or publishes.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.database import Database
+from courtwatch.infrastructure.scheduler import Periodic
+from projections import runner
+from projections.transparency_log.store import CheckpointScheduler
+from projections.trends.schedule import SummaryScheduler
+
+log = logging.getLogger(__name__)
+
+
+class Background:
+    def __init__(self, database: Database, settings: Settings, *, enabled: bool = True) -> None:
+        self.database = database
+        self.settings = settings
+        self.enabled = enabled
+        self.supervisor: runner.Supervisor | None = None
+        self._schedules: list[Periodic] = []
+
+    def start(self) -> Background:
+        if not self.enabled or self.supervisor is not None:
+            return self
+        self.supervisor = runner.Supervisor(self.database)
+        self._schedules = [
+            CheckpointScheduler(self.database, self.settings).start(),
+            SummaryScheduler(self.database, self.settings).start(),
+        ]
+        log.info("background work started")
+        return self
+
+    def stop(self) -> None:
+        for schedule in self._schedules:
+            schedule.stop()
+        self._schedules = []
+        if self.supervisor is not None:
+            self.supervisor.stop()
+            self.supervisor = None

@@ -1,0 +1,228 @@
+"""The live map view: one row per report with its current state, and a feed.
+
+Every event that changes a report updates its ``map_reports`` row and appends
+one ``activity_feed`` row, and both are committed in one transaction with the
+tracking record and a NOTIFY carrying the event's position. The feed is what
+websocket clients resume from: "everything after position P".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from courtwatch.domain.reports import (
+    REPORT_CLASSES,
+    REPORT_TOPICS,
+    Report,
+    ReportWithOutcome,
+    WatchShift,
+    status_of,
+)
+
+NOTIFY_CHANNEL = "courtwatch_live"
+
+TOPICS = REPORT_TOPICS
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS map_reports (
+        report_id uuid PRIMARY KEY,
+        kind text NOT NULL,
+        status text NOT NULL,
+        verdict text,
+        corroborations integer NOT NULL DEFAULT 0,
+        courthouse_code text,
+        lat double precision,
+        lon double precision,
+        observed_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        last_event text NOT NULL,
+        details jsonb NOT NULL,
+        position bigint NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS map_reports_updated ON map_reports (updated_at DESC)",
+    "CREATE INDEX IF NOT EXISTS map_reports_lat_lon ON map_reports (lat, lon)",
+    """CREATE TABLE IF NOT EXISTS activity_feed (
+        position bigint PRIMARY KEY,
+        report_id uuid NOT NULL,
+        event text NOT NULL,
+        occurred_at timestamptz NOT NULL,
+        state jsonb NOT NULL
+    )""",
+]
+COLUMNS = (
+    "report_id", "kind", "status", "verdict", "corroborations", "courthouse_code", "lat", "lon",
+    "observed_at", "updated_at", "last_event", "details", "position",
+)  # fmt: skip
+
+Row = dict[str, Any]
+Change = Callable[[Row | None], Row]
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copies of event values (datetimes as ISO 8601)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def state_json(row: Row) -> dict[str, Any]:
+    return {
+        name: (str(value) if isinstance(value, UUID) else plain(value))
+        for name, value in row.items()
+    }
+
+
+class LiveMapView(PostgresTrackingRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(statement).format() for statement in DDL)
+
+    def record(
+        self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("SELECT * FROM map_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
+            )
+            current = curs.fetchone()
+            row = change(dict(current) if current else None)
+            row.update(last_event=event, updated_at=at, position=tracking.notification_id)
+            row["status"] = status_of(row["verdict"], row["corroborations"]).value
+            values = [Jsonb(row[c]) if c == "details" else row[c] for c in COLUMNS]
+            curs.execute(
+                SQL(
+                    "INSERT INTO map_reports ({cols}) VALUES ({marks}) "
+                    "ON CONFLICT (report_id) DO UPDATE SET ({cols}) = ROW({excluded})"
+                ).format(
+                    cols=SQL(", ").join(SQL(c) for c in COLUMNS),
+                    marks=SQL(", ").join(SQL("%s") for _ in COLUMNS),
+                    excluded=SQL(", ").join(SQL("EXCLUDED." + c) for c in COLUMNS),
+                ),
+                values,
+            )
+            curs.execute(
+                SQL(
+                    "INSERT INTO activity_feed (position, report_id, event, occurred_at, state) "
+                    "VALUES (%s, %s, %s, %s, %s)"
+                ),
+                (tracking.notification_id, report_id, event, at, Jsonb(state_json(row))),
+            )
+            self._insert_tracking(curs, tracking)
+            # Delivered on commit, so a listener never hears of rows it cannot read yet.
+            curs.execute(
+                SQL("SELECT pg_notify(%s, %s)"), (NOTIFY_CHANNEL, str(tracking.notification_id))
+            )
+
+
+class LiveMapProjection(Projection[LiveMapView]):
+    name = "livemap"
+    topics = TOPICS
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    def _record(self, domain_event: Any, tracking: Tracking, change: Change) -> None:
+        self.view.record(
+            tracking,
+            domain_event.originator_id,
+            type(domain_event).__name__,
+            domain_event.timestamp,
+            change,
+        )
+
+    @process_event.register
+    def submitted(self, domain_event: Report.Submitted, tracking: Tracking) -> None:
+        kind = next(
+            k for k, cls in REPORT_CLASSES.items() if isinstance(domain_event, cls.Submitted)
+        )
+
+        def create(_: Row | None) -> Row:
+            return {
+                "report_id": domain_event.originator_id,
+                "kind": kind.value,
+                "verdict": None,
+                "corroborations": 0,
+                "courthouse_code": domain_event.courthouse_code,
+                "lat": domain_event.lat,
+                "lon": domain_event.lon,
+                "observed_at": domain_event.observed_at,
+                "details": plain(domain_event.details),
+            }
+
+        self._record(domain_event, tracking, create)
+
+    @process_event.register
+    def amended(self, domain_event: Report.Amended, tracking: Tracking) -> None:
+        changes = domain_event.changes
+
+        def amend(row: Row | None) -> Row:
+            assert row is not None
+            for name in ("courthouse_code", "lat", "lon", "observed_at"):
+                if name in changes:
+                    row[name] = changes[name]
+            details = {k: plain(v) for k, v in changes.items() if k in row["details"]}
+            row["details"] = {**row["details"], **details}
+            return row
+
+        self._record(domain_event, tracking, amend)
+
+    @process_event.register
+    def corroborated(self, domain_event: Report.Corroborated, tracking: Tracking) -> None:
+        def add_one(row: Row | None) -> Row:
+            assert row is not None
+            row["corroborations"] += 1
+            return row
+
+        self._record(domain_event, tracking, add_one)
+
+    @process_event.register
+    def verified(self, domain_event: Report.Verified, tracking: Tracking) -> None:
+        self._record(domain_event, tracking, _verdict("verified"))
+
+    @process_event.register
+    def disputed(self, domain_event: Report.Disputed, tracking: Tracking) -> None:
+        self._record(domain_event, tracking, _verdict("disputed"))
+
+    @process_event.register
+    def outcome_recorded(
+        self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking
+    ) -> None:
+        def record(row: Row | None) -> Row:
+            assert row is not None
+            row["details"] = {**row["details"], **plain(domain_event.outcome)}
+            return row
+
+        self._record(domain_event, tracking, record)
+
+    @process_event.register
+    def ended(self, domain_event: WatchShift.Ended, tracking: Tracking) -> None:
+        def end(row: Row | None) -> Row:
+            assert row is not None
+            row["details"] = {**row["details"], "ended_at": domain_event.ended_at.isoformat()}
+            return row
+
+        self._record(domain_event, tracking, end)
+
+
+def _verdict(verdict: str) -> Change:
+    def apply(row: Row | None) -> Row:
+        assert row is not None
+        row["verdict"] = verdict
+        return row
+
+    return apply

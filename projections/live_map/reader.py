@@ -1,0 +1,125 @@
+"""Queries of the live map view, for the web processes (asyncpg).
+
+The view's writer is ``projection.py``; everything that reads ``map_reports``
+and ``activity_feed`` is here, so the tables have one owner. Reads that must
+agree with a feed position run in one REPEATABLE READ snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from courtwatch.infrastructure.database import Database
+from projections.live_map.projection import DDL, NOTIFY_CHANNEL
+
+__all__ = ["NOTIFY_CHANNEL", "LiveMapReader", "MapFilter"]
+
+
+@dataclass(frozen=True)
+class MapFilter:
+    """What the map's first paint may be narrowed to; None means "any"."""
+
+    bbox: tuple[float, float, float, float] | None = None  # west, south, east, north
+    kinds: Sequence[str] = ()
+    since: datetime | None = None
+    courthouse: str | None = None
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+class LiveMapReader:
+    """A small asyncpg pool over the live map view, plus a dedicated LISTEN connection."""
+
+    def __init__(self, database: Database) -> None:
+        self._connect_args: dict[str, Any] = dict(
+            host=database.host,
+            port=database.port,
+            user=database.user,
+            password=database.password or None,
+            database=database.dbname,
+        )
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        assert self._pool is not None, "LiveMapReader.open() first"
+        return self._pool
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            min_size=1, max_size=10, init=_init_connection, **self._connect_args
+        )
+        for statement in DDL:  # the projection may not have created its tables yet
+            await self._pool.execute(statement)
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+
+    async def listen_connection(self) -> asyncpg.Connection:
+        """A dedicated connection for LISTEN: a pooled one is UNLISTENed on release."""
+        return await asyncpg.connect(**self._connect_args)
+
+    async def feed_head(self) -> int:
+        value = await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
+        return int(value)
+
+    async def feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
+        return list(
+            await self.pool.fetch(
+                "SELECT position, state FROM activity_feed WHERE position > $1 "
+                "ORDER BY position LIMIT $2",
+                position,
+                limit,
+            )
+        )
+
+    async def reports(self, where: MapFilter, limit: int) -> tuple[int, list[asyncpg.Record]]:
+        """Reports matching ``where``, newest change first, with the feed position they reflect."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if where.bbox:
+            west, south, east, north = where.bbox
+            args += [south, north]
+            clauses.append(f"lat BETWEEN ${len(args) - 1} AND ${len(args)}")
+            if west <= east:
+                args += [west, east]
+                clauses.append(f"lon BETWEEN ${len(args) - 1} AND ${len(args)}")
+        if where.kinds:
+            args.append(list(where.kinds))
+            clauses.append(f"kind = ANY(${len(args)})")
+        if where.since is not None:
+            args.append(where.since)
+            clauses.append(f"updated_at >= ${len(args)}")
+        if where.courthouse:
+            args.append(where.courthouse)
+            clauses.append(f"courthouse_code = ${len(args)}")
+        condition = " AND ".join(clauses) or "true"
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
+            rows = await conn.fetch(
+                f"SELECT * FROM map_reports WHERE {condition} ORDER BY updated_at DESC "
+                f"LIMIT {int(limit)}",
+                *args,
+            )
+        return int(position), list(rows)
+
+    async def recent(self, window: timedelta, limit: int) -> tuple[int, list[asyncpg.Record]]:
+        """Reports changed within ``window``, newest first, with the feed position they reflect."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
+            rows = await conn.fetch(
+                "SELECT * FROM map_reports WHERE updated_at >= now() - $1::interval "
+                "ORDER BY updated_at DESC LIMIT $2",
+                window,
+                limit,
+            )
+        return int(position), list(rows)

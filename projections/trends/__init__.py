@@ -1,0 +1,1 @@
+"""Trends: daily count tables, the summaries computed from them, and their publication."""

@@ -1,0 +1,312 @@
+"""The trend view: small count tables that every periodic summary reads from.
+
+A summary must never scan the event log, so this projection keeps, per local
+day and courthouse, how many reports there are of each kind and of each value
+of the dimensions coordinators ask about (agency, warrant, the arrested
+person's role, outcome, status), and how many seconds were watched.
+
+Reports change after they are submitted (amended, outcome learned, verified,
+a shift ended), so each report's current *state* is kept in ``trend_reports``.
+On every event the view folds the event into that state, works out the cells
+the report contributed before and contributes now (:func:`cells_of`), and
+applies the difference as UPSERT increments, all in one transaction with the
+tracking record: the counts are always exactly the sum over current states.
+
+Days are local days in one time zone. The zone is part of what the tables
+mean, so it is written into ``trend_meta`` when the tables are created (from
+``COURTWATCH_TIMEZONE``) and read back from there by the view and by every
+summary; changing the setting takes effect after ``courtwatch project --rebuild``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import singledispatchmethod
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from eventsourcing.persistence import Tracking
+from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
+from eventsourcing.projection import Projection
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from courtwatch.domain.reports import (
+    REPORT_CLASSES,
+    REPORT_TOPICS,
+    Report,
+    ReportWithOutcome,
+    WatchShift,
+    status_of,
+)
+from courtwatch.domain.vocabulary import Kind
+from courtwatch.infrastructure.config import Settings
+
+log = logging.getLogger(__name__)
+
+TOPICS = REPORT_TOPICS
+TABLES = ("trend_counts", "trend_watch", "trend_reports", "trend_meta")
+
+# The detail fields counted for each kind: dimension name -> detail field.
+DIMENSIONS: dict[Kind, dict[str, str]] = {
+    Kind.COURTHOUSE_ARREST: {
+        "agency": "agency",
+        "warrant": "warrant",
+        "role": "person_role",
+        "outcome": "outcome",
+    },
+    Kind.SIGHTING: {"agency": "agency"},
+    Kind.CALL_IN: {"outcome": "outcome"},
+    Kind.WATCH_SHIFT: {},
+}
+# Reports dropped on a map pin have no courthouse: they are counted under "".
+NO_COURTHOUSE = ""
+# Every report counts once under this dimension: the kind's total.
+TOTAL = ("total", "")
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS trend_counts (
+        day date NOT NULL,
+        courthouse_code text NOT NULL,
+        kind text NOT NULL,
+        dimension text NOT NULL,
+        value text NOT NULL,
+        n integer NOT NULL,
+        PRIMARY KEY (day, courthouse_code, kind, dimension, value)
+    )""",
+    "CREATE INDEX IF NOT EXISTS trend_counts_courthouse ON trend_counts (courthouse_code, day)",
+    """CREATE TABLE IF NOT EXISTS trend_watch (
+        day date NOT NULL,
+        courthouse_code text NOT NULL,
+        seconds bigint NOT NULL,
+        PRIMARY KEY (day, courthouse_code)
+    )""",
+    """CREATE TABLE IF NOT EXISTS trend_reports (
+        report_id uuid PRIMARY KEY,
+        state jsonb NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS trend_meta (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        zone text NOT NULL,
+        events bigint NOT NULL DEFAULT 0
+    )""",
+]
+
+State = dict[str, Any]
+CountKey = tuple[date, str, str, str, str]  # day, courthouse, kind, dimension, value
+WatchKey = tuple[date, str]  # day, courthouse
+
+
+def local_day(instant: datetime, zone: ZoneInfo) -> date:
+    return instant.astimezone(zone).date()
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    # Midnight exists on every day in the zones courtwatch serves (DST moves at
+    # 2 a.m.); zoneinfo gives the right offset on the 23- and 25-hour days.
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def split_by_day(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[date, int]]:
+    """Whole seconds of [start, end) falling on each local day."""
+    pieces = []
+    day = local_day(start, zone)
+    while day_start(day, zone) < end:
+        lo = max(start, day_start(day, zone))
+        hi = min(end, day_start(day + timedelta(days=1), zone))
+        if hi > lo:
+            # In UTC: Python subtracts two times of the same zone as wall-clock times,
+            # which would make the day the clocks go back 24 hours instead of 25.
+            pieces.append((day, int((hi.astimezone(UTC) - lo.astimezone(UTC)).total_seconds())))
+        day += timedelta(days=1)
+    return pieces
+
+
+def cells_of(state: State | None, zone: ZoneInfo) -> tuple[Counter[CountKey], Counter[WatchKey]]:
+    """What one report in this state adds to the count and watch tables."""
+    counts: Counter[CountKey] = Counter()
+    watch: Counter[WatchKey] = Counter()
+    if state is None:
+        return counts, watch
+    kind = Kind(state["kind"])
+    observed = datetime.fromisoformat(state["observed_at"])
+    day = local_day(observed, zone)
+    where = state["courthouse_code"] or NO_COURTHOUSE
+    details = state["details"]
+    counts[(day, where, kind.value, *TOTAL)] += 1
+    status = status_of(state["verdict"], state["corroborations"]).value
+    counts[(day, where, kind.value, "status", status)] += 1
+    for dimension, field in DIMENSIONS[kind].items():
+        counts[(day, where, kind.value, dimension, str(details.get(field) or "unknown"))] += 1
+    ended = details.get("ended_at")
+    if kind is Kind.WATCH_SHIFT and ended:
+        for shift_day, seconds in split_by_day(observed, datetime.fromisoformat(ended), zone):
+            watch[(shift_day, where)] += seconds
+    return counts, watch
+
+
+def _kept_details(kind: Kind, details: dict[str, Any]) -> dict[str, Any]:
+    # Only what a trend counts is kept: no free text (taken_to, office) in this view.
+    fields = [*DIMENSIONS[kind].values(), "ended_at"]
+    return {f: details[f] for f in fields if f in details}
+
+
+def plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+class TrendView(PostgresTrackingRecorder):
+    def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        self.sql_create_statements.extend(SQL(statement) for statement in DDL)  # type: ignore[arg-type,misc]
+        self.configured_zone = Settings.from_env().timezone
+        self._zone: ZoneInfo | None = None
+
+    def zone(self, curs: Any) -> ZoneInfo:
+        if self._zone is None:
+            curs.execute(
+                SQL("INSERT INTO trend_meta (zone) VALUES (%s) ON CONFLICT DO NOTHING"),
+                (self.configured_zone,),
+            )
+            curs.execute(SQL("SELECT zone FROM trend_meta"))
+            stored = curs.fetchone()["zone"]
+            if stored != self.configured_zone:
+                log.warning(
+                    "trend tables were built for another time zone; rebuild to change it",
+                    extra={"stored": stored, "configured": self.configured_zone},
+                )
+            self._zone = ZoneInfo(stored)
+        return self._zone
+
+    def record(
+        self, tracking: Tracking, report_id: UUID, fold: Callable[[State | None], State]
+    ) -> None:
+        with self.datastore.transaction(commit=True) as curs:
+            zone = self.zone(curs)
+            curs.execute(
+                SQL("SELECT state FROM trend_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
+            )
+            row = curs.fetchone()
+            before = row["state"] if row else None
+            after = fold(None if before is None else dict(before, details=dict(before["details"])))
+            old_counts, old_watch = cells_of(before, zone)
+            new_counts, new_watch = cells_of(after, zone)
+            self._apply(
+                curs, _difference(new_counts, old_counts), _difference(new_watch, old_watch)
+            )
+            curs.execute(
+                SQL(
+                    "INSERT INTO trend_reports (report_id, state) VALUES (%s, %s) "
+                    "ON CONFLICT (report_id) DO UPDATE SET state = EXCLUDED.state"
+                ),
+                (report_id, Jsonb(after)),
+            )
+            curs.execute(SQL("UPDATE trend_meta SET events = events + 1"))
+            self._insert_tracking(curs, tracking)
+
+    @staticmethod
+    def _apply(curs: Any, counts: dict[CountKey, int], watch: dict[WatchKey, int]) -> None:
+        if counts:
+            columns = list(zip(*[(*key, n) for key, n in counts.items()], strict=True))
+            curs.execute(
+                SQL(
+                    "INSERT INTO trend_counts (day, courthouse_code, kind, dimension, value, n) "
+                    "SELECT * FROM unnest(%s::date[], %s::text[], %s::text[], %s::text[], "
+                    "%s::text[], %s::integer[]) "
+                    "ON CONFLICT (day, courthouse_code, kind, dimension, value) "
+                    "DO UPDATE SET n = trend_counts.n + EXCLUDED.n"
+                ),
+                [list(c) for c in columns],
+            )
+        if watch:
+            columns = list(zip(*[(*key, s) for key, s in watch.items()], strict=True))
+            curs.execute(
+                SQL(
+                    "INSERT INTO trend_watch (day, courthouse_code, seconds) "
+                    "SELECT * FROM unnest(%s::date[], %s::text[], %s::bigint[]) "
+                    "ON CONFLICT (day, courthouse_code) "
+                    "DO UPDATE SET seconds = trend_watch.seconds + EXCLUDED.seconds"
+                ),
+                [list(c) for c in columns],
+            )
+
+
+def _difference(new: Counter[Any], old: Counter[Any]) -> dict[Any, int]:
+    keys = set(new) | set(old)
+    return {k: new[k] - old[k] for k in keys if new[k] != old[k]}
+
+
+class TrendProjection(Projection[TrendView]):
+    name = "trends"
+    topics = TOPICS
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        self.view.insert_tracking(tracking)
+
+    def _record(self, domain_event: Any, tracking: Tracking, fold: Callable[[State], None]) -> None:
+        def apply(state: State | None) -> State:
+            assert state is not None, "an event for a report this view never saw submitted"
+            fold(state)
+            return state
+
+        self.view.record(tracking, domain_event.originator_id, apply)
+
+    @process_event.register
+    def submitted(self, domain_event: Report.Submitted, tracking: Tracking) -> None:
+        kind = next(k for k, c in REPORT_CLASSES.items() if isinstance(domain_event, c.Submitted))
+        state = {
+            "kind": kind.value,
+            "courthouse_code": domain_event.courthouse_code,
+            "observed_at": domain_event.observed_at.isoformat(),
+            "details": _kept_details(kind, domain_event.details),
+            "verdict": None,
+            "corroborations": 0,
+        }
+        self.view.record(tracking, domain_event.originator_id, lambda _: state)
+
+    @process_event.register
+    def amended(self, domain_event: Report.Amended, tracking: Tracking) -> None:
+        changes = domain_event.changes
+
+        def amend(state: State) -> None:
+            for name in ("courthouse_code", "observed_at"):
+                if name in changes:
+                    state[name] = plain(changes[name])
+            kind = Kind(state["kind"])
+            state["details"].update(_kept_details(kind, {k: plain(v) for k, v in changes.items()}))
+
+        self._record(domain_event, tracking, amend)
+
+    @process_event.register
+    def corroborated(self, domain_event: Report.Corroborated, tracking: Tracking) -> None:
+        def add_one(state: State) -> None:
+            state["corroborations"] += 1
+
+        self._record(domain_event, tracking, add_one)
+
+    @process_event.register
+    def verified(self, domain_event: Report.Verified, tracking: Tracking) -> None:
+        self._record(domain_event, tracking, lambda state: state.update(verdict="verified"))
+
+    @process_event.register
+    def disputed(self, domain_event: Report.Disputed, tracking: Tracking) -> None:
+        self._record(domain_event, tracking, lambda state: state.update(verdict="disputed"))
+
+    @process_event.register
+    def outcome_recorded(
+        self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking
+    ) -> None:
+        def record(state: State) -> None:
+            state["details"].update(_kept_details(Kind(state["kind"]), domain_event.outcome))
+
+        self._record(domain_event, tracking, record)
+
+    @process_event.register
+    def ended(self, domain_event: WatchShift.Ended, tracking: Tracking) -> None:
+        ended_at = domain_event.ended_at.isoformat()
+        self._record(domain_event, tracking, lambda s: s["details"].update(ended_at=ended_at))

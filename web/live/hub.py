@@ -1,0 +1,168 @@
+"""Fan-out of live-map changes to websocket subscribers.
+
+A NOTIFY from the projection is only a doorbell: on each ring (and every few
+seconds regardless, in case a notification was lost with its connection) the
+hub reads the activity feed after the last position it has seen, so no change
+is skipped. Each subscriber has its own bounded queue: a slow client fills only
+its own queue and is then dropped (it reconnects and resumes from its
+position), it never stalls the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import asyncpg
+
+from projections.live_map.reader import NOTIFY_CHANNEL, LiveMapReader
+from web.live import protocol
+
+log = logging.getLogger(__name__)
+
+QUEUE_SIZE = 1000
+SAFETY_POLL_SECONDS = 5.0
+FEED_PAGE = 500
+
+Encoder = Callable[[asyncpg.Record], protocol.MapReport]
+
+
+class SlowConsumer(Exception):
+    """A subscriber's queue overflowed; it must resume from its last position."""
+
+
+class Gone(Exception):
+    """The subscriber's client disconnected."""
+
+
+_CLOSED = (-1, "")
+_HEARTBEAT = (-2, "")
+HEARTBEAT_SECONDS = 15.0
+
+
+class Subscriber:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_SIZE)
+        self.overflowed = False
+
+    def close(self) -> None:
+        """Wake the sender: its client has gone."""
+        while True:
+            try:
+                self.queue.put_nowait(_CLOSED)
+                return
+            except asyncio.QueueFull:
+                self.queue.get_nowait()
+
+    def offer(self, position: int, frame: str) -> None:
+        if self.overflowed:
+            return
+        try:
+            self.queue.put_nowait((position, frame))
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    def offer_heartbeat(self) -> None:
+        # A full queue has frames to send: no heartbeat is needed then.
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(_HEARTBEAT)
+
+    async def next(self) -> tuple[int, str] | None:
+        """The next frame to send, or None when it is time for a heartbeat."""
+        if self.overflowed:
+            # Frames were dropped: the client must resume from its position.
+            raise SlowConsumer()
+        item = await self.queue.get()
+        if item is _CLOSED:
+            raise Gone()
+        if item is _HEARTBEAT:
+            return None
+        return item
+
+
+class Hub:
+    def __init__(self, reader: LiveMapReader, encode: Encoder) -> None:
+        self.reader = reader
+        self._encode = encode
+        self.subscribers: set[Subscriber] = set()
+        self.position = 0
+        self._doorbell = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self.position = await self.reader.feed_head()
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="hub-listen"),
+            asyncio.create_task(self._pump(), name="hub-pump"),
+            asyncio.create_task(self._heartbeat(), name="hub-heartbeat"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._listener is not None:
+            await self._listener.close()
+
+    def subscribe(self) -> Subscriber:
+        subscriber = Subscriber()
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    async def _heartbeat(self) -> None:
+        # One timer for all subscribers, rather than a timeout armed around
+        # every queue read of every websocket.
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            for subscriber in list(self.subscribers):
+                subscriber.offer_heartbeat()
+
+    def _ring(self, *_: object) -> None:
+        self._doorbell.set()
+
+    async def _listen(self) -> None:
+        # A dedicated connection: a pooled one would be UNLISTENed on release.
+        delay = 0.5
+        while True:
+            try:
+                self._listener = await self.reader.listen_connection()
+                await self._listener.add_listener(NOTIFY_CHANNEL, self._ring)
+                delay = 0.5
+                self._ring()  # catch up on whatever happened while not listening
+                closed = asyncio.Event()
+                self._listener.add_termination_listener(lambda *_, ev=closed: ev.set())
+                await closed.wait()
+                log.warning("live listener connection closed; reconnecting")
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("live listener failed; retrying", extra={"error": str(error)})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10)
+
+    async def _pump(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._doorbell.wait(), SAFETY_POLL_SECONDS)
+            self._doorbell.clear()
+            try:
+                await self._drain()
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("reading the activity feed failed", extra={"error": str(error)})
+
+    async def _drain(self) -> None:
+        while True:
+            rows = await self.reader.feed_after(self.position, FEED_PAGE)
+            for row in rows:
+                frame = protocol.delta(row["position"], self._encode(row))
+                self.position = row["position"]
+                for subscriber in list(self.subscribers):
+                    subscriber.offer(row["position"], frame)
+            if len(rows) < FEED_PAGE:
+                return

@@ -1,0 +1,207 @@
+"""The live map's routes: the page, the first-paint endpoint and the websocket.
+
+Protocol (docs/live-protocol.md, frames in ``web/live/protocol.py``): on
+connect the server sends a ``snapshot`` (or, when the client gives
+``?since=P``, a ``resume`` followed by exactly the changes after P), then
+``delta`` frames each carrying its position, and a ``heartbeat`` every 15 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from courtwatch.domain.vocabulary import Kind
+from courtwatch.intake import ValidationFailed
+from courtwatch.services import Services
+from projections.live_map.reader import LiveMapReader, MapFilter
+from web.i18n import LANGUAGES, negotiate
+from web.live import protocol
+from web.live.hub import Gone, Hub, SlowConsumer, Subscriber
+from web.live.map_page import render_map_page
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_WINDOW = timedelta(hours=24)
+SNAPSHOT_LIMIT = 2000
+FIRST_PAINT_LIMIT = 5000
+# Resuming from further back than this costs more than a fresh snapshot.
+MAX_RESUME = 20_000
+
+
+class CourthouseNames:
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self.names: dict[str, str] = {}
+
+    async def refresh(self) -> None:
+        courthouses = await run_in_threadpool(self._services.app.courthouses)
+        self.names = {c.code: c.name for c in courthouses}
+
+    async def keep_fresh(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            with contextlib.suppress(Exception):
+                await self.refresh()
+
+
+class Live:
+    """What the live endpoints share: the reader, the hub, courthouse names."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.names = CourthouseNames(services)
+        self.reader = LiveMapReader(services.database)
+        self.hub = Hub(self.reader, self.encode_feed_row)
+
+    @property
+    def stale_hours(self) -> float:
+        return self.services.settings.sighting_stale_hours
+
+    def encode_feed_row(self, row: asyncpg.Record) -> protocol.MapReport:
+        return protocol.map_report(row["state"], self.names.names, self.stale_hours)
+
+    def encode(self, row: Mapping[str, Any]) -> protocol.MapReport:
+        return protocol.map_report(row, self.names.names, self.stale_hours)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[Live]:
+        """Open the reader, start the hub, keep courthouse names fresh; undo it all on exit."""
+        await self.reader.open()
+        try:
+            await self.names.refresh()
+            await self.hub.start()
+            refresher = asyncio.create_task(self.names.keep_fresh())
+            try:
+                yield self
+            finally:
+                refresher.cancel()
+                await self.hub.stop()
+        finally:
+            await self.reader.close()
+
+
+def _live(request: Request | WebSocket) -> Live:
+    return request.app.state.live  # type: ignore[no-any-return]
+
+
+def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    try:
+        west, south, east, north = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ValidationFailed.single("bbox", "west,south,east,north in degrees") from None
+    if not (-90 <= south <= north <= 90):
+        raise ValidationFailed.single("bbox", "south and north must be latitudes, south <= north")
+    return west, south, east, north
+
+
+async def first_paint(request: Request) -> Response:
+    """Reports in the viewport, newest change first, with the feed position they reflect."""
+    live = _live(request)
+    params = request.query_params
+    kinds = [k for k in params.get("kinds", "").split(",") if k]
+    bad = [k for k in kinds if k not in Kind.__members__.values()]
+    if bad:
+        raise ValidationFailed.single("kinds", f"unknown kind {bad[0]!r}")
+    since = None
+    if params.get("since"):
+        try:
+            since = datetime.fromisoformat(params["since"])
+        except ValueError:
+            raise ValidationFailed.single("since", "an ISO 8601 time") from None
+    where = MapFilter(
+        bbox=_bbox(params.get("bbox")),
+        kinds=kinds,
+        since=since,
+        courthouse=params.get("courthouse") or None,
+    )
+    position, rows = await live.reader.reports(where, FIRST_PAINT_LIMIT + 1)
+    reports = [live.encode(r) for r in rows[:FIRST_PAINT_LIMIT]]
+    return JSONResponse(
+        protocol.first_paint(position, reports, truncated=len(rows) > FIRST_PAINT_LIMIT)
+    )
+
+
+async def live_socket(websocket: WebSocket) -> None:
+    live = _live(websocket)
+    version = (protocol.VERSION_HEADER.encode(), str(protocol.VERSION).encode())
+    await websocket.accept(headers=[version])
+    # Subscribe before reading anything, so nothing falls between catch-up and live.
+    subscriber = live.hub.subscribe()
+    watcher = asyncio.create_task(_watch_for_disconnect(websocket, subscriber))
+    try:
+        since_raw = websocket.query_params.get("since")
+        since = int(since_raw) if since_raw and since_raw.isdigit() else None
+        head = await live.reader.feed_head()
+        last: int
+        if since is None or since > head or head - since > MAX_RESUME:
+            last, rows = await live.reader.recent(SNAPSHOT_WINDOW, SNAPSHOT_LIMIT)
+            await websocket.send_text(protocol.snapshot(last, [live.encode(r) for r in rows]))
+        else:
+            last = since
+            await websocket.send_text(protocol.resume(since))
+            while True:
+                rows = await live.reader.feed_after(last, 500)
+                for row in rows:
+                    frame = protocol.delta(row["position"], live.encode_feed_row(row))
+                    await websocket.send_text(frame)
+                    last = row["position"]
+                if len(rows) < 500:
+                    break
+        while True:
+            item = await subscriber.next()
+            if item is None:
+                await websocket.send_text(protocol.heartbeat(last))
+                continue
+            position, frame_text = item
+            if position <= last:
+                continue  # already sent during catch-up
+            await websocket.send_text(frame_text)
+            last = position
+    except SlowConsumer:
+        await websocket.close(code=1013, reason="too slow: reconnect with ?since=<position>")
+    except (WebSocketDisconnect, RuntimeError, Gone):
+        pass
+    finally:
+        watcher.cancel()
+        live.hub.unsubscribe(subscriber)
+
+
+async def _watch_for_disconnect(websocket: WebSocket, subscriber: Subscriber) -> None:
+    """Clients send nothing we need; reading is how we learn they have left."""
+    try:
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    subscriber.close()
+
+
+def map_pages(services: Services) -> dict[str, str]:
+    """Render the map page once per language at startup: a bad tile setting fails fast."""
+    settings = services.settings
+    return {
+        lang: render_map_page(
+            tile_url=settings.tile_url,
+            tile_attribution=settings.tile_attribution,
+            lang=lang,
+            stale_hours=settings.sighting_stale_hours,
+        )
+        for lang in LANGUAGES
+    }
+
+
+async def map_page(request: Request) -> Response:
+    return HTMLResponse(request.app.state.map_pages[negotiate(request)])

@@ -1,0 +1,186 @@
+"""The JSON API: submit, amend, corroborate, verify, read."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from courtwatch import credentials
+from courtwatch.application import Courtwatch, ReportNotFound
+from courtwatch.credentials import Credential
+from courtwatch.intake import ValidationFailed
+from web.errors import MalformedBody, NotAuthorised
+
+
+def services_app(request: Request) -> Courtwatch:
+    return request.app.state.services.app  # type: ignore[no-any-return]
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise MalformedBody("the body must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise MalformedBody("the body must be a JSON object")
+    return body
+
+
+def report_id_from(request: Request) -> UUID:
+    raw = request.path_params["report_id"]
+    try:
+        return UUID(raw)
+    except ValueError:
+        raise ReportNotFound(raw) from None
+
+
+async def credential(request: Request, role: str) -> Credential:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise NotAuthorised(f"this needs a {role}'s bearer token")
+    found = await run_in_threadpool(
+        credentials.authenticate, request.app.state.services.database, token.strip()
+    )
+    if found is None or not found.may(role):
+        raise NotAuthorised(f"this needs a {role}'s bearer token")
+    return found
+
+
+def _object(body: dict[str, Any], name: str, reason: str) -> dict[str, Any]:
+    value = body.get(name)
+    if not isinstance(value, dict):
+        raise ValidationFailed.single(name, reason)
+    return value
+
+
+def _string(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value:
+        raise ValidationFailed.single(name, "required")
+    return value
+
+
+async def submit_report(request: Request) -> Response:
+    body = await json_object(request)
+    client_key = request.headers.get("idempotency-key") or body.pop("client_key", None)
+    if client_key is None:
+        raise ValidationFailed.single("client_key", "required: send an Idempotency-Key header")
+    result = await run_in_threadpool(services_app(request).submit, body, client_key)
+    return JSONResponse(
+        {
+            "id": str(result.report_id),
+            "url": f"/reports/{result.report_id}",
+            "author_token": result.author_token,
+            "created": result.created,
+            "position": result.position,
+        },
+        status_code=201 if result.created else 200,
+    )
+
+
+async def get_report(request: Request) -> Response:
+    report = await run_in_threadpool(
+        services_app(request).report_with_history, report_id_from(request)
+    )
+    return JSONResponse(report)
+
+
+async def _after(request: Request, report_id: UUID, position: int) -> Response:
+    report = await run_in_threadpool(services_app(request).report_with_history, report_id)
+    return JSONResponse({**report, "position": position})
+
+
+async def amend_report(request: Request) -> Response:
+    report_id = report_id_from(request)
+    body = await json_object(request)
+    changes = _object(body, "changes", "an object of the fields to change")
+    position = await run_in_threadpool(
+        services_app(request).amend, report_id, _string(body, "token"), changes
+    )
+    return await _after(request, report_id, position)
+
+
+async def corroborate_report(request: Request) -> Response:
+    report_id = report_id_from(request)
+    body = await json_object(request)
+    key = request.headers.get("idempotency-key") or body.get("client_key")
+    if not isinstance(key, str):
+        raise ValidationFailed.single("client_key", "required: send an Idempotency-Key header")
+    position = await run_in_threadpool(services_app(request).corroborate, report_id, key)
+    return await _after(request, report_id, position)
+
+
+async def verify_report(request: Request) -> Response:
+    report_id = report_id_from(request)
+    who = await credential(request, "verifier")
+    position = await run_in_threadpool(services_app(request).verify, report_id, who.name)
+    return await _after(request, report_id, position)
+
+
+async def dispute_report(request: Request) -> Response:
+    report_id = report_id_from(request)
+    who = await credential(request, "verifier")
+    body = await json_object(request)
+    reason = _string(body, "reason")
+    position = await run_in_threadpool(services_app(request).dispute, report_id, who.name, reason)
+    return await _after(request, report_id, position)
+
+
+async def record_outcome(request: Request) -> Response:
+    report_id = report_id_from(request)
+    body = await json_object(request)
+    outcome = _object(body, "outcome", "an object of outcome fields")
+    token: str | None = body.get("token")
+    if token is None:
+        await credential(request, "verifier")
+    position = await run_in_threadpool(
+        services_app(request).record_outcome, report_id, token, outcome
+    )
+    return await _after(request, report_id, position)
+
+
+async def end_shift(request: Request) -> Response:
+    report_id = report_id_from(request)
+    body = await json_object(request)
+    try:
+        ended_at = datetime.fromisoformat(_string(body, "ended_at"))
+    except ValueError:
+        raise ValidationFailed.single("ended_at", "an ISO 8601 time with its offset") from None
+    position = await run_in_threadpool(
+        services_app(request).end_shift, report_id, _string(body, "token"), ended_at
+    )
+    return await _after(request, report_id, position)
+
+
+async def list_courthouses(request: Request) -> Response:
+    courthouses = await run_in_threadpool(services_app(request).courthouses)
+    return JSONResponse({"courthouses": [c.as_dict() for c in courthouses]})
+
+
+async def add_courthouse(request: Request) -> Response:
+    await credential(request, "coordinator")
+    body = await json_object(request)
+    courthouse: dict[str, Any] = {
+        "code": _string(body, "code").upper(),
+        "name": _string(body, "name"),
+        "kind": _string(body, "kind"),
+        "street": str(body.get("street", ""))[:120],
+        "city": str(body.get("city", ""))[:60],
+        "state": str(body.get("state", ""))[:2].upper(),
+        "zip": str(body.get("zip", ""))[:5],
+    }
+    for name in ("lat", "lon"):
+        value = body.get(name)
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValidationFailed.single(name, "a number")
+        courthouse[name] = float(value)
+    await run_in_threadpool(services_app(request).add_courthouse, courthouse)
+    return JSONResponse(courthouse, status_code=201)

@@ -1,0 +1,191 @@
+"""Server-rendered pages: the report form works with no JavaScript at all."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from courtwatch.application import Courtwatch, ReportNotFound
+from courtwatch.domain.vocabulary import (
+    Agency,
+    Answer,
+    ArrestOutcome,
+    CallInOutcome,
+    Kind,
+    Place,
+    Role,
+    Warrant,
+)
+from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
+from web.assets import TEMPLATES_DIR
+from web.i18n import LANGUAGES, negotiate, translator
+from web.transparency.citation import render_citation
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+
+# (field, input type, vocabulary or None, label-prefix for the vocabulary)
+Field = tuple[str, str, type[StrEnum] | None, str]
+FORMS: dict[Kind, list[Field]] = {
+    Kind.COURTHOUSE_ARREST: [
+        ("place", "select", Place, "place"),
+        ("agents_count", "number", None, ""),
+        ("agency", "select", Agency, "agency"),
+        ("plain_clothes", "radio", Answer, "answer"),
+        ("identification_shown", "radio", Answer, "answer"),
+        ("warrant", "select", Warrant, "warrant"),
+        ("person_role", "select", Role, "role"),
+        ("outcome", "select", ArrestOutcome, "outcome"),
+        ("taken_to", "text", None, ""),
+        ("attorney_present", "radio", Answer, "answer"),
+    ],
+    Kind.SIGHTING: [
+        ("place", "select", Place, "place"),
+        ("agents_count", "number", None, ""),
+        ("vehicles_count", "number", None, ""),
+        ("agency", "select", Agency, "agency"),
+        ("plain_clothes", "radio", Answer, "answer"),
+    ],
+    Kind.CALL_IN: [
+        ("letter_date", "date", None, ""),
+        ("office", "text", None, ""),
+        ("accompanied", "radio", Answer, "answer"),
+        ("outcome", "select", CallInOutcome, "outcome"),
+    ],
+    Kind.WATCH_SHIFT: [("ended_at", "datetime-local", None, "")],
+}
+DATETIME_FIELDS = ("observed_at", "ended_at")
+# Which label family translates each vocabulary field's stored value.
+VALUE_LABELS: dict[str, str] = {
+    name: prefix
+    for fields in FORMS.values()
+    for name, _, vocabulary, prefix in fields
+    if vocabulary
+}
+
+
+def _app(request: Request) -> Courtwatch:
+    return request.app.state.services.app  # type: ignore[no-any-return]
+
+
+def _context(request: Request, **extra: Any) -> dict[str, Any]:
+    lang = negotiate(request)
+    other = LANGUAGES[1 - LANGUAGES.index(lang)]
+    return {"lang": lang, "other_lang": other, "t": translator(lang), **extra}
+
+
+def _local_now(request: Request) -> str:
+    zone = request.app.state.services.settings.zone
+    return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+async def home(request: Request) -> Response:
+    return templates.TemplateResponse(request, "home.html", _context(request, kinds=list(Kind)))
+
+
+async def _render_form(
+    request: Request,
+    kind: Kind,
+    values: dict[str, str],
+    problems: list[FieldProblem],
+    status_code: int = 200,
+) -> Response:
+    courthouses = await run_in_threadpool(_app(request).courthouses)
+    context = _context(
+        request,
+        kind=kind,
+        fields=FORMS[kind],
+        courthouses=courthouses,
+        values=values,
+        errors={p.field: p.reason for p in problems},
+    )
+    return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
+
+
+def _kind(request: Request) -> Kind:
+    try:
+        return Kind(request.path_params["kind"])
+    except ValueError:
+        raise ReportNotFound(request.path_params["kind"]) from None
+
+
+def _defaults(kind: Kind) -> dict[str, str]:
+    """Each field starts at the intake model's default ("not known"), never at
+    whatever option a browser would pick first: a skipped field must not turn
+    into "judicial warrant" or "detained"."""
+    fields = MODELS[kind.value].model_fields
+    return {
+        name: str(fields[name].default)
+        for name, *_ in FORMS[kind]
+        if fields[name].default is not None
+    }
+
+
+async def new_report(request: Request) -> Response:
+    kind = _kind(request)
+    values = {**_defaults(kind), "observed_at": _local_now(request), "client_key": uuid.uuid4().hex}
+    return await _render_form(request, kind, values, [])
+
+
+def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str, Any]:
+    """Turn form strings into the API's payload: empty means "not given"."""
+    payload: dict[str, Any] = {"kind": kind.value}
+    allowed = {"courthouse_code", "lat", "lon", "observed_at"} | {f[0] for f in FORMS[kind]}
+    for name in allowed:
+        value = form.get(name, "").strip()
+        if not value:
+            continue
+        if name in DATETIME_FIELDS:
+            # An unparseable time is left as typed, for validation to name.
+            with contextlib.suppress(ValueError):
+                value = datetime.fromisoformat(value).replace(tzinfo=zone).isoformat()
+        payload[name] = value
+    return payload
+
+
+async def create_report(request: Request) -> Response:
+    kind = _kind(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    zone = request.app.state.services.settings.zone
+    payload = _payload_from_form(form, kind, zone)
+    try:
+        result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))
+    except ValidationFailed as failure:
+        return await _render_form(request, kind, form, failure.problems, status_code=422)
+    report = await run_in_threadpool(_app(request).report_with_history, result.report_id)
+    context = _context(request, report=report, author_token=result.author_token, created=True)
+    context["value_labels"] = VALUE_LABELS
+    return templates.TemplateResponse(
+        request, "report.html", context, status_code=201 if result.created else 200
+    )
+
+
+async def report_page(request: Request) -> Response:
+    raw = request.path_params["report_id"]
+    try:
+        report_id = uuid.UUID(raw)
+        report = await run_in_threadpool(_app(request).report_with_history, report_id)
+    except (ValueError, ReportNotFound):
+        context = _context(request, message_key="error.not_found")
+        return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
+    citation_html = await run_in_threadpool(
+        render_citation, request.app.state.services, report_id, str(request.base_url)
+    )
+    context = _context(request, report=report, citation_html=citation_html)
+    context["value_labels"] = VALUE_LABELS
+    return templates.TemplateResponse(request, "report.html", context)
+
+
+async def legacy_form(request: Request) -> Response:
+    return RedirectResponse("/new/courthouse_arrest", status_code=303)
+
+
+async def health(request: Request) -> Response:
+    return HTMLResponse("ok")

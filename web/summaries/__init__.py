@@ -1,0 +1,1 @@
+"""Trend summary pages and downloads, with server-drawn charts."""

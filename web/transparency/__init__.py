@@ -1,0 +1,1 @@
+"""The transparency log over HTTP: key, checkpoints, proofs, evidence, citations."""

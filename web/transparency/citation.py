@@ -1,0 +1,60 @@
+"""The citation block on a report page: what a lawyer pastes into a brief.
+
+For each event of the report: its leaf in the transparency log, its event hash,
+and the newest signed checkpoint covering it, plus one ready-to-paste line.
+Anyone holding that line can later ask the log for an inclusion proof against
+that exact checkpoint, and check it with the published key.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Any
+from uuid import UUID
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from courtwatch.services import Services
+from projections.transparency_log import store as audit_log
+from web.assets import TEMPLATES_DIR
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+def citation_context(services: Services, report_id: UUID, base_url: str) -> dict[str, Any]:
+    database, settings = services.database, services.settings
+    permalink = f"{base_url.rstrip('/')}/reports/{report_id}"
+    latest = audit_log.latest_checkpoint(database)
+    entries = []
+    for leaf in audit_log.leaves_of(database, report_id):
+        covered = latest is not None and latest.tree_size > leaf.leaf_index
+        entry: dict[str, Any] = {
+            "version": leaf.version,
+            "leaf_index": leaf.leaf_index,
+            "event_hash": leaf.leaf_hash.hex(),
+            "checkpoint": latest if covered else None,
+        }
+        if covered and latest is not None:
+            entry["published"] = latest.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            entry["line"] = (
+                f"courtwatch log {settings.log_origin}, report {report_id} v{leaf.version}, "
+                f"leaf {leaf.leaf_index}, checkpoint {latest.tree_size} "
+                f"({latest.root_hash.hex()[:16]}…), {permalink}"
+            )
+        entries.append(entry)
+    return {
+        "permalink": permalink,
+        "origin": settings.log_origin,
+        "entries": entries,
+        "evidence_url": f"/reports/{report_id}/evidence.zip",
+        "key_url": "/.well-known/courtwatch-log-key",
+    }
+
+
+def render_citation(services: Services, report_id: UUID, base_url: str) -> str:
+    """HTML for ``report.html``'s ``citation_html`` slot (autoescaped)."""
+    context = citation_context(services, report_id, base_url)
+    return _env.get_template("citation.html").render(**context)

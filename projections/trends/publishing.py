@@ -93,7 +93,16 @@ def _published(row: Any) -> Published:
     return Published(id_, period, key, courthouse or None, revision, supersedes, body)
 
 
-def _same_figures(a: dict[str, Any], b: dict[str, Any]) -> bool:
+def _same_figures(new: dict[str, Any], published: dict[str, Any]) -> bool:
+    """Whether a new body says what the published one said.
+
+    Across schema versions only the figures both versions have are compared:
+    adding a figure must not republish every recent summary as a revision.
+    """
+    a, b = new["figures"], published["figures"]
+    if new.get("schema", 1) != published.get("schema", 1):
+        shared = a.keys() & b.keys()
+        a, b = {k: a[k] for k in shared}, {k: b[k] for k in shared}
     # Through JSON both ways, so a float read back from jsonb compares equal.
     return summaries.canonical_json(json.loads(json.dumps(a))) == summaries.canonical_json(b)
 
@@ -112,7 +121,7 @@ def publish(
         # Two publishers of the same summary take turns, so revisions stay a chain.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ("|".join(scope),))
         latest = latest_revision(conn, *scope)
-        if latest is not None and _same_figures(body["figures"], latest.body["figures"]):
+        if latest is not None and _same_figures(body, latest.body):
             return Outcome(latest, changed=False)
         row = conn.execute(
             "INSERT INTO published_summaries "

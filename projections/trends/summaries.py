@@ -31,6 +31,9 @@ HEADLINE_ROLES = ("survivor", "witness")
 # Call-in outcomes that say what happened (pending and unknown do not).
 KNOWN_CALL_IN_OUTCOMES = ("released", "detained", "told_to_return")
 PROJECTION = "trends"
+# What a summary body holds. Raise it when figures are added or change meaning;
+# bodies published before versions existed have none (version 1).
+SCHEMA_VERSION = 2
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -159,6 +162,7 @@ def compute(
             ).fetchall()
     tz = ZoneInfo(zone)
     return {
+        "schema": SCHEMA_VERSION,
         "period": period.kind,
         "key": period.key,
         "courthouse": courthouse,

@@ -9,8 +9,8 @@ import pytest
 
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.database import Database
-from projections.trends import periods, publishing
-from tests.trends.conftest import NOW
+from projections.trends import periods, publishing, summaries
+from tests.projections.trends.conftest import NOW
 
 WEEK = periods.parse("week", "2026-W47")
 ZONE = "America/New_York"
@@ -70,3 +70,32 @@ def test_the_database_refuses_to_change_a_published_summary(
     publishing.publish(database, WEEK, zone=ZONE, now=NOW)
     with database.connect() as conn, pytest.raises(psycopg.errors.RaiseException, match="kept"):
         conn.execute(statement)  # type: ignore[arg-type]
+
+
+def test_a_new_summary_figure_does_not_republish_every_summary_but_a_changed_one_does(
+    database: Database,
+    app: Courtwatch,
+    catch_up: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    publishing.install(database)
+    arrest(app, "tuesday-figure", "2026-11-17T14:00:00-05:00")
+    catch_up()
+    first = publishing.publish(database, WEEK, zone=ZONE, now=NOW)
+    assert first.summary.body["schema"] == summaries.SCHEMA_VERSION
+
+    # A later release adds a figure (and raises the schema version).
+    figures = summaries.figures_from_cells
+    monkeypatch.setattr(summaries, "SCHEMA_VERSION", summaries.SCHEMA_VERSION + 1)
+    monkeypatch.setattr(
+        summaries, "figures_from_cells", lambda *a: {**figures(*a), "a_new_figure": 7}
+    )
+    again = publishing.publish(database, WEEK, zone=ZONE, now=NOW)
+    assert not again.changed and again.summary.id == first.summary.id
+
+    # A late report still brings a revision, in the new schema.
+    arrest(app, "late-figure", "2026-11-19T10:30:00-05:00", role="witness")
+    catch_up()
+    revised = publishing.publish(database, WEEK, zone=ZONE, now=NOW)
+    assert revised.changed and revised.summary.supersedes == first.summary.id
+    assert revised.summary.body["figures"]["a_new_figure"] == 7

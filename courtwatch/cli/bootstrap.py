@@ -13,7 +13,7 @@ from courtwatch import credentials
 from courtwatch.application import Courtwatch
 from courtwatch.gazetteer import immigration_courts
 from courtwatch.infrastructure.config import Settings
-from courtwatch.infrastructure.database import Database, resolve_database
+from courtwatch.infrastructure.database import Database, resolve_database, stop_embedded_server
 from courtwatch.services import Services
 from projections.background import Background
 from projections.trends import publishing
@@ -37,6 +37,13 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
     immigration_courts()  # place the courts by ZIP now, not during the first report
     return Services(settings=settings, database=database, app=app)
+
+
+def shutdown(services: Services) -> None:
+    """Close what ``bootstrap`` opened; the embedded PostgreSQL stops with its last user."""
+    services.close()
+    if services.settings.database_url is None:
+        stop_embedded_server(services.settings.data_dir)
 
 
 def background(services: Services, *, run_projections: bool = True) -> Background:

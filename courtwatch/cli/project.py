@@ -10,7 +10,7 @@ import threading
 from tqdm import tqdm
 
 from courtwatch.cli import arguments, command
-from courtwatch.cli.bootstrap import background, bootstrap
+from courtwatch.cli.bootstrap import background, bootstrap, shutdown
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.config import Settings
 from projections import runner
@@ -71,4 +71,4 @@ def project(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         work.stop()
-        services.close()
+        shutdown(services)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 
 import uvicorn
 
 from courtwatch.cli import arguments, command
-from courtwatch.cli.bootstrap import background, bootstrap
+from courtwatch.cli.bootstrap import background, bootstrap, shutdown
 from courtwatch.infrastructure.config import Settings
 
 log = logging.getLogger("courtwatch.serve")
@@ -42,6 +43,10 @@ def run_server(app: object, host: str, port: int) -> None:
     )
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 @command(
     "serve",
     help="start PostgreSQL (embedded unless DATABASE_URL is set), "
@@ -53,6 +58,10 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    # uvicorn handles SIGTERM gracefully, then raises it again once it has
+    # stopped; with the default handler that would end the process before the
+    # `finally` below, leaving the embedded PostgreSQL running. Exit instead.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     services = bootstrap(settings)
     work = background(
         services, run_projections=settings.run_projections and not args.no_projections
@@ -64,5 +73,5 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     try:
         run_server(app, host, port)
     finally:
-        services.close()
+        shutdown(services)
     return 0

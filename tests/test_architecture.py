@@ -37,7 +37,9 @@ OWNERS: dict[str, str] = {
     "courtwatch_credentials": "courtwatch/credentials.py",
     "courtwatch_secrets": "courtwatch/credentials.py",
 }
-SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|TRUNCATE|COPY|FROM|JOIN|INTO)\b")
+SQL_WORDS = re.compile(
+    r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|TRUNCATE|COPY|FROM|JOIN|INTO)\b"
+)
 
 
 def sources(*packages: str) -> Iterator[Path]:
@@ -84,8 +86,8 @@ def test_dependencies_point_from_web_to_projections_to_courtwatch() -> None:
             target = module.split(".")[0]
             if target in PACKAGES and target not in ALLOWED[package]:
                 wrong.append(f"{path.relative_to(ROOT)}:{line} imports {module}")
-    assert not wrong, "imports against the direction web -> projections -> courtwatch:\n" + "\n".join(
-        wrong
+    assert not wrong, (
+        "imports against the direction web -> projections -> courtwatch:\n" + "\n".join(wrong)
     )
 
 

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from tests.conftest import free_port, wait_until
 
 
-@pytest.fixture
-def served_product(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def serving(
+    tmp_path: Path, *, kill: bool = False, log: Path | None = None, **settings: str
+) -> Iterator[str]:
     """The run command's server: embedded PostgreSQL, projections, web, on a fresh data folder."""
     env = {
         k: v
@@ -24,12 +32,14 @@ def served_product(tmp_path: Path) -> Iterator[str]:
         if k != "DATABASE_URL" and not k.startswith("COURTWATCH_")
     }
     env["COURTWATCH_DATA_DIR"] = str(tmp_path / "var")
+    env.update(settings)
     port = free_port()
+    stderr = log.open("w") if log else None
     proc = subprocess.Popen(
         [sys.executable, "-m", "courtwatch", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr or subprocess.DEVNULL,
         text=True,
     )
     try:
@@ -41,10 +51,51 @@ def served_product(tmp_path: Path) -> Iterator[str]:
             if not line and proc.poll() is not None:
                 raise AssertionError("courtwatch serve exited")
         assert f"Open http://localhost:{port}/" in line
-        yield f"http://127.0.0.1:{port}"
+        url = f"http://127.0.0.1:{port}"
+        # The URL is printed as uvicorn starts: wait until it answers.
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
     finally:
-        proc.terminate()
+        if kill:
+            proc.kill()
+        else:
+            proc.terminate()
         proc.wait(20)
+        if stderr:
+            stderr.close()
+
+
+@pytest.fixture
+def served_product(tmp_path: Path) -> Iterator[str]:
+    with serving(tmp_path) as url:
+        yield url
+
+
+async def test_serve_publishes_summaries_on_its_schedule_like_project(tmp_path: Path) -> None:
+    # Only complete periods are published: a report from yesterday noon, New York time.
+    new_york = ZoneInfo("America/New_York")
+    yesterday = datetime.now(new_york).date() - timedelta(days=1)
+    with serving(tmp_path, COURTWATCH_SUMMARY_INTERVAL="0.5") as url:
+        async with httpx.AsyncClient(base_url=url) as client:
+            observed = datetime.combine(yesterday, clock_time(12), tzinfo=new_york).isoformat()
+            stored = await client.post(
+                "/api/reports",
+                json={"kind": "sighting", "courthouse_code": "NYC", "observed_at": observed},
+                headers={"Idempotency-Key": "serve-publishes-0001"},
+            )
+            assert stored.status_code == 201
+
+            async def published() -> bool:
+                answer = await client.get(f"/summaries/day/{yesterday.isoformat()}.json")
+                body = answer.json()
+                return "revision" in body and body["figures"]["totals"]["sighting"]["n"] == 1
+
+            await wait_until(published, timeout=20, interval=0.2)
 
 
 async def test_a_watcher_reports_an_arrest_from_a_phone_and_gets_a_permalink(
@@ -119,8 +170,6 @@ async def test_a_report_sent_with_no_signal_is_kept_and_sent_when_signal_returns
     assert await page.evaluate("window.courtwatchOutbox.pending()") == 0
     await page.evaluate("window.courtwatchOutbox.flush()")  # a resend stores nothing twice
 
-    import httpx
-
     async with httpx.AsyncClient(base_url=served_product) as client:
 
         async def projected() -> bool:
@@ -132,3 +181,37 @@ async def test_a_report_sent_with_no_signal_is_kept_and_sent_when_signal_returns
         history = (await client.get(f"/api/reports/{reports[0]['id']}")).json()["history"]
     assert [h["event"] for h in history] == ["Submitted"]
     await context.close()
+
+
+def postmaster_running(data_dir: Path) -> bool:
+    import psutil
+
+    try:
+        pid = int((data_dir / "pg" / "postmaster.pid").read_text().split("\n", 1)[0])
+    except (OSError, ValueError):
+        return False
+    return psutil.pid_exists(pid)
+
+
+def handles(data_dir: Path) -> list[int]:
+    return list(json.loads((data_dir / "pg" / ".handle_pids.json").read_text()))
+
+
+def test_the_embedded_postgres_stops_with_serve_even_after_a_killed_serve(tmp_path: Path) -> None:
+    data_dir = tmp_path / "var"
+    with serving(tmp_path):
+        assert postmaster_running(data_dir)
+    assert not postmaster_running(data_dir), "SIGTERM to serve left PostgreSQL running"
+    assert handles(data_dir) == []
+
+    # A serve killed outright cannot stop anything: the next one reuses the
+    # server, says so, and stops it when it stops itself.
+    with serving(tmp_path, kill=True):
+        pass
+    assert postmaster_running(data_dir)
+    log = tmp_path / "serve.log"
+    with serving(tmp_path, log=log):
+        assert len(handles(data_dir)) == 1
+    assert "reusing the embedded PostgreSQL" in log.read_text()
+    assert not postmaster_running(data_dir)
+    assert handles(data_dir) == []

@@ -20,7 +20,7 @@ from courtwatch.transparency.canonical import event_leaf_hash
 from courtwatch.transparency.checkpoint import parse_and_verify_checkpoint
 from courtwatch.transparency.merkle import MemoryTree, verify_consistency, verify_inclusion
 from projections.transparency_log import store as audit_log
-from tests.audit.conftest import project, submit_reports
+from tests.projections.transparency_log.conftest import project, submit_reports
 
 
 def stored_events(services: Services) -> list[tuple[int, UUID, int, str, bytes]]:

@@ -20,7 +20,7 @@ from courtwatch.transparency.canonical import event_leaf_hash
 from courtwatch.transparency.merkle import MemoryTree
 from projections.transparency_log import store as audit_log
 from projections.transparency_log.auditor import AuditReport, audit
-from tests.audit.conftest import project
+from tests.projections.transparency_log.conftest import project
 
 Logged = tuple[Services, list[UUID]]
 

@@ -11,7 +11,7 @@ from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
 from projections import runner
 from projections.trends import rebuild as trends_rebuild
-from tests.trends.conftest import NOW
+from tests.projections.trends.conftest import NOW
 
 TABLES = {
     "trend_counts": "SELECT day, courthouse_code, kind, dimension, value, n FROM trend_counts "

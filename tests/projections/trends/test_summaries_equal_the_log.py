@@ -23,7 +23,7 @@ from courtwatch.infrastructure.database import Database
 from projections.trends import periods, summaries
 from projections.trends.periods import Period
 from projections.trends.summaries import change, hours, ratio
-from tests.trends.conftest import NOW
+from tests.projections.trends.conftest import NOW
 
 ZONE = ZoneInfo("America/New_York")
 KINDS = ("courthouse_arrest", "sighting", "call_in", "watch_shift")

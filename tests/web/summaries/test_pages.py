@@ -18,7 +18,7 @@ from courtwatch.infrastructure.database import Database
 from courtwatch.services import Services
 from projections import runner
 from tests.conftest import ServerThread
-from tests.trends.conftest import NOW
+from tests.projections.trends.conftest import NOW
 
 PHONE = {"width": 390, "height": 844}
 PHONE_TOP = {"width": 390, "height": 1500}

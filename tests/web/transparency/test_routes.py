@@ -12,8 +12,8 @@ from courtwatch.transparency.checkpoint import parse_and_verify_checkpoint
 from courtwatch.transparency.merkle import verify_consistency, verify_inclusion
 from courtwatch.transparency.verify import verify_bundle
 from projections import runner
-from tests.audit.conftest import SPEC, submit_reports
 from tests.conftest import wait_until
+from tests.projections.transparency_log.conftest import SPEC, submit_reports
 
 
 async def logged_up_to_now(services: Services) -> None:

@@ -17,6 +17,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
+from courtwatch.domain import fold
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     InvalidField,
@@ -24,6 +25,7 @@ from courtwatch.domain.errors import (
     ShiftAlreadyEnded,
     WrongAuthorToken,
 )
+from courtwatch.domain.fold import ReportState, status_of
 from courtwatch.domain.vocabulary import Kind, Status
 
 # Reports may be sent from a phone whose clock runs a little ahead.
@@ -53,21 +55,6 @@ def check_not_future(field: str, when: datetime, now: datetime) -> None:
         raise InvalidField(field, "a time must carry its time zone")
     if when > now + CLOCK_SKEW:
         raise InvalidField(field, "cannot be in the future")
-
-
-def status_of(verdict: str | None, corroborations: int) -> Status:
-    """A verifier's latest verdict wins; otherwise corroboration; otherwise unverified.
-
-    Shared with the projections so the map can never show a status the
-    aggregate would not have.
-    """
-    if verdict == "disputed":
-        return Status.DISPUTED
-    if verdict == "verified":
-        return Status.VERIFIED
-    if corroborations:
-        return Status.CORROBORATED
-    return Status.UNVERIFIED
 
 
 class Report(Aggregate):
@@ -155,10 +142,19 @@ class Report(Aggregate):
 
     @event("Amended")
     def _amended(self, changes: dict[str, Any]) -> None:
-        for name in ("courthouse_code", "lat", "lon", "observed_at"):
-            if name in changes:
-                setattr(self, name, changes[name])
-        self.details.update({k: v for k, v in changes.items() if k in self.details})
+        self._take(fold.amended(self._state(), changes))
+
+    def _state(self) -> ReportState:
+        """What the fold needs of this report (verdict and corroborations stay here)."""
+        return {
+            **{name: getattr(self, name) for name in fold.WHERE_AND_WHEN},
+            "details": self.details,
+        }
+
+    def _take(self, state: ReportState) -> None:
+        for name in fold.WHERE_AND_WHEN:
+            setattr(self, name, state[name])
+        self.details = state["details"]
 
     def corroborate(self, *, corroborator_hash: str) -> None:
         if corroborator_hash in self.corroborator_hashes:
@@ -239,7 +235,7 @@ class ReportWithOutcome(Report):
 
     @event("OutcomeRecorded")
     def _outcome_recorded(self, outcome: dict[str, Any]) -> None:
-        self.details.update(outcome)
+        self._take(fold.outcome_recorded(self._state(), outcome))
 
 
 class CourthouseArrest(ReportWithOutcome):
@@ -310,7 +306,7 @@ class WatchShift(Report):
 
     @event("Ended")
     def _ended(self, ended_at: datetime) -> None:
-        self.details["ended_at"] = ended_at.isoformat()
+        self._take(fold.shift_ended(self._state(), ended_at))
 
 
 REPORT_CLASSES: dict[Kind, type[Report]] = {
@@ -332,3 +328,37 @@ REPORT_TOPICS: tuple[str, ...] = (
     get_topic(ReportWithOutcome.OutcomeRecorded),  # type: ignore[attr-defined]
     get_topic(WatchShift.Ended),  # type: ignore[attr-defined]
 )
+
+
+def evolve(state: ReportState | None, domain_event: Any) -> ReportState:
+    """A report's state after one of its events: the fold every read model uses."""
+    if isinstance(domain_event, Report.Submitted):
+        kind = next(k for k, c in REPORT_CLASSES.items() if isinstance(domain_event, c.Submitted))  # type: ignore[attr-defined]
+        return fold.submitted(
+            kind,
+            courthouse_code=domain_event.courthouse_code,
+            lat=domain_event.lat,
+            lon=domain_event.lon,
+            observed_at=domain_event.observed_at,
+            details=domain_event.details,
+        )
+    if state is None:
+        raise ValueError(f"{type(domain_event).__qualname__} for a report never submitted")
+    if isinstance(domain_event, Report.Amended):
+        return fold.amended(state, domain_event.changes)
+    if isinstance(domain_event, Report.Corroborated):
+        return fold.corroborated(state)
+    if isinstance(domain_event, Report.Verified):
+        return fold.given_verdict(state, "verified")
+    if isinstance(domain_event, Report.Disputed):
+        return fold.given_verdict(state, "disputed")
+    if isinstance(domain_event, ReportWithOutcome.OutcomeRecorded):  # type: ignore[attr-defined]
+        return fold.outcome_recorded(state, domain_event.outcome)
+    if isinstance(domain_event, WatchShift.Ended):  # type: ignore[attr-defined]
+        return fold.shift_ended(state, domain_event.ended_at)
+    raise TypeError(f"not a report event: {type(domain_event).__qualname__}")
+
+
+def is_report_event(domain_event: Any) -> bool:
+    """Whether ``domain_event`` changes a report (the gazetteer's events do not)."""
+    return get_topic(type(domain_event)) in REPORT_TOPICS

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 
@@ -20,14 +19,8 @@ from eventsourcing.projection import Projection
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from courtwatch.domain.reports import (
-    REPORT_CLASSES,
-    REPORT_TOPICS,
-    Report,
-    ReportWithOutcome,
-    WatchShift,
-    status_of,
-)
+from courtwatch.domain.fold import plain, status_of
+from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
 
 NOTIFY_CHANNEL = "courtwatch_live"
 
@@ -65,18 +58,11 @@ COLUMNS = (
 )  # fmt: skip
 
 Row = dict[str, Any]
+# The columns that hold the report's folded state (courtwatch.domain.fold).
+STATE_FIELDS = (
+    "kind", "courthouse_code", "lat", "lon", "observed_at", "details", "verdict", "corroborations",
+)  # fmt: skip
 Change = Callable[[Row | None], Row]
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready copies of event values (datetimes as ISO 8601)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
 
 
 def state_json(row: Row) -> dict[str, Any]:
@@ -132,11 +118,16 @@ class LiveMapProjection(Projection[LiveMapView]):
     name = "livemap"
     topics = TOPICS
 
-    @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        if not is_report_event(domain_event):
+            self.view.insert_tracking(tracking)
+            return
 
-    def _record(self, domain_event: Any, tracking: Tracking, change: Change) -> None:
+        def change(row: Row | None) -> Row:
+            before = None if row is None else {name: row[name] for name in STATE_FIELDS}
+            after = evolve(before, domain_event)
+            return {**(row or {}), **after, "report_id": domain_event.originator_id}
+
         self.view.record(
             tracking,
             domain_event.originator_id,
@@ -144,85 +135,3 @@ class LiveMapProjection(Projection[LiveMapView]):
             domain_event.timestamp,
             change,
         )
-
-    @process_event.register
-    def submitted(self, domain_event: Report.Submitted, tracking: Tracking) -> None:
-        kind = next(
-            k for k, cls in REPORT_CLASSES.items() if isinstance(domain_event, cls.Submitted)
-        )
-
-        def create(_: Row | None) -> Row:
-            return {
-                "report_id": domain_event.originator_id,
-                "kind": kind.value,
-                "verdict": None,
-                "corroborations": 0,
-                "courthouse_code": domain_event.courthouse_code,
-                "lat": domain_event.lat,
-                "lon": domain_event.lon,
-                "observed_at": domain_event.observed_at,
-                "details": plain(domain_event.details),
-            }
-
-        self._record(domain_event, tracking, create)
-
-    @process_event.register
-    def amended(self, domain_event: Report.Amended, tracking: Tracking) -> None:
-        changes = domain_event.changes
-
-        def amend(row: Row | None) -> Row:
-            assert row is not None
-            for name in ("courthouse_code", "lat", "lon", "observed_at"):
-                if name in changes:
-                    row[name] = changes[name]
-            details = {k: plain(v) for k, v in changes.items() if k in row["details"]}
-            row["details"] = {**row["details"], **details}
-            return row
-
-        self._record(domain_event, tracking, amend)
-
-    @process_event.register
-    def corroborated(self, domain_event: Report.Corroborated, tracking: Tracking) -> None:
-        def add_one(row: Row | None) -> Row:
-            assert row is not None
-            row["corroborations"] += 1
-            return row
-
-        self._record(domain_event, tracking, add_one)
-
-    @process_event.register
-    def verified(self, domain_event: Report.Verified, tracking: Tracking) -> None:
-        self._record(domain_event, tracking, _verdict("verified"))
-
-    @process_event.register
-    def disputed(self, domain_event: Report.Disputed, tracking: Tracking) -> None:
-        self._record(domain_event, tracking, _verdict("disputed"))
-
-    @process_event.register
-    def outcome_recorded(
-        self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking
-    ) -> None:
-        def record(row: Row | None) -> Row:
-            assert row is not None
-            row["details"] = {**row["details"], **plain(domain_event.outcome)}
-            return row
-
-        self._record(domain_event, tracking, record)
-
-    @process_event.register
-    def ended(self, domain_event: WatchShift.Ended, tracking: Tracking) -> None:
-        def end(row: Row | None) -> Row:
-            assert row is not None
-            row["details"] = {**row["details"], "ended_at": domain_event.ended_at.isoformat()}
-            return row
-
-        self._record(domain_event, tracking, end)
-
-
-def _verdict(verdict: str) -> Change:
-    def apply(row: Row | None) -> Row:
-        assert row is not None
-        row["verdict"] = verdict
-        return row
-
-    return apply

@@ -24,7 +24,6 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from functools import singledispatchmethod
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -35,14 +34,8 @@ from eventsourcing.projection import Projection
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
-from courtwatch.domain.reports import (
-    REPORT_CLASSES,
-    REPORT_TOPICS,
-    Report,
-    ReportWithOutcome,
-    WatchShift,
-    status_of,
-)
+from courtwatch.domain.fold import plain, status_of
+from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
 from courtwatch.domain.vocabulary import Kind
 from courtwatch.infrastructure.config import Settings
 
@@ -155,10 +148,6 @@ def _kept_details(kind: Kind, details: dict[str, Any]) -> dict[str, Any]:
     return {f: details[f] for f in fields if f in details}
 
 
-def plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
 class TrendView(PostgresTrackingRecorder):
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
@@ -244,69 +233,25 @@ class TrendProjection(Projection[TrendView]):
     name = "trends"
     topics = TOPICS
 
-    @singledispatchmethod
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.insert_tracking(tracking)
+        if not is_report_event(domain_event):
+            self.view.insert_tracking(tracking)
+            return
 
-    def _record(self, domain_event: Any, tracking: Tracking, fold: Callable[[State], None]) -> None:
-        def apply(state: State | None) -> State:
-            assert state is not None, "an event for a report this view never saw submitted"
-            fold(state)
-            return state
+        def apply(before: State | None) -> State:
+            prior = None
+            if before is not None:
+                observed = datetime.fromisoformat(before["observed_at"])
+                prior = {**before, "observed_at": observed, "lat": None, "lon": None}
+            after = evolve(prior, domain_event)
+            kind = Kind(after["kind"])
+            return {
+                "kind": kind.value,
+                "courthouse_code": after["courthouse_code"],
+                "observed_at": plain(after["observed_at"]),
+                "details": _kept_details(kind, after["details"]),
+                "verdict": after["verdict"],
+                "corroborations": after["corroborations"],
+            }
 
         self.view.record(tracking, domain_event.originator_id, apply)
-
-    @process_event.register
-    def submitted(self, domain_event: Report.Submitted, tracking: Tracking) -> None:
-        kind = next(k for k, c in REPORT_CLASSES.items() if isinstance(domain_event, c.Submitted))
-        state = {
-            "kind": kind.value,
-            "courthouse_code": domain_event.courthouse_code,
-            "observed_at": domain_event.observed_at.isoformat(),
-            "details": _kept_details(kind, domain_event.details),
-            "verdict": None,
-            "corroborations": 0,
-        }
-        self.view.record(tracking, domain_event.originator_id, lambda _: state)
-
-    @process_event.register
-    def amended(self, domain_event: Report.Amended, tracking: Tracking) -> None:
-        changes = domain_event.changes
-
-        def amend(state: State) -> None:
-            for name in ("courthouse_code", "observed_at"):
-                if name in changes:
-                    state[name] = plain(changes[name])
-            kind = Kind(state["kind"])
-            state["details"].update(_kept_details(kind, {k: plain(v) for k, v in changes.items()}))
-
-        self._record(domain_event, tracking, amend)
-
-    @process_event.register
-    def corroborated(self, domain_event: Report.Corroborated, tracking: Tracking) -> None:
-        def add_one(state: State) -> None:
-            state["corroborations"] += 1
-
-        self._record(domain_event, tracking, add_one)
-
-    @process_event.register
-    def verified(self, domain_event: Report.Verified, tracking: Tracking) -> None:
-        self._record(domain_event, tracking, lambda state: state.update(verdict="verified"))
-
-    @process_event.register
-    def disputed(self, domain_event: Report.Disputed, tracking: Tracking) -> None:
-        self._record(domain_event, tracking, lambda state: state.update(verdict="disputed"))
-
-    @process_event.register
-    def outcome_recorded(
-        self, domain_event: ReportWithOutcome.OutcomeRecorded, tracking: Tracking
-    ) -> None:
-        def record(state: State) -> None:
-            state["details"].update(_kept_details(Kind(state["kind"]), domain_event.outcome))
-
-        self._record(domain_event, tracking, record)
-
-    @process_event.register
-    def ended(self, domain_event: WatchShift.Ended, tracking: Tracking) -> None:
-        ended_at = domain_event.ended_at.isoformat()
-        self._record(domain_event, tracking, lambda s: s["details"].update(ended_at=ended_at))

@@ -1,0 +1,83 @@
+"""One fold of a report's state: the aggregate and the read models agree on every event."""
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+from courtwatch.domain.fold import status_of
+from courtwatch.domain.reports import CourthouseArrest, Report, WatchShift, evolve
+
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+TOKEN = "secret-token"
+
+
+def folded(report: Report) -> dict:
+    state = None
+    for domain_event in report.collect_events():
+        state = evolve(state, domain_event)
+    assert state is not None
+    return state
+
+
+def aggregate_state(report: Report) -> dict:
+    return {
+        "kind": report.kind.value,
+        "courthouse_code": report.courthouse_code,
+        "lat": report.lat,
+        "lon": report.lon,
+        "observed_at": report.observed_at,
+        "details": report.details,
+        "verdict": report.verdict,
+        "corroborations": len(report.corroborator_hashes),
+    }
+
+
+def test_an_amended_verified_arrest_with_an_outcome_folds_as_the_aggregate_says() -> None:
+    report = CourthouseArrest.submit(
+        uuid4(),
+        courthouse_code="NYC",
+        lat=40.713,
+        lon=-74.006,
+        observed_at=NOW - timedelta(hours=2),
+        details={"agency": "unknown", "outcome": "unknown", "taken_to": None},
+        author_token=TOKEN,
+        now=NOW,
+    )
+    assert isinstance(report, CourthouseArrest)
+    report.amend(
+        token=TOKEN,
+        changes={
+            "courthouse_code": "BOS",
+            "lat": 42.36,
+            "lon": -71.06,
+            "observed_at": NOW - timedelta(hours=1),
+            "agency": "ice_ero",
+        },
+        now=NOW,
+    )
+    report.corroborate(corroborator_hash="a" * 64)
+    report.verify("verifier-1")
+    report.record_outcome(token=TOKEN, outcome={"outcome": "detained"})
+    state = folded(report)
+    assert state == aggregate_state(report)
+    assert state["courthouse_code"] == "BOS" and state["observed_at"] == NOW - timedelta(hours=1)
+    assert state["details"] == {"agency": "ice_ero", "outcome": "detained", "taken_to": None}
+    assert status_of(state["verdict"], state["corroborations"]) is report.status
+
+
+def test_an_ended_shift_folds_as_the_aggregate_says() -> None:
+    shift = WatchShift.submit(
+        uuid4(),
+        courthouse_code="NYC",
+        lat=None,
+        lon=None,
+        observed_at=NOW - timedelta(hours=3),
+        details={"ended_at": None},
+        author_token=TOKEN,
+        now=NOW,
+    )
+    assert isinstance(shift, WatchShift)
+    shift.end_shift(token=TOKEN, ended_at=NOW - timedelta(minutes=5), now=NOW)
+    shift.dispute("verifier-1", "no one was there")
+    state = folded(shift)
+    assert state == aggregate_state(shift)
+    assert state["details"]["ended_at"] == (NOW - timedelta(minutes=5)).isoformat()

@@ -7,19 +7,40 @@ record passes a filter that replaces anything shaped like an IP address.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import sys
+from typing import TextIO
 
 import structlog
 
 IPV4 = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b")
-IPV6 = re.compile(r"\b(?:[0-9a-fA-F]{1,4}:){2,7}[0-9a-fA-F]{0,4}\b|::1\b")
+# Anything shaped like an IPv6 address, compressed forms, embedded IPv4 and zone
+# ids included; each candidate is then checked with `ipaddress`, so a clock time
+# such as 12:30:45 is left alone.
+IPV6_CANDIDATE = re.compile(
+    r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}"
+    r"(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?:%[\w.-]+)?(?![\w:])"
+)
+# A network card's hardware address names a device as surely as an IP address.
+MAC = re.compile(r"\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b")
 REDACTED = "[address removed]"
 
 
+def _ipv6_or_keep(match: re.Match[str]) -> str:
+    candidate = match.group(0).split("%", 1)[0]
+    try:
+        ipaddress.IPv6Address(candidate)
+    except ValueError:
+        return match.group(0)
+    return REDACTED
+
+
 def scrub(text: str) -> str:
-    return IPV6.sub(REDACTED, IPV4.sub(REDACTED, text))
+    text = IPV6_CANDIDATE.sub(_ipv6_or_keep, text)
+    text = MAC.sub(REDACTED, text)
+    return IPV4.sub(REDACTED, text)
 
 
 class AddressScrubber(logging.Filter):
@@ -27,10 +48,22 @@ class AddressScrubber(logging.Filter):
         message = record.getMessage()
         record.msg = scrub(message)
         record.args = None
+        if record.exc_info:
+            # An exception's text can carry a peer's address (a connection
+            # error, say): render it here, scrubbed, instead of letting the
+            # formatter print it raw later.
+            record.exception = scrub(_PLAIN.formatException(record.exc_info))
+            record.exc_info = None
+            record.exc_text = None
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info)
         for key, value in list(vars(record).items()):
             if isinstance(value, str) and key not in ("msg", "name", "pathname", "filename"):
                 setattr(record, key, scrub(value))
         return True
+
+
+_PLAIN = logging.Formatter()
 
 
 def _drop_connection_chatter(record: logging.LogRecord) -> bool:
@@ -38,7 +71,7 @@ def _drop_connection_chatter(record: logging.LogRecord) -> bool:
     return not (record.name.startswith("uvicorn") and "WebSocket" in record.getMessage())
 
 
-def configure(level: str = "INFO") -> None:
+def configure(level: str = "INFO", stream: TextIO | None = None) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
@@ -51,7 +84,7 @@ def configure(level: str = "INFO") -> None:
             structlog.stdlib.ExtraAdder(),
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(formatter)
     handler.addFilter(AddressScrubber())
     handler.addFilter(_drop_connection_chatter)

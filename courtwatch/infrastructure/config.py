@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -53,7 +54,7 @@ class Settings:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
         settings = cls(
-            database_url=env.get("DATABASE_URL") or None,
+            database_url=_database_url(env),
             data_dir=Path(env.get("COURTWATCH_DATA_DIR") or "var"),
             host=env.get("COURTWATCH_HOST") or "127.0.0.1",
             port=int(number("COURTWATCH_PORT", 8000)),
@@ -76,3 +77,30 @@ class Settings:
                 f"COURTWATCH_TIMEZONE: unknown time zone {settings.timezone!r}"
             ) from None
         return settings
+
+
+def _database_url(env: Mapping[str, str]) -> str | None:
+    """DATABASE_URL, with the password read from DATABASE_PASSWORD_FILE when that is set.
+
+    A password in a file (a Docker or systemd secret) stays out of the
+    environment, the compose file and `ps`.
+    """
+    url = env.get("DATABASE_URL") or None
+    secret_file = env.get("DATABASE_PASSWORD_FILE")
+    if url is None or not secret_file:
+        return url
+    try:
+        password = Path(secret_file).read_text().strip()
+    except OSError as error:
+        raise ConfigError(
+            f"DATABASE_PASSWORD_FILE: cannot read {secret_file}: {error.strerror}"
+        ) from None
+    parts = urlsplit(url)
+    if parts.password:
+        raise ConfigError(
+            "give the database password in DATABASE_URL or in DATABASE_PASSWORD_FILE, not both"
+        )
+    user = parts.username or "postgres"
+    host = parts.netloc.rpartition("@")[2]
+    netloc = f"{quote(unquote(user), safe='')}:{quote(password, safe='')}@{host}"
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
@@ -28,7 +28,7 @@ from courtwatch.domain.vocabulary import (
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.citation import render_citation
-from web.i18n import LANGUAGES, negotiate, translator
+from web.i18n import LANGUAGES, negotiate, problem_text, translator
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -105,7 +105,7 @@ async def _render_form(
         fields=FORMS[kind],
         courthouses=courthouses,
         values=values,
-        errors={p.field: p.reason for p in problems},
+        errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
     )
     return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
 
@@ -151,6 +151,17 @@ def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str,
     return payload
 
 
+# A page or answer that holds an author token must never be kept by a browser's
+# back-forward cache, a shared proxy or a disk cache: whoever reads it later
+# could rewrite the report.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _wants_json(request: Request) -> bool:
+    """The offline outbox asks for JSON: it must tell "stored" from anything else."""
+    return "application/json" in request.headers.get("accept", "")
+
+
 async def create_report(request: Request) -> Response:
     kind = _kind(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -159,12 +170,27 @@ async def create_report(request: Request) -> Response:
     try:
         result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))
     except ValidationFailed as failure:
+        if _wants_json(request):
+            lang = negotiate(request)
+            fields = [
+                {"field": p.field, "reason": problem_text(lang, p.reason)} for p in failure.problems
+            ]
+            return JSONResponse({"error": "invalid fields", "fields": fields}, status_code=422)
         return await _render_form(request, kind, form, failure.problems, status_code=422)
+    status_code = 201 if result.created else 200
+    if _wants_json(request):
+        answer = {
+            "id": str(result.report_id),
+            "url": f"/reports/{result.report_id}",
+            "author_token": result.author_token,
+            "created": result.created,
+        }
+        return JSONResponse(answer, status_code=status_code, headers=NO_STORE)
     report = await run_in_threadpool(_app(request).report_with_history, result.report_id)
     context = _context(request, report=report, author_token=result.author_token, created=True)
     context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(
-        request, "report.html", context, status_code=201 if result.created else 200
+        request, "report.html", context, status_code=status_code, headers=NO_STORE
     )
 
 
@@ -176,9 +202,7 @@ async def report_page(request: Request) -> Response:
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
-    citation_html = await run_in_threadpool(
-        render_citation, request.app.state.services, report_id, str(request.base_url)
-    )
+    citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
     context = _context(request, report=report, citation_html=citation_html)
     context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(request, "report.html", context)

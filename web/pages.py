@@ -82,6 +82,11 @@ def _context(request: Request, **extra: Any) -> dict[str, Any]:
     return {"lang": lang, "other_lang": other, "t": translator(lang), **extra}
 
 
+def _public_url(request: Request) -> str:
+    # The configured origin, never the Host header (see courtwatch/config.py).
+    return request.app.state.services.settings.public_url  # type: ignore[no-any-return]
+
+
 def _local_now(request: Request) -> str:
     zone = request.app.state.services.settings.zone
     return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
@@ -182,12 +187,14 @@ async def create_report(request: Request) -> Response:
         answer = {
             "id": str(result.report_id),
             "url": f"/reports/{result.report_id}",
+            "permalink": f"{_public_url(request)}/reports/{result.report_id}",
             "author_token": result.author_token,
             "created": result.created,
         }
         return JSONResponse(answer, status_code=status_code, headers=NO_STORE)
     report = await run_in_threadpool(_app(request).report_with_history, result.report_id)
     context = _context(request, report=report, author_token=result.author_token, created=True)
+    context["public_url"] = _public_url(request)
     context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(
         request, "report.html", context, status_code=status_code, headers=NO_STORE

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -115,6 +116,7 @@ async def test_a_proxy_error_or_a_captive_portal_page_keeps_the_report_on_the_ph
         await route.fulfill(status=status, content_type=content_type, body=body)
 
     await page.route("**/new/sighting*", middlebox)
+    first_key = await page.locator("input[name=client_key]").input_value()
     await submit(page)  # the proxy answers 502
     await page.locator("#outbox-notice").wait_for()
     assert await pending(page) == 1
@@ -127,6 +129,8 @@ async def test_a_proxy_error_or_a_captive_portal_page_keeps_the_report_on_the_ph
 
     await page.evaluate("window.courtwatchOutbox.flush()")  # the real server at last
     assert await pending(page) == 0
+    # The next report typed into this form is a new report, not a resend of this one.
+    assert await page.locator("input[name=client_key]").input_value() != first_key
     saved = page.locator("#messages .saved").first
     await on_screen_and_focused(page, "#messages .saved")
     href = await saved.locator("a.permalink").get_attribute("href")
@@ -193,6 +197,7 @@ async def test_after_a_submit_the_saved_message_is_at_the_top_and_the_address_is
     await on_screen_and_focused(page, "#messages .saved")
     token = await page.locator("#author-token").inner_text()
     assert len(token) >= 40
+    assert (await page.locator("#permalink").inner_text()).startswith(PUBLIC + "/reports/")
     assert re.search(r"/reports/[0-9a-f-]{36}\?lang=" + lang + "$", page.url), page.url
     assert token not in page.url
     assert await page.evaluate("window.__cspViolations") == []
@@ -371,6 +376,18 @@ async def test_permalinks_use_the_configured_public_origin_not_the_host_header(
     assert f"{PUBLIC}/reports/{report_id}" in page.text
     assert "evil.example" not in page.text
 
+    local = datetime.now(ZoneInfo("America/New_York")).strftime("%Y-%m-%dT%H:%M")
+    form = {"client_key": uuid.uuid4().hex, "courthouse_code": "BOS", "observed_at": local}
+    saved = await client.post("/new/sighting", data=form, headers={"Host": "evil.example"})
+    assert saved.status_code == 201
+    assert f">{PUBLIC}/reports/" in saved.text and "evil.example" not in saved.text
+    outbox = await client.post(
+        "/new/sighting",
+        data=form,
+        headers={"Host": "evil.example", "Accept": "application/json"},
+    )
+    assert outbox.json()["permalink"] == f"{PUBLIC}{outbox.json()['url']}"
+
 
 @pytest.mark.parametrize(
     "raw",
@@ -399,3 +416,40 @@ def test_the_public_url_defaults_to_this_machine_and_drops_a_trailing_slash() ->
     assert Settings.from_env({"COURTWATCH_PORT": "9001"}).public_url == "http://localhost:9001"
     configured = Settings.from_env({"COURTWATCH_PUBLIC_URL": "https://cw.example.org/"})
     assert configured.public_url == "https://cw.example.org"
+
+
+# Hostile values in what the form endpoint now answers -------------------------
+
+HOSTILE = [
+    {"lat": "9" * 5000, "lon": "-74"},
+    {"lat": "1e309", "lon": "nan"},
+    {"courthouse_code": "BOS\x00", "agents_count": "-1"},
+    {"courthouse_code": "\ud800", "observed_at": "0001-01-01T00:00"},
+    {"observed_at": "9999-12-31T23:59", "place": "<script>alert(1)</script>"},
+    {"observed_at": "\r\n\x1b[31m", "agency": "'; DROP TABLE events; --"},
+    {"client_key": "x" * 5000},
+    {"client_key": ""},
+]
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+async def test_hostile_form_values_get_a_translated_4xx_never_a_5xx_or_raw_text(
+    client: httpx.AsyncClient, accept: str
+) -> None:
+    base = {"client_key": uuid.uuid4().hex, "observed_at": "2026-01-01T10:00"}
+    for values in HOSTILE:
+        body = {**base, **values}
+        # A lone surrogate cannot be UTF-8: send the bytes a broken client would.
+        encoded = "&".join(
+            f"{k}={quote(v, safe='', errors='surrogatepass')}" for k, v in body.items()
+        )
+        answer = await client.post(
+            "/new/sighting?lang=es",
+            content=encoded.encode(),
+            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert 400 <= answer.status_code < 500, (values, answer.status_code)
+        assert "Input should" not in answer.text and "<script>alert" not in answer.text
+        if accept == "application/json":
+            for field in answer.json().get("fields", []):
+                assert "Input should" not in field["reason"], field

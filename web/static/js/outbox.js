@@ -23,7 +23,12 @@
   function load() {
     try {
       var items = JSON.parse(localStorage.getItem(KEY) || "[]");
-      return Array.isArray(items) ? items.filter(function (x) { return x && typeof x.body === "string"; }) : [];
+      if (!Array.isArray(items)) return [];
+      return items.filter(function (x) {
+        if (!x || typeof x.body !== "string" || typeof x.url !== "string") return false;
+        if (x.rejected && !Array.isArray(x.rejected)) x.rejected = [{ field: "", reason: String(x.rejected) }];
+        return true;
+      });
     } catch (e) { return []; }
   }
   function store(items) { localStorage.setItem(KEY, JSON.stringify(items)); }
@@ -41,8 +46,11 @@
 
   // Bring the message to the top of the screen and give it the focus, so a
   // screen reader reads it and a thumb does not have to look for it.
-  function show(node) {
+  function show(node, quietly) {
     messages.insertBefore(node, messages.firstChild);
+    // A report sent in the background must not pull a thumb out of a field
+    // it is typing in; the message still waits at the top.
+    if (quietly && form && form.contains(document.activeElement)) return;
     window.scrollTo(0, 0);
     node.setAttribute("tabindex", "-1");
     node.focus();
@@ -82,6 +90,14 @@
     return { outcome: "retry" };
   }
 
+  // Shown as the configured public address (what a lawyer will cite); the link
+  // itself stays relative so it works on whatever address this page came from.
+  function permalinkOf(answer) {
+    var full = answer.permalink;
+    return typeof full === "string" && /^https?:\/\/[^\s\/]+\/reports\/[0-9a-f-]{36}$/.test(full) &&
+      full.slice(-answer.url.length) === answer.url ? full : answer.url;
+  }
+
   function savedBox(answer, heading, own) {
     var url = withLang(answer.url);
     var link = { "class": "permalink", "href": url };
@@ -90,7 +106,7 @@
     return element("div", { "class": "saved", "role": "status", "data-report-id": answer.id }, [
       element("p", {}, [element("strong", {}, [heading])]),
       element("p", {}, [word("permalink", "Permanent link") + ": ",
-        element("a", link, [location.origin + answer.url])]),
+        element("a", link, [permalinkOf(answer)])]),
       element("p", {}, [word("token", "Your edit key. Keep it private.")]),
       element("p", {}, [element("code", code, [answer.author_token])]),
     ]);
@@ -188,6 +204,16 @@
     store(items);
   }
 
+  // The form's next report needs a key of its own: reusing a sent report's key
+  // would make the server answer with that old report (or refuse a different one).
+  function renewKey(sentKey) {
+    var input = form && form.querySelector('input[name="client_key"]');
+    if (!input || input.value !== sentKey) return;
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    input.value = Array.prototype.map.call(bytes, function (b) { return (b + 256).toString(16).slice(1); }).join("");
+  }
+
   async function flushOnce() {
     try {
       var items = load();
@@ -197,7 +223,8 @@
         var key = clientKey(items[i].body);
         if (result.outcome === "stored") {
           forget(key);
-          show(savedBox(result.answer, word("sent_one", "A report saved on this phone was sent.")));
+          renewKey(key);
+          show(savedBox(result.answer, word("sent_one", "A report saved on this phone was sent.")), true);
         } else if (result.outcome === "rejected") {
           items[i].rejected = result.fields;
           keep(items[i]);
@@ -228,6 +255,7 @@
         forget(key);
         clearFieldErrors();
         form.hidden = true;
+        document.querySelectorAll(".form-intro").forEach(function (x) { x.hidden = true; });
         var box = savedBox(result.answer, word("saved", "Report saved."), true);
         box.appendChild(element("p", {}, [element("a", { "href": withLang(result.answer.url) }, [word("open", "Open the report")])]));
         show(box);

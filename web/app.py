@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +23,7 @@ from web.assets import STATIC_DIR
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
 from web.live import routes as live
+from web.live.map_page import inline_script_hashes
 from web.reports import api, pages
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
@@ -30,7 +32,12 @@ log = logging.getLogger(__name__)
 
 
 class SecurityHeaders:
-    """Pages may talk to this server only (and fetch tiles from the configured host)."""
+    """Pages may talk to this server only (and fetch tiles from the configured host).
+
+    No inline script runs unless the server vouches for it: templates mark theirs
+    with this request's nonce (``request.state.csp_nonce``), and the live map,
+    which folium renders once at startup, is allowed by the hashes of its scripts.
+    """
 
     def __init__(self, app: ASGIApp, tile_url: str | None) -> None:
         self.app = app
@@ -38,27 +45,41 @@ class SecurityHeaders:
         if tile_url:
             parts = urlparse(tile_url.replace("{s}", "a"))
             tiles = f" {parts.scheme}://{parts.netloc}".replace("://a.", "://*.")
-        policy = (
-            "default-src 'self'; "
-            # folium writes its map set-up as inline script.
-            "script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        self.policy = (
+            "default-src 'self'; script-src 'self' {scripts}; "
+            "style-src 'self' 'unsafe-inline'; "
             f"img-src 'self' data: blob:{tiles}; connect-src 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
         )
         self.headers = [
-            (b"content-security-policy", policy.encode()),
             (b"referrer-policy", b"no-referrer"),
             (b"x-content-type-options", b"nosniff"),
         ]
+        self._map_hashes: tuple[int, str] = (0, "")
+
+    def _hashes_of_rendered_pages(self, scope: Scope) -> str:
+        pages = getattr(getattr(scope.get("app"), "state", None), "map_pages", None) or {}
+        if self._map_hashes[0] != id(pages):
+            hashes = sorted({h for page in pages.values() for h in inline_script_hashes(page)})
+            self._map_hashes = (id(pages), " ".join(hashes))
+        return self._map_hashes[1]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["csp_nonce"] = nonce
+        scripts = f"'nonce-{nonce}' {self._hashes_of_rendered_pages(scope)}".strip()
+        policy = self.policy.replace("{scripts}", scripts).encode()
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"content-security-policy", policy),
+                    *self.headers,
+                ]
             await send(message)
 
         await self.app(scope, receive, with_headers)

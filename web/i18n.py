@@ -7,6 +7,7 @@ catalogs earn their keep with more languages; switching later is mechanical.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -137,6 +138,44 @@ TEXT: dict[str, tuple[str, str]] = {
         "Mantenga esta página abierta o vuelva a ella.",
     ),
     "outbox.sent": ("Saved reports were sent.", "Los reportes guardados se enviaron."),
+    "outbox.rejected": (
+        "A report saved on this phone was not accepted. It is still kept here: "
+        "correct it and send it again.",
+        "Un reporte guardado en este teléfono no fue aceptado. Sigue guardado aquí: "
+        "corríjalo y envíelo de nuevo.",
+    ),
+    "outbox.fix": ("Correct and send again", "Corregir y enviar de nuevo"),
+    "outbox.sent_one": (
+        "A report saved on this phone was sent.",
+        "Se envió un reporte guardado en este teléfono.",
+    ),
+    "report.open": ("Open the report", "Abrir el reporte"),
+    "problem.required": ("Required.", "Obligatorio."),
+    "problem.at_most": ("Must be {n} or less.", "Debe ser {n} o menos."),
+    "problem.at_least": ("Must be {n} or more.", "Debe ser {n} o más."),
+    "problem.number": ("Must be a number.", "Debe ser un número."),
+    "problem.whole_number": ("Must be a whole number.", "Debe ser un número entero."),
+    "problem.datetime": ("Must be a date and time.", "Debe ser una fecha y hora."),
+    "problem.date": ("Must be a date.", "Debe ser una fecha."),
+    "problem.future": ("Cannot be in the future.", "No puede ser en el futuro."),
+    "problem.too_long": ("At most {n} characters.", "Como máximo {n} caracteres."),
+    "problem.too_short": ("At least {n} characters.", "Al menos {n} caracteres."),
+    "problem.choice": ("Choose one of the options.", "Elija una de las opciones."),
+    "problem.unknown_courthouse": (
+        "Not a courthouse in the list.",
+        "No es un tribunal de la lista.",
+    ),
+    "problem.pin_pair": (
+        "Give both latitude and longitude, or neither.",
+        "Indique latitud y longitud, o ninguna.",
+    ),
+    "problem.unknown_field": ("Not a field of this form.", "No es un campo de este formulario."),
+    "problem.control_characters": (
+        "Remove the special (control) characters.",
+        "Quite los caracteres especiales (de control).",
+    ),
+    "problem.range": ("Out of the possible range.", "Fuera del rango posible."),
+    "problem.other": ("This value cannot be used.", "Este valor no se puede usar."),
     # Trend summaries (web/summaries.py)
     "summary.intro": (
         "Counts per day, week and month, with the change from the period before. A published "
@@ -273,3 +312,42 @@ def map_labels(lang: str) -> dict[str, str]:
         elif f"{group}_" in _MAP_SHARED and "." not in name:
             labels[f"{group}_{name}"] = pair[index]
     return labels
+
+
+# Validation reasons come from pydantic and the domain in English. A page shows
+# them in the reader's language: each known wording maps to a translated
+# message (with its number, if any); anything unknown becomes a plain "cannot be
+# used" rather than untranslated validator text.
+_PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), key)
+    for pattern, key in (
+        (r"^field required|^required", "problem.required"),
+        (r"less than(?: or equal to)? (-?[0-9.]{1,12})$", "problem.at_most"),
+        (r"greater than(?: or equal to)? (-?[0-9.]{1,12})$", "problem.at_least"),
+        (r"must be between", "problem.range"),
+        (r"valid integer|whole number|fractional part", "problem.whole_number"),
+        (r"valid number|finite number|a number", "problem.number"),
+        (r"future", "problem.future"),
+        (r"valid datetime|timezone|time zone|datetime", "problem.datetime"),
+        (r"valid date|date", "problem.date"),
+        (r"at most ([0-9]{1,6}) character", "problem.too_long"),
+        (r"at least ([0-9]{1,6}) character", "problem.too_short"),
+        (r"^input should be '|^one of |enumeration member", "problem.choice"),
+        (r"unknown courthouse", "problem.unknown_courthouse"),
+        (r"both lat and lon", "problem.pin_pair"),
+        (r"unknown field", "problem.unknown_field"),
+        (r"control character", "problem.control_characters"),
+    )
+)
+
+
+def problem_text(lang: str, reason: str) -> str:
+    """A validation reason in the reader's language, never raw validator text."""
+    t = translator(lang)
+    for pattern, key in _PROBLEMS:
+        found = pattern.search(reason)
+        if not found:
+            continue
+        number = found.group(1) if found.groups() else ""
+        return t(key).replace("{n}", number)
+    return t("problem.other")

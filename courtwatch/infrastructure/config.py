@@ -7,6 +7,7 @@ PostgreSQL under ``COURTWATCH_DATA_DIR`` and serves on 127.0.0.1:8000.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,11 +35,19 @@ class Settings:
     checkpoint_interval_seconds: float = 300.0
     summary_interval_seconds: float = 3600.0
     log_origin: str = "courtwatch.local/log"
+    # Where the public reaches this server (scheme://host[:port]): permalinks and
+    # citations are built from it, never from a request's Host header. Empty means
+    # http://localhost:<port>, right for one machine only.
+    public_url_setting: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def public_url(self) -> str:
+        return self.public_url_setting or f"http://localhost:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -69,6 +78,7 @@ class Settings:
             checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 300.0),
             summary_interval_seconds=number("COURTWATCH_SUMMARY_INTERVAL", 3600.0),
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
+            public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),
         )
         try:
             settings.zone  # noqa: B018 - fail at startup, not at the first summary
@@ -104,3 +114,20 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     host = parts.netloc.rpartition("@")[2]
     netloc = f"{quote(unquote(user), safe='')}:{quote(password, safe='')}@{host}"
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+_ORIGIN = re.compile(r"https?://([A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:]{2,39}\])(:([0-9]{1,5}))?")
+
+
+def _public_url(raw: str) -> str:
+    """An origin only: it is pasted into court filings, so no path, query or spaces."""
+    if not raw:
+        return ""
+    origin = raw.rstrip("/")
+    found = _ORIGIN.fullmatch(origin)
+    if found is None or (found.group(3) is not None and not 0 < int(found.group(3)) < 65536):
+        raise ConfigError(
+            "COURTWATCH_PUBLIC_URL must be an origin like https://courtwatch.example.org, "
+            f"got {raw!r}"
+        )
+    return origin

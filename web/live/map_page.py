@@ -283,16 +283,25 @@ def _fix_document(page: str, lang: str) -> str:
     return page.replace("<html>", f'<html lang="{lang}">', 1)
 
 
+def inline_script_hashes(page: str) -> list[str]:
+    """CSP sources ('sha256-…') allowing exactly the inline scripts of a page we rendered.
+
+    Only for pages built from our own code at startup: hashing a page that held
+    user text would allow whatever script that text smuggled in.
+    """
+    return [
+        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
+        for body in _INLINE_SCRIPT.findall(page)
+    ]
+
+
 def _add_csp(page: str, tile_url: str | None) -> str:
     """Make the browser itself refuse any host but ours (and the tile server).
 
     Inline scripts are allowed by their hashes rather than 'unsafe-inline', so a
     report title that ever slipped into the markup could not run as code.
     """
-    hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(body.encode()).digest()).decode() + "'"
-        for body in _INLINE_SCRIPT.findall(page)
-    )
+    hashes = " ".join(inline_script_hashes(page))
     tiles = _tile_source(tile_url)
     img = "'self' data:" + (f" {tiles}" if tiles else "")
     policy = "; ".join(

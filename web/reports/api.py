@@ -83,6 +83,8 @@ async def submit_report(request: Request) -> Response:
             "position": result.position,
         },
         status_code=201 if result.created else 200,
+        # It holds the author token: no browser or proxy cache may keep it.
+        headers={"Cache-Control": "no-store"},
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from courtwatch.application import Courtwatch, ReportNotFound
@@ -26,7 +26,7 @@ from courtwatch.domain.vocabulary import (
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.assets import TEMPLATES_DIR
-from web.i18n import LANGUAGES, negotiate, translator
+from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.transparency.citation import render_citation
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -81,6 +81,11 @@ def _context(request: Request, **extra: Any) -> dict[str, Any]:
     return {"lang": lang, "other_lang": other, "t": translator(lang), **extra}
 
 
+def _public_url(request: Request) -> str:
+    # The configured origin, never the Host header (see courtwatch/config.py).
+    return request.app.state.services.settings.public_url  # type: ignore[no-any-return]
+
+
 def _local_now(request: Request) -> str:
     zone = request.app.state.services.settings.zone
     return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
@@ -104,7 +109,7 @@ async def _render_form(
         fields=FORMS[kind],
         courthouses=courthouses,
         values=values,
-        errors={p.field: p.reason for p in problems},
+        errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
     )
     return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
 
@@ -150,6 +155,17 @@ def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str,
     return payload
 
 
+# A page or answer that holds an author token must never be kept by a browser's
+# back-forward cache, a shared proxy or a disk cache: whoever reads it later
+# could rewrite the report.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _wants_json(request: Request) -> bool:
+    """The offline outbox asks for JSON: it must tell "stored" from anything else."""
+    return "application/json" in request.headers.get("accept", "")
+
+
 async def create_report(request: Request) -> Response:
     kind = _kind(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
@@ -158,12 +174,29 @@ async def create_report(request: Request) -> Response:
     try:
         result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))
     except ValidationFailed as failure:
+        if _wants_json(request):
+            lang = negotiate(request)
+            fields = [
+                {"field": p.field, "reason": problem_text(lang, p.reason)} for p in failure.problems
+            ]
+            return JSONResponse({"error": "invalid fields", "fields": fields}, status_code=422)
         return await _render_form(request, kind, form, failure.problems, status_code=422)
+    status_code = 201 if result.created else 200
+    if _wants_json(request):
+        answer = {
+            "id": str(result.report_id),
+            "url": f"/reports/{result.report_id}",
+            "permalink": f"{_public_url(request)}/reports/{result.report_id}",
+            "author_token": result.author_token,
+            "created": result.created,
+        }
+        return JSONResponse(answer, status_code=status_code, headers=NO_STORE)
     report = await run_in_threadpool(_app(request).report_with_history, result.report_id)
     context = _context(request, report=report, author_token=result.author_token, created=True)
+    context["public_url"] = _public_url(request)
     context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(
-        request, "report.html", context, status_code=201 if result.created else 200
+        request, "report.html", context, status_code=status_code, headers=NO_STORE
     )
 
 
@@ -175,9 +208,7 @@ async def report_page(request: Request) -> Response:
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
-    citation_html = await run_in_threadpool(
-        render_citation, request.app.state.services, report_id, str(request.base_url)
-    )
+    citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
     context = _context(request, report=report, citation_html=citation_html)
     context["value_labels"] = VALUE_LABELS
     return templates.TemplateResponse(request, "report.html", context)

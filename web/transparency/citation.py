@@ -24,9 +24,11 @@ _env = Environment(
 )
 
 
-def citation_context(services: Services, report_id: UUID, base_url: str) -> dict[str, Any]:
+def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
     database, settings = services.database, services.settings
-    permalink = f"{base_url.rstrip('/')}/reports/{report_id}"
+    # The configured origin, never the request's Host header: a forged Host would
+    # otherwise put an attacker's address into a line pasted into a court filing.
+    permalink = f"{settings.public_url}/reports/{report_id}"
     latest = audit_log.latest_checkpoint(database)
     entries = []
     for leaf in audit_log.leaves_of(database, report_id):
@@ -54,7 +56,7 @@ def citation_context(services: Services, report_id: UUID, base_url: str) -> dict
     }
 
 
-def render_citation(services: Services, report_id: UUID, base_url: str) -> str:
+def render_citation(services: Services, report_id: UUID) -> str:
     """HTML for ``report.html``'s ``citation_html`` slot (autoescaped)."""
-    context = citation_context(services, report_id, base_url)
+    context = citation_context(services, report_id)
     return _env.get_template("citation.html").render(**context)

@@ -452,3 +452,13 @@ def test_no_report_history_contains_a_value_json_cannot_carry(services: Services
     app.amend(result.report_id, result.author_token, {"observed_at": recent(2)})
     app.end_shift(result.report_id, result.author_token, datetime.now(UTC) - timedelta(hours=1))
     json.dumps(app.report_with_history(result.report_id))
+
+
+def test_every_new_vocabulary_value_has_an_english_and_a_spanish_label() -> None:
+    from courtwatch.domain.vocabulary import IceOffice, TakenTo
+    from web.i18n import TEXT
+
+    for prefix, vocabulary in (("taken_to", TakenTo), ("office", IceOffice)):
+        for value in vocabulary:
+            english, spanish = TEXT[f"{prefix}.{value.value}"]
+            assert english and spanish, value

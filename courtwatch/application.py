@@ -10,26 +10,29 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import random
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField
-from courtwatch.domain.reports import REPORT_CLASSES, Report
+from courtwatch.domain.reports import OUTCOME_FIELDS, REPORT_CLASSES, Report
 from courtwatch.domain.vocabulary import Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.intake import (
     COMMON_FIELDS,
     FieldProblem,
     ValidationFailed,
+    check_plain_values,
     details_of,
     parse_amendment,
     parse_submission,
@@ -42,6 +45,15 @@ PIN_DECIMALS = 3
 # Fields of an event that say who acted, kept out of what the public sees.
 PRIVATE_EVENT_FIELDS = frozenset({"author_token_hash", "corroborator_hash"})
 LOCAL_COURTHOUSES_TTL = 5.0
+# Two writers of one aggregate at once: the loser's save() hits the unique
+# (originator_id, originator_version) and its command is run again on the new
+# state. Writers in one application instance queue on a lock first, so retries
+# only happen between processes. A loser conflicts again only if another save
+# lands inside its read-to-save window, so even a writer in a tight loop next
+# door loses 20 times in a row rarely; then the answer is 503 with Retry-After.
+WRITE_ATTEMPTS = 20
+RETRY_PAUSE = 0.005
+WRITE_LOCK_STRIPES = 64
 
 
 class ReportNotFound(LookupError):
@@ -52,6 +64,16 @@ class ReportNotFound(LookupError):
 
 class IdempotencyConflict(Exception):
     """A client key was reused for a different report."""
+
+
+class WriteContention(Exception):
+    """Other writers kept changing the record for every attempt; nothing was stored."""
+
+
+def _client_coordinate(value: float | None) -> float | None:
+    # A pin a client sends is rounded to ~110 m on every path (submit with or
+    # without a courthouse, amend): it may be where the reporter stands.
+    return None if value is None else round(value, PIN_DECIMALS)
 
 
 @dataclass(frozen=True)
@@ -82,6 +104,11 @@ class Courtwatch(Application[UUID]):
         self._secret = secret
         self._clock = clock
         self._local_courthouses: tuple[float, list[Courthouse]] | None = None
+        # Striped, so memory stays bounded however many reports are written.
+        self._write_locks = tuple(threading.Lock() for _ in range(WRITE_LOCK_STRIPES))
+
+    def _write_lock(self, aggregate_id: UUID) -> threading.Lock:
+        return self._write_locks[aggregate_id.int % WRITE_LOCK_STRIPES]
 
     # Identity ---------------------------------------------------------------
 
@@ -117,6 +144,12 @@ class Courtwatch(Application[UUID]):
     def courthouse(self, code: str) -> Courthouse | None:
         return next((c for c in self.courthouses() if c.code == code), None)
 
+    def _known_courthouse(self, code: str) -> Courthouse:
+        courthouse = self.courthouse(code)
+        if courthouse is None:
+            raise ValidationFailed.single("courthouse_code", "unknown courthouse")
+        return courthouse
+
     def _gazetteer(self) -> Gazetteer:
         try:
             return self.repository.get(GAZETTEER_ID)
@@ -124,28 +157,34 @@ class Courtwatch(Application[UUID]):
             return Gazetteer(GAZETTEER_ID)
 
     def add_courthouse(self, courthouse: Mapping[str, Any]) -> None:
-        gazetteer = self._gazetteer()
-        gazetteer.add_courthouse(dict(courthouse), {c.code for c in immigration_courts()})
-        self.save(gazetteer)
-        self._local_courthouses = None
+        check_plain_values(dict(courthouse))
+        taken = {c.code for c in immigration_courts()}
+        with self._write_lock(GAZETTEER_ID):
+            for attempt in range(WRITE_ATTEMPTS):
+                gazetteer = self._gazetteer()
+                gazetteer.add_courthouse(dict(courthouse), taken)
+                try:
+                    self.save(gazetteer)
+                except IntegrityError:
+                    _pause(attempt)
+                    continue
+                self._local_courthouses = None
+                return
+        raise WriteContention("the gazetteer kept changing; try again")
 
     # Reports ----------------------------------------------------------------
 
     def submit(self, payload: Mapping[str, Any], client_key: str) -> SubmitResult:
-        if not isinstance(client_key, str) or not CLIENT_KEY.match(client_key):
+        if not isinstance(client_key, str) or not CLIENT_KEY.fullmatch(client_key):
             raise ValidationFailed.single(
                 "client_key", "16-128 letters, digits or . _ : - (generate one per report)"
             )
         submission = parse_submission(payload)
-        lat, lon = submission.lat, submission.lon
+        lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
         if submission.courthouse_code is not None:
-            courthouse = self.courthouse(submission.courthouse_code)
-            if courthouse is None:
-                raise ValidationFailed.single("courthouse_code", "unknown courthouse")
+            courthouse = self._known_courthouse(submission.courthouse_code)
             if lat is None:
                 lat, lon = courthouse.lat, courthouse.lon
-        elif lat is not None and lon is not None:
-            lat, lon = round(lat, PIN_DECIMALS), round(lon, PIN_DECIMALS)
         report_id = self.report_id_for(client_key)
         token = self._author_token_for(client_key)
         try:
@@ -190,59 +229,96 @@ class Courtwatch(Application[UUID]):
         return report
 
     def amend(self, report_id: UUID, token: str, changes: Mapping[str, Any]) -> int:
-        report = self._report(report_id)
-        amended = parse_amendment(report.kind.value, _as_submitted(report), changes)
-        normalised = amended.model_dump(mode="python", include=set(changes))
-        new_details = details_of(amended)
-        plain = {
-            name: (new_details[name] if name not in COMMON_FIELDS else normalised[name])
-            for name in changes
-        }
-        return self._apply(
-            report, lambda: report.amend(token=token, changes=plain, now=self._clock())
-        )
+        def command(report: Report) -> None:
+            amended = parse_amendment(report.kind.value, _as_submitted(report), changes)
+            normalised = amended.model_dump(mode="python", include=set(changes))
+            new_details = details_of(amended)
+            plain = {
+                name: (new_details[name] if name not in COMMON_FIELDS else normalised[name])
+                for name in changes
+            }
+            if plain.get("courthouse_code") is not None:
+                self._known_courthouse(plain["courthouse_code"])
+            for name in ("lat", "lon"):
+                if name in plain:
+                    plain[name] = _client_coordinate(plain[name])
+            report.amend(token=token, changes=plain, now=self._clock())
+
+        return self._apply(report_id, command)
 
     def corroborate(self, report_id: UUID, corroborator_key: str) -> int:
-        if not isinstance(corroborator_key, str) or not CLIENT_KEY.match(corroborator_key):
+        if not isinstance(corroborator_key, str) or not CLIENT_KEY.fullmatch(corroborator_key):
             raise ValidationFailed.single("client_key", "16-128 letters, digits or . _ : -")
-        report = self._report(report_id)
         digest = hashlib.sha256(self._derive(b"corroborator", corroborator_key)).hexdigest()
-        return self._apply(report, lambda: report.corroborate(corroborator_hash=digest))
+        return self._apply(report_id, lambda report: report.corroborate(corroborator_hash=digest))
 
     def verify(self, report_id: UUID, verifier: str) -> int:
-        report = self._report(report_id)
-        return self._apply(report, lambda: report.verify(verifier))
+        return self._apply(report_id, lambda report: report.verify(verifier))
 
     def dispute(self, report_id: UUID, verifier: str, reason: str) -> int:
-        if not reason or len(reason) > 200:
+        if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
             raise ValidationFailed.single("reason", "say why, in at most 200 characters")
-        report = self._report(report_id)
-        return self._apply(report, lambda: report.dispute(verifier, reason))
+        check_plain_values(reason, "reason")
+        return self._apply(report_id, lambda report: report.dispute(verifier, reason))
 
     def record_outcome(self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]) -> int:
-        report = self._report(report_id)
-        checked = details_of(parse_amendment(report.kind.value, _as_submitted(report), outcome))
-        plain = {name: checked[name] for name in outcome}
-        return self._apply(report, lambda: report.record_outcome(token=token, outcome=plain))
+        if token is not None and not isinstance(token, str):
+            raise ValidationFailed.single("token", "the author token, as text")
+
+        def command(report: Report) -> None:
+            allowed = OUTCOME_FIELDS.get(report.kind)
+            if allowed is None:  # the report refuses: this kind has no outcome
+                report.record_outcome(token=token, outcome=dict(outcome))
+                return
+            unknown = sorted(set(outcome) - set(allowed))
+            if unknown:
+                raise ValidationFailed(
+                    [FieldProblem(field=name, reason="not an outcome field") for name in unknown]
+                )
+            checked = details_of(parse_amendment(report.kind.value, _as_submitted(report), outcome))
+            plain = {name: checked[name] for name in outcome}
+            report.record_outcome(token=token, outcome=plain)
+
+        return self._apply(report_id, command)
 
     def end_shift(self, report_id: UUID, token: str, ended_at: datetime) -> int:
-        report = self._report(report_id)
         return self._apply(
-            report, lambda: report.end_shift(token=token, ended_at=ended_at, now=self._clock())
+            report_id,
+            lambda report: report.end_shift(token=token, ended_at=ended_at, now=self._clock()),
         )
 
-    def _apply(self, report: Report, command: Callable[[], None]) -> int:
-        try:
-            command()
-        except InvalidField as error:
-            raise ValidationFailed([FieldProblem(field=error.field, reason=error.reason)]) from None
-        recordings = self.save(report)
-        return recordings[-1].notification.id
+    def _apply(self, report_id: UUID, command: Callable[[Report], None]) -> int:
+        """Run a command on the report's current state and store its event.
+
+        save() is the last thing that can fail: once it returns, the event is
+        stored and the caller must answer 2xx. A version conflict (another
+        writer got there first) runs the command again on the new state, so it
+        answers 409 only if the command no longer applies to that state.
+        """
+        with self._write_lock(report_id):
+            for attempt in range(WRITE_ATTEMPTS):
+                report = self._report(report_id)
+                try:
+                    command(report)
+                except InvalidField as error:
+                    raise ValidationFailed.single(error.field, error.reason) from None
+                try:
+                    recordings = self.save(report)
+                except IntegrityError:
+                    _pause(attempt)
+                    continue
+                return recordings[-1].notification.id
+        raise WriteContention("this report kept changing while it was written; try again")
 
     # Reading ----------------------------------------------------------------
 
     def report_with_history(self, report_id: UUID) -> dict[str, Any]:
-        report = self._report(report_id)
+        # One read of the events serves both the state and the history: every
+        # command answers with this, so reading twice doubled its cost.
+        events = list(self.events.get(report_id))
+        report: Any = project_aggregate(None, events)
+        if not isinstance(report, Report):
+            raise ReportNotFound(report_id)
         history = [
             {
                 "version": e.originator_version,
@@ -250,7 +326,7 @@ class Courtwatch(Application[UUID]):
                 "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
                 "data": _public_event_data(e),
             }
-            for e in self.events.get(report_id)
+            for e in events
         ]
         return {
             "id": str(report.id),
@@ -280,11 +356,27 @@ def _as_submitted(report: Report) -> dict[str, Any]:
     }
 
 
+def _pause(attempt: int) -> None:
+    # Jittered, growing a little with each attempt, so contending writers spread out.
+    time.sleep(random.uniform(0, RETRY_PAUSE * (attempt + 1)))
+
+
 def _public_event_data(domain_event: Any) -> dict[str, Any]:
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    data = {}
-    for name, value in vars(domain_event).items():
-        if name in skip or name in PRIVATE_EVENT_FIELDS:
-            continue
-        data[name] = value.isoformat() if isinstance(value, datetime) else value
-    return data
+    return {
+        name: _json_ready(value)
+        for name, value in vars(domain_event).items()
+        if name not in skip and name not in PRIVATE_EVENT_FIELDS
+    }
+
+
+def _json_ready(value: Any) -> Any:
+    """Event values as JSON: times (at any depth, e.g. an amended observed_at
+    inside `changes`) as ISO 8601 text."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value

@@ -6,6 +6,7 @@ a watcher on a phone needs to fix a form at once (422 with each field named).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -17,14 +18,24 @@ from courtwatch.domain.vocabulary import (
     Answer,
     ArrestOutcome,
     CallInOutcome,
+    IceOffice,
     Place,
     Role,
+    TakenTo,
     Warrant,
 )
 
 # Fields every kind has; the rest of a submission is its kind's "details".
 COMMON_FIELDS = frozenset({"kind", "courthouse_code", "lat", "lon", "observed_at"})
-SHORT_TEXT = 120
+# Control characters (C0, DEL, C1), lone surrogates and bidirectional overrides:
+# PostgreSQL's jsonb refuses NUL and UTF-8 cannot encode a lone surrogate, so
+# such text would fail later inside a projection, on every retry; the bidi
+# controls make public text read differently from what is stored.
+REFUSED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Bodies are flat objects with at most one nested object ("changes", "outcome"):
+# anything much deeper is a probe, refused before any recursive code sees it.
+DEEPEST_BODY = 8
+COURTHOUSE_CODE = r"^[A-Z0-9][A-Z0-9-]{1,23}$"
 
 
 class FieldProblem(BaseModel):
@@ -44,11 +55,32 @@ class ValidationFailed(Exception):
         return cls([FieldProblem(field=field, reason=reason)])
 
 
+def check_plain_values(value: Any, field: str = "body") -> None:
+    """Refuse control characters in any string (keys too) and nesting deeper than
+    DEEPEST_BODY. Iterative, so a hostile depth cannot exhaust the stack."""
+    pending: list[tuple[Any, str, int]] = [(value, field, 0)]
+    while pending:
+        item, where, depth = pending.pop()
+        if depth > DEEPEST_BODY:
+            raise ValidationFailed.single(where, "nested too deeply")
+        if isinstance(item, str):
+            if REFUSED_CHARACTERS.search(item):
+                raise ValidationFailed.single(where, "contains control characters")
+        elif isinstance(item, dict):
+            for key, inner in item.items():
+                if not isinstance(key, str) or REFUSED_CHARACTERS.search(key):
+                    raise ValidationFailed.single(where, "a field name contains control characters")
+                name = key if where == "body" else f"{where}.{key}"
+                pending.append((inner, name, depth + 1))
+        elif isinstance(item, list):
+            pending.extend((inner, where, depth + 1) for inner in item)
+
+
 class _Common(BaseModel):
     # extra="forbid": an unexpected field is a client bug or a probe, never data to keep.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    courthouse_code: str | None = Field(None, min_length=2, max_length=24)
+    courthouse_code: str | None = Field(None, pattern=COURTHOUSE_CODE)
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     observed_at: AwareDatetime
@@ -64,7 +96,7 @@ class ArrestSubmission(_Common):
     warrant: Warrant = Warrant.UNKNOWN
     person_role: Role = Role.UNKNOWN
     outcome: ArrestOutcome = ArrestOutcome.UNKNOWN
-    taken_to: str | None = Field(None, max_length=SHORT_TEXT)
+    taken_to: TakenTo | None = TakenTo.UNKNOWN
     attorney_present: Answer = Answer.UNKNOWN
 
 
@@ -82,7 +114,7 @@ class CallInSubmission(_Common):
 
     kind: Literal["call_in"]
     letter_date: date | None = None
-    office: str | None = Field(None, max_length=SHORT_TEXT)
+    office: IceOffice | None = IceOffice.UNKNOWN
     accompanied: Answer = Answer.UNKNOWN
     outcome: CallInOutcome = CallInOutcome.PENDING
 
@@ -126,6 +158,7 @@ def problems_from(error: ValidationError, *, tagged: bool) -> list[FieldProblem]
 
 
 def parse_submission(payload: Mapping[str, Any]) -> _Common:
+    check_plain_values(dict(payload))
     try:
         return SUBMISSION.validate_python(dict(payload))
     except ValidationError as error:
@@ -145,7 +178,18 @@ def parse_amendment(kind: str, current: Mapping[str, Any], changes: Mapping[str,
         raise ValidationFailed(
             [FieldProblem(field=name, reason="cannot be amended") for name in sorted(unknown)]
         )
+    check_plain_values(dict(changes), "changes")
     try:
         return model.model_validate({**current, **changes, "kind": kind})
+    except ValidationError as error:
+        # A value stored before a vocabulary was closed (free text in taken_to)
+        # must not lock its report: an unchanged field that fails is left to its
+        # default for this check, and only the changed fields are judged.
+        stale = {str(item["loc"][0]) for item in error.errors() if item["loc"]} - set(changes)
+        if not stale:
+            raise ValidationFailed(problems_from(error, tagged=False)) from None
+    kept = {name: value for name, value in current.items() if name not in stale}
+    try:
+        return model.model_validate({**kept, **changes, "kind": kind})
     except ValidationError as error:
         raise ValidationFailed(problems_from(error, tagged=False)) from None

@@ -6,7 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from courtwatch.application import IdempotencyConflict, ReportNotFound
+from courtwatch.application import IdempotencyConflict, ReportNotFound, WriteContention
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     DomainError,
@@ -69,6 +69,12 @@ async def conflict(request: Request, exc: Exception) -> Response:
     return _error(409, str(exc))
 
 
+async def busy(request: Request, exc: Exception) -> Response:
+    response = _error(503, str(exc))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error(
@@ -88,6 +94,7 @@ EXCEPTION_HANDLERS = {
     NotAuthorised: forbidden,
     WrongAuthorToken: forbidden,
     IdempotencyConflict: conflict,
+    WriteContention: busy,
     AlreadyCorroborated: conflict,
     ShiftAlreadyEnded: conflict,
     DuplicateCourthouse: conflict,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -35,6 +35,12 @@ LONGEST_SHIFT = timedelta(hours=16)
 # Call-in appointments are often reported before they happen, so that someone
 # can go along; further ahead than this is a typo.
 FURTHEST_APPOINTMENT = timedelta(days=120)
+# Nothing courtwatch documents happened before this; anything earlier is a typo
+# or a probe, and year-1 or year-9999 times overflow date arithmetic downstream.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+# Real UTC offsets run from -12:00 to +14:00, in steps of 15 minutes since 2000.
+WIDEST_OFFSET = timedelta(hours=14)
+OFFSET_STEP = timedelta(minutes=15)
 
 
 def hash_token(token: str) -> str:
@@ -50,10 +56,37 @@ def check_position(lat: float | None, lon: float | None) -> None:
         raise InvalidField("lon", "longitude must be between -180 and 180")
 
 
-def check_not_future(field: str, when: datetime, now: datetime) -> None:
-    if when.tzinfo is None:
+def check_plausible_time(
+    field: str, when: datetime, now: datetime, ahead: timedelta = CLOCK_SKEW
+) -> None:
+    """A real time: with a real UTC offset, not before 2000, not later than now + ahead."""
+    offset = when.utcoffset() if isinstance(when, datetime) else None
+    if offset is None:
         raise InvalidField(field, "a time must carry its time zone")
-    if when > now + CLOCK_SKEW:
+    if abs(offset) > WIDEST_OFFSET or offset % OFFSET_STEP:
+        raise InvalidField(field, "not a real UTC offset")
+    # Compare the calendar year first: converting year 1 or 9999 to UTC overflows.
+    if when.year < EARLIEST.year - 1 or when < EARLIEST:
+        raise InvalidField(field, "cannot be before 2000")
+    if when.year > (now + ahead).year + 1 or when > now + ahead:
+        raise InvalidField(
+            field, "cannot be in the future" if ahead == CLOCK_SKEW else "too far in the future"
+        )
+
+
+def check_not_future(field: str, when: datetime, now: datetime) -> None:
+    check_plausible_time(field, when, now)
+
+
+def check_plausible_date(field: str, value: str, now: datetime) -> None:
+    """A calendar date (ISO text, as details hold it) between 2000 and today."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise InvalidField(field, "a date as YYYY-MM-DD") from None
+    if day < EARLIEST.date():
+        raise InvalidField(field, "cannot be before 2000")
+    if day > (now + CLOCK_SKEW + WIDEST_OFFSET).date():
         raise InvalidField(field, "cannot be in the future")
 
 
@@ -125,6 +158,9 @@ class Report(Aggregate):
     def check_details(self, details: dict[str, Any], now: datetime) -> None:
         """Kind-specific rules over the detail fields; subclasses extend."""
 
+    def check_consistency(self, observed_at: datetime, details: dict[str, Any]) -> None:
+        """Rules across fields, once each field is plausible on its own; subclasses extend."""
+
     # Commands ---------------------------------------------------------------
 
     def amend(self, *, token: str, changes: dict[str, Any], now: datetime) -> None:
@@ -138,6 +174,7 @@ class Report(Aggregate):
             self.check_observed_at(changes["observed_at"], now)
         merged = {**self.details, **{k: v for k, v in changes.items() if k in self.details}}
         self.check_details(merged, now)
+        self.check_consistency(changes.get("observed_at", self.observed_at), merged)
         self._amended(changes=changes)
 
     @event("Amended")
@@ -203,6 +240,7 @@ class Report(Aggregate):
         prototype = cls.__new__(cls)
         prototype.check_observed_at(observed_at, now)
         prototype.check_details(details, now)
+        prototype.check_consistency(observed_at, details)
         return cls(
             report_id,
             courthouse_code=courthouse_code,
@@ -249,15 +287,12 @@ class Sighting(Report):
 class CallInAppearance(ReportWithOutcome):
     def check_observed_at(self, observed_at: datetime, now: datetime) -> None:
         # observed_at is the appointment time: it may lie ahead.
-        if observed_at.tzinfo is None:
-            raise InvalidField("observed_at", "a time must carry its time zone")
-        if observed_at > now + FURTHEST_APPOINTMENT:
-            raise InvalidField("observed_at", "the appointment is too far in the future")
+        check_plausible_time("observed_at", observed_at, now, ahead=FURTHEST_APPOINTMENT)
 
     def check_details(self, details: dict[str, Any], now: datetime) -> None:
         letter = details.get("letter_date")
-        if letter is not None and letter > (now + CLOCK_SKEW).date().isoformat():
-            raise InvalidField("letter_date", "cannot be in the future")
+        if letter is not None:
+            check_plausible_date("letter_date", letter, now)
 
 
 class WatchShift(Report):
@@ -280,7 +315,10 @@ class WatchShift(Report):
         ended = details.get("ended_at")
         if ended is None:
             return
-        ended_at = datetime.fromisoformat(ended)
+        try:
+            ended_at = datetime.fromisoformat(ended)
+        except (TypeError, ValueError):
+            raise InvalidField("ended_at", "an ISO 8601 time with its offset") from None
         check_not_future("ended_at", ended_at, now)
 
     def check_shift(self, started_at: datetime, ended_at: datetime) -> None:
@@ -289,12 +327,10 @@ class WatchShift(Report):
         if ended_at - started_at > LONGEST_SHIFT:
             raise InvalidField("ended_at", "a shift cannot be longer than 16 hours")
 
-    @classmethod
-    def submit(cls, report_id: UUID, **kwargs: Any) -> Report:
-        ended = kwargs["details"].get("ended_at")
+    def check_consistency(self, observed_at: datetime, details: dict[str, Any]) -> None:
+        ended = details.get("ended_at")
         if ended is not None:
-            cls.__new__(cls).check_shift(kwargs["observed_at"], datetime.fromisoformat(ended))
-        return super().submit(report_id, **kwargs)
+            self.check_shift(observed_at, datetime.fromisoformat(ended))
 
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         self.check_author(token)

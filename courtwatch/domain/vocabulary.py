@@ -76,3 +76,56 @@ class Status(StrEnum):
     CORROBORATED = "corroborated"
     VERIFIED = "verified"
     DISPUTED = "disputed"
+
+
+class TakenTo(StrEnum):
+    """Where an arrested person was taken: kinds of place, never a named one.
+
+    A closed list because free text here named people ("J. Doe DOB ...") and the
+    log is public and forever. Which facility exactly is for sealed fields later.
+    """
+
+    ICE_FIELD_OFFICE = "ice_field_office"  # e.g. the holding rooms at 26 Federal Plaza
+    ICE_PROCESSING_CENTER = "ice_processing_center"
+    DETENTION_FACILITY = "detention_facility"  # jail or contract facility holding for ICE
+    POLICE_STATION = "police_station"
+    HOSPITAL = "hospital"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class IceOffice(StrEnum):
+    """ICE offices a call-in letter names: the 25 ERO field offices and the
+    check-in offices courtwatch's reference data names. Each is a row of
+    courtwatch/data/ice_offices.csv (provenance in data/PROVENANCE.md); a test
+    keeps the two equal. A check-in office not listed is OTHER until added.
+    """
+
+    ERO_ATLANTA = "ero_atlanta"
+    ERO_BALTIMORE = "ero_baltimore"
+    ERO_BOSTON = "ero_boston"
+    ERO_BUFFALO = "ero_buffalo"
+    ERO_CHICAGO = "ero_chicago"
+    ERO_DALLAS = "ero_dallas"
+    ERO_DENVER = "ero_denver"
+    ERO_DETROIT = "ero_detroit"
+    ERO_EL_PASO = "ero_el_paso"
+    ERO_HARLINGEN = "ero_harlingen"
+    ERO_HOUSTON = "ero_houston"
+    ERO_LOS_ANGELES = "ero_los_angeles"
+    ERO_MIAMI = "ero_miami"
+    ERO_NEW_ORLEANS = "ero_new_orleans"
+    ERO_NEW_YORK_CITY = "ero_new_york_city"  # 26 Federal Plaza
+    ERO_NEWARK = "ero_newark"
+    ERO_PHILADELPHIA = "ero_philadelphia"
+    ERO_PHOENIX = "ero_phoenix"
+    ERO_SALT_LAKE_CITY = "ero_salt_lake_city"
+    ERO_SAN_ANTONIO = "ero_san_antonio"
+    ERO_SAN_DIEGO = "ero_san_diego"
+    ERO_SAN_FRANCISCO = "ero_san_francisco"
+    ERO_SEATTLE = "ero_seattle"
+    ERO_ST_PAUL = "ero_st_paul"
+    ERO_WASHINGTON = "ero_washington"
+    CHECK_IN_NYC_201_VARICK = "check_in_nyc_201_varick"
+    OTHER = "other"
+    UNKNOWN = "unknown"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -14,22 +16,38 @@ from starlette.responses import JSONResponse, Response
 from courtwatch import credentials
 from courtwatch.application import Courtwatch, ReportNotFound
 from courtwatch.credentials import Credential
-from courtwatch.intake import ValidationFailed
+from courtwatch.intake import ValidationFailed, check_plain_values
 from web.errors import MalformedBody, NotAuthorised
+
+log = logging.getLogger(__name__)
 
 
 def services_app(request: Request) -> Courtwatch:
     return request.app.state.services.app  # type: ignore[no-any-return]
 
 
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 reads as infinity
+        raise ValueError("number out of range")
+    return value
+
+
 async def json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
-        body = json.loads(raw or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = json.loads(raw or b"{}", parse_constant=_refuse_constant, parse_float=_finite_float)
+    # ValueError covers bad JSON, bad UTF-8 and integers over Python's 4,300
+    # digits; RecursionError, arrays nested a few thousand deep.
+    except (ValueError, RecursionError):
         raise MalformedBody("the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise MalformedBody("the body must be a JSON object")
+    check_plain_values(body)
     return body
 
 
@@ -68,6 +86,13 @@ def _string(body: dict[str, Any], name: str) -> str:
     return value
 
 
+def _optional_string(body: dict[str, Any], name: str) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise ValidationFailed.single(name, "text")
+    return value
+
+
 async def submit_report(request: Request) -> Response:
     body = await json_object(request)
     client_key = request.headers.get("idempotency-key") or body.pop("client_key", None)
@@ -96,8 +121,21 @@ async def get_report(request: Request) -> Response:
 
 
 async def _after(request: Request, report_id: UUID, position: int) -> Response:
-    report = await run_in_threadpool(services_app(request).report_with_history, report_id)
-    return JSONResponse({**report, "position": position})
+    """The answer to a command whose event is stored: always 2xx from here on.
+
+    The report is read back for the client's convenience; if that read fails,
+    the client still learns that its command was stored (and must not retry it).
+    """
+    try:
+        report = await run_in_threadpool(services_app(request).report_with_history, report_id)
+        return JSONResponse({**report, "position": position})
+    except Exception:
+        log.exception(
+            "stored event %s of report %s, but could not read it back", position, report_id
+        )
+        return JSONResponse(
+            {"id": str(report_id), "url": f"/reports/{report_id}", "position": position}
+        )
 
 
 async def amend_report(request: Request) -> Response:
@@ -140,7 +178,9 @@ async def record_outcome(request: Request) -> Response:
     report_id = report_id_from(request)
     body = await json_object(request)
     outcome = _object(body, "outcome", "an object of outcome fields")
-    token: str | None = body.get("token")
+    token = body.get("token")
+    if token is not None and (not isinstance(token, str) or not token):
+        raise ValidationFailed.single("token", "the author token, as text")
     if token is None:
         await credential(request, "verifier")
     position = await run_in_threadpool(
@@ -172,17 +212,20 @@ async def add_courthouse(request: Request) -> Response:
     body = await json_object(request)
     courthouse: dict[str, Any] = {
         "code": _string(body, "code").upper(),
-        "name": _string(body, "name"),
+        "name": _string(body, "name")[:120],
         "kind": _string(body, "kind"),
-        "street": str(body.get("street", ""))[:120],
-        "city": str(body.get("city", ""))[:60],
-        "state": str(body.get("state", ""))[:2].upper(),
-        "zip": str(body.get("zip", ""))[:5],
+        "street": _optional_string(body, "street")[:120],
+        "city": _optional_string(body, "city")[:60],
+        "state": _optional_string(body, "state")[:2].upper(),
+        "zip": _optional_string(body, "zip")[:5],
     }
     for name in ("lat", "lon"):
         value = body.get(name)
         if not isinstance(value, int | float) or isinstance(value, bool):
             raise ValidationFailed.single(name, "a number")
-        courthouse[name] = float(value)
+        try:
+            courthouse[name] = float(value)
+        except OverflowError:  # an integer of thousands of digits
+            raise ValidationFailed.single(name, "a number") from None
     await run_in_threadpool(services_app(request).add_courthouse, courthouse)
     return JSONResponse(courthouse, status_code=201)

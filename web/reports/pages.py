@@ -19,9 +19,11 @@ from courtwatch.domain.vocabulary import (
     Answer,
     ArrestOutcome,
     CallInOutcome,
+    IceOffice,
     Kind,
     Place,
     Role,
+    TakenTo,
     Warrant,
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
@@ -43,7 +45,7 @@ FORMS: dict[Kind, list[Field]] = {
         ("warrant", "select", Warrant, "warrant"),
         ("person_role", "select", Role, "role"),
         ("outcome", "select", ArrestOutcome, "outcome"),
-        ("taken_to", "text", None, ""),
+        ("taken_to", "select", TakenTo, "taken_to"),
         ("attorney_present", "radio", Answer, "answer"),
     ],
     Kind.SIGHTING: [
@@ -55,7 +57,7 @@ FORMS: dict[Kind, list[Field]] = {
     ],
     Kind.CALL_IN: [
         ("letter_date", "date", None, ""),
-        ("office", "text", None, ""),
+        ("office", "select", IceOffice, "office"),
         ("accompanied", "radio", Answer, "answer"),
         ("outcome", "select", CallInOutcome, "outcome"),
     ],

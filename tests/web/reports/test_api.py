@@ -34,7 +34,7 @@ REPORTS = {
         "warrant": "administrative",
         "person_role": "survivor",
         "outcome": "detained",
-        "taken_to": "26 Federal Plaza",
+        "taken_to": "ice_field_office",
         "attorney_present": "no",
     },
     "sighting": {
@@ -51,7 +51,7 @@ REPORTS = {
         "kind": "call_in",
         "courthouse_code": "NYV",
         "letter_date": "2026-11-01",
-        "office": "201 Varick Street",
+        "office": "check_in_nyc_201_varick",
         "accompanied": "yes",
         "outcome": "pending",
     },

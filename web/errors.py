@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from courtwatch.application import IdempotencyConflict, ReportNotFound
-from courtwatch.audit_log import LogError, LogInconsistent
+from courtwatch.audit_log import AwaitingCheckpoint, LogError, LogInconsistent
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     DomainError,
@@ -69,6 +69,13 @@ async def conflict(request: Request, exc: Exception) -> Response:
     return _error(409, str(exc))
 
 
+async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AwaitingCheckpoint)
+    response = _error(503, str(exc), retry_after=exc.retry_after)
+    response.headers["retry-after"] = str(exc.retry_after)
+    return response
+
+
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error(
@@ -85,6 +92,7 @@ EXCEPTION_HANDLERS = {
     ReportNotFound: not_found,
     LogError: not_found,
     LogInconsistent: conflict,
+    AwaitingCheckpoint: awaiting_checkpoint,
     NotAuthorised: forbidden,
     WrongAuthorToken: forbidden,
     IdempotencyConflict: conflict,

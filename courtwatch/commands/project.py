@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 
 from tqdm import tqdm
 
 from courtwatch import publishing
-from courtwatch.audit_log import CheckpointScheduler
+from courtwatch.audit_log import CheckpointScheduler, SigningKeyUnavailable, check_signing_key
 from courtwatch.bootstrap import bootstrap
 from courtwatch.cli import arguments, command
 from courtwatch.config import Settings
@@ -58,6 +59,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def project(args: argparse.Namespace, settings: Settings) -> int:
     services = bootstrap(settings)
     database = services.database
+    try:
+        check_signing_key(database, settings)  # this process signs checkpoints
+    except SigningKeyUnavailable as e:
+        services.close()
+        print(f"courtwatch: {e}", file=sys.stderr)
+        return 1
     specs = runner.all_projections()
     if args.rebuild:
         runner.drop_views(database, specs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import uvicorn
 
@@ -53,10 +54,18 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    from courtwatch.audit_log import SigningKeyUnavailable, check_signing_key
+
     services = bootstrap(settings)
-    app = build_web_app(
-        services, run_projections=settings.run_projections and not args.no_projections
-    )
+    run_projections = settings.run_projections and not args.no_projections
+    if run_projections:  # the projections sign checkpoints in this process
+        try:
+            check_signing_key(services.database, settings)
+        except SigningKeyUnavailable as e:
+            services.close()
+            print(f"courtwatch: {e}", file=sys.stderr)
+            return 1
+    app = build_web_app(services, run_projections=run_projections)
     where = "embedded PostgreSQL" if settings.database_url is None else "external PostgreSQL"
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"courtwatch is running ({where}). Open http://{shown}:{port}/", flush=True)

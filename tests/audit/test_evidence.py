@@ -43,7 +43,7 @@ def test_a_report_bundle_verifies_and_an_edited_one_fails_clearly(
     bundle = tmp_path / "evidence.zip"
     result = export_bundle(services.database, services.settings, bundle, report_id=ids[2])
     assert result.events == 2 and result.pending == 0
-    vkey = audit_log.public_key(services.settings)
+    vkey = audit_log.public_key(services.database)
 
     ok = verify_cli(bundle, vkey)
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -77,7 +77,7 @@ def test_a_time_range_bundle_holds_exactly_the_events_in_range(
         until=now + timedelta(minutes=1),
     )
     assert result.events == 12  # six reports, two events each
-    report = verify_bundle(bundle.read_bytes(), audit_log.public_key(services.settings))
+    report = verify_bundle(bundle.read_bytes(), audit_log.public_key(services.database))
     assert report.ok and report.events_verified == 12
     with zipfile.ZipFile(io.BytesIO(bundle.read_bytes())) as zf:
         assert {"README.txt", "events.jsonl", "proofs.json", "checkpoint.txt"} <= set(zf.namelist())

@@ -179,7 +179,23 @@ async def test_checkpoints_are_listed_a_page_at_a_time(
         assert (await client.get(f"/api/log/checkpoints?limit={bad}")).status_code == 422
 
 
-HOSTILE = ["9" * 4301, "9" * 19, "²", "١", "１", "-1", "+1", " 1", "1 ", "1.0", "0x1", "", "1\n"]
+# "\u00b2" superscript two, "\u0661" Arabic-Indic one, "\uff11" fullwidth one: int() reads
+# the last two as 1.
+HOSTILE = [
+    "9" * 4301,
+    "9" * 19,
+    "\u00b2",
+    "\u0661",
+    "\uff11",
+    "-1",
+    "+1",
+    " 1",
+    "1 ",
+    "1.0",
+    "0x1",
+    "",
+    "1\n",
+]
 
 
 @pytest.mark.parametrize(

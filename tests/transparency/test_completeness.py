@@ -290,3 +290,22 @@ def test_build_bundle_still_builds_an_empty_bundle_that_then_fails(
 ) -> None:
     data = build_bundle([], [], log.checkpoint(), key.vkey)
     assert not verify_bundle(data, key.vkey).ok
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 5, 8, 13, 64, 100])
+def test_the_heads_tree_is_the_rfc_9162_tree(count: int) -> None:
+    from uuid import UUID
+
+    from courtwatch.transparency.heads import entry_bytes, verify_head
+    from courtwatch.transparency.merkle import MemoryTree
+
+    latest = [(UUID(int=i * 7919 + 1), i % 5 + 1) for i in range(count)]
+    heads = build_heads(latest)
+    reference = MemoryTree()
+    for rid, version in heads.entries:
+        reference.append(entry_bytes(rid, version))
+    assert heads.root() == reference.root()
+    for rid, _ in heads.entries:
+        position, version, proof = heads.proof(rid)
+        assert proof == reference.inclusion_proof(position)
+        verify_head(rid, version, position, proof, heads.count, heads.root())

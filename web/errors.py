@@ -17,7 +17,7 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.intake import ValidationFailed
-from projections.transparency_log.store import LogError, LogInconsistent
+from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
 
 
 class BodyTooLarge(Exception):
@@ -75,6 +75,13 @@ async def busy(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AwaitingCheckpoint)
+    response = _error(503, str(exc), retry_after=exc.retry_after)
+    response.headers["retry-after"] = str(exc.retry_after)
+    return response
+
+
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error(
@@ -91,6 +98,7 @@ EXCEPTION_HANDLERS = {
     ReportNotFound: not_found,
     LogError: not_found,
     LogInconsistent: conflict,
+    AwaitingCheckpoint: awaiting_checkpoint,
     NotAuthorised: forbidden,
     WrongAuthorToken: forbidden,
     IdempotencyConflict: conflict,

@@ -1,4 +1,4 @@
-"""The transparency log's commands: verify, audit, checkpoint, public-key, export.
+"""The transparency log's commands: verify, audit, checkpoint, public-key, log-key, export.
 
 Imports of anything that touches the database happen inside the handlers:
 ``courtwatch verify`` runs on a lawyer's laptop with no database at all.
@@ -43,10 +43,11 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
 def audit(args: argparse.Namespace, settings: Settings) -> int:
     from courtwatch.cli.bootstrap import connect_database
     from projections.transparency_log.auditor import audit as run_audit
-    from projections.transparency_log.store import public_key
 
     database = connect_database(settings)
-    report = run_audit(database, public_key(settings), origin=settings.log_origin)
+    # The keys on record (and their rotation statements), not the key file: the
+    # audit must also catch a key file that was swapped.
+    report = run_audit(database, origin=settings.log_origin)
     print(report.render())
     return 0 if report.ok else 1
 
@@ -54,11 +55,15 @@ def audit(args: argparse.Namespace, settings: Settings) -> int:
 @command("checkpoint", help="sign and publish a checkpoint of the log now (if it grew)")
 def checkpoint(args: argparse.Namespace, settings: Settings) -> int:
     from courtwatch.cli.bootstrap import connect_database
-    from projections.transparency_log.store import LogInconsistent, publish_checkpoint
+    from projections.transparency_log.store import (
+        LogInconsistent,
+        SigningKeyUnavailable,
+        publish_checkpoint,
+    )
 
     try:
         published = publish_checkpoint(connect_database(settings), settings)
-    except LogInconsistent as e:
+    except (LogInconsistent, SigningKeyUnavailable) as e:
         print(f"courtwatch: refusing to sign: {e}", file=sys.stderr)
         return 1
     if published is None:
@@ -70,13 +75,50 @@ def checkpoint(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("public-key", help="print the log's public key (create the signing key if needed)")
 def print_public_key(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.cli.bootstrap import connect_database
     from courtwatch.transparency.checkpoint import parse_vkey
-    from projections.transparency_log.store import key_path, public_key
+    from projections.transparency_log.store import SigningKeyUnavailable, key_path, signing_key
 
-    vkey = public_key(settings)
+    try:
+        vkey = signing_key(connect_database(settings), settings).vkey
+    except SigningKeyUnavailable as e:
+        print(f"courtwatch: {e}", file=sys.stderr)
+        return 1
     print(vkey)
     print(f"fingerprint: {parse_vkey(vkey).fingerprint()}", file=sys.stderr)
     print(f"private key: {key_path(settings)} (keep it secret; back it up)", file=sys.stderr)
+    return 0
+
+
+def _log_key_args(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    sub.add_parser(
+        "rotate",
+        help="replace the signing key on purpose: the old key must be in place; "
+        "records a statement signed by the old and the new key",
+    )
+
+
+@command("log-key", help="manage the log's signing key (rotate)")
+@arguments(_log_key_args)
+def log_key(args: argparse.Namespace, settings: Settings) -> int:
+    from courtwatch.cli.bootstrap import connect_database
+    from projections.transparency_log.keys import key_path, rotate
+    from projections.transparency_log.store import SigningKeyUnavailable, ensure_schema
+
+    database = connect_database(settings)
+    ensure_schema(database)
+    try:
+        statement = rotate(database, settings)
+    except (SigningKeyUnavailable, FileExistsError) as e:
+        print(f"courtwatch: cannot rotate: {e}", file=sys.stderr)
+        return 1
+    sys.stdout.write(statement)
+    print(
+        f"rotated: the new key is in {key_path(settings)}; back it up, and publish the "
+        "statement above where you published the old key",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -99,7 +141,11 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
     from courtwatch.cli.bootstrap import connect_database
     from courtwatch.transparency.bundle import BundleError
     from projections.transparency_log.evidence import export_bundle
-    from projections.transparency_log.store import LogError
+    from projections.transparency_log.store import (
+        AwaitingCheckpoint,
+        LogError,
+        SigningKeyUnavailable,
+    )
 
     try:
         result = export_bundle(
@@ -111,7 +157,7 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
             until=args.until,
             progress=True,
         )
-    except (LogError, BundleError) as e:
+    except (LogError, BundleError, AwaitingCheckpoint, SigningKeyUnavailable) as e:
         print(f"courtwatch: {e}", file=sys.stderr)
         return 1
     print(f"wrote {args.out}: {result.events} event(s), checkpoint {result.checkpoint.tree_size}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 
 from tqdm import tqdm
@@ -14,6 +15,7 @@ from courtwatch.cli.bootstrap import background, bootstrap, shutdown
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.config import Settings
 from projections import runner
+from projections.transparency_log.store import SigningKeyUnavailable, check_signing_key
 from projections.trends import rebuild as trends_rebuild
 
 log = logging.getLogger("courtwatch.project")
@@ -37,6 +39,12 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def project(args: argparse.Namespace, settings: Settings) -> int:
     services = bootstrap(settings)
     database = services.database
+    try:
+        check_signing_key(database, settings)  # this process signs checkpoints
+    except SigningKeyUnavailable as e:
+        shutdown(services)
+        print(f"courtwatch: {e}", file=sys.stderr)
+        return 1
     specs = runner.all_projections()
     if args.rebuild:
         runner.drop_views(database, specs)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 
 import uvicorn
 
 from courtwatch.cli import arguments, command
 from courtwatch.cli.bootstrap import background, bootstrap, shutdown
 from courtwatch.infrastructure.config import Settings
+from projections.transparency_log.store import SigningKeyUnavailable, check_signing_key
 
 log = logging.getLogger("courtwatch.serve")
 
@@ -63,10 +65,15 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     # `finally` below, leaving the embedded PostgreSQL running. Exit instead.
     signal.signal(signal.SIGTERM, _exit_on_signal)
     services = bootstrap(settings)
-    work = background(
-        services, run_projections=settings.run_projections and not args.no_projections
-    )
-    app = create_app(services, work)
+    run_projections = settings.run_projections and not args.no_projections
+    if run_projections:  # the projections sign checkpoints in this process
+        try:
+            check_signing_key(services.database, settings)
+        except SigningKeyUnavailable as e:
+            shutdown(services)
+            print(f"courtwatch: {e}", file=sys.stderr)
+            return 1
+    app = create_app(services, background(services, run_projections=run_projections))
     where = "embedded PostgreSQL" if settings.database_url is None else "external PostgreSQL"
     shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
     print(f"courtwatch is running ({where}). Open http://{shown}:{port}/", flush=True)

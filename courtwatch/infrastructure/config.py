@@ -32,7 +32,7 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
     run_projections: bool = True
-    checkpoint_interval_seconds: float = 300.0
+    checkpoint_interval_seconds: float = 60.0
     summary_interval_seconds: float = 3600.0
     log_origin: str = "courtwatch.local/log"
     # Where the public reaches this server (scheme://host[:port]): permalinks and
@@ -75,7 +75,7 @@ class Settings:
             log_level=(env.get("COURTWATCH_LOG_LEVEL") or "INFO").upper(),
             run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
             not in ("0", "no", "false"),
-            checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 300.0),
+            checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 60.0),
             summary_interval_seconds=number("COURTWATCH_SUMMARY_INTERVAL", 3600.0),
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
             public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),

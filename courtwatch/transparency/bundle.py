@@ -1,15 +1,25 @@
 """Evidence bundles: the zip a lawyer receives, cites, and can check without us.
 
-Layout (format ``courtwatch-evidence-bundle-v1``)::
+Layout (format ``courtwatch-evidence-bundle-v2``)::
 
     README.txt       plain-language explanation and how to verify by hand
     events.jsonl     one line per event: RFC 8785 JSON {"event": <canonical event>,
-                     "leaf_index": <n>}, in leaf order (see ``canonical``)
+                     "leaf_index": <n>}, in leaf order (see ``canonical``). The
+                     hashed record is the raw bytes of the line between
+                     ``{"event":`` and ``,"leaf_index":``; a line that is not
+                     exactly canonical fails verification.
     proofs.json      {"format", "tree_size", "root_hash" (hex),
                       "leaves": [{"leaf_index", "leaf_hash" (hex),
                                   "inclusion_proof": [hex, ...]}],
+                      "reports": [{"id", "current_version", "head_index",
+                                   "head_proof": [hex, ...]}],
                       "consistency": [{"old_checkpoint": <signed note>,
                                        "proof": [hex, ...]}]}
+
+Completeness (v2): every record (report) in the bundle appears with *all* its
+versions 1..current_version, and "reports" proves that current_version is the
+version the signed checkpoint names for it (see ``heads``), so a bundle with a
+report's events removed - including its last ones - fails to verify.
     checkpoint.txt   the signed checkpoint the proofs lead to (see ``checkpoint``)
     public-key.txt   the log's verifier key, ``<name>+<key id>+<base64 key>``
 
@@ -36,7 +46,8 @@ import rfc8785
 
 from courtwatch.transparency.checkpoint import parse_checkpoint_text, split_note
 
-FORMAT = "courtwatch-evidence-bundle-v1"
+FORMAT = "courtwatch-evidence-bundle-v2"
+OLD_FORMATS = ("courtwatch-evidence-bundle-v1",)
 README_NAME = "README.txt"
 EVENTS_NAME = "events.jsonl"
 PROOFS_NAME = "proofs.json"
@@ -67,6 +78,16 @@ class LeafProof:
 
 
 @dataclass(frozen=True)
+class ReportHead:
+    """Proof that ``current_version`` was the record's newest version at the checkpoint."""
+
+    record_id: str
+    current_version: int
+    head_index: int
+    head_proof: Sequence[bytes]
+
+
+@dataclass(frozen=True)
 class ConsistencyEntry:
     old_checkpoint: str
     """An older signed note from the same log and key."""
@@ -79,6 +100,7 @@ def build_bundle(
     checkpoint_text: str,
     vkey: str,
     consistency: Sequence[ConsistencyEntry] = (),
+    heads: Sequence[ReportHead] = (),
 ) -> bytes:
     """The bundle as zip bytes. Pure: all hashes and proofs are computed by the caller."""
     checkpoint = parse_checkpoint_text(split_note(checkpoint_text)[0])
@@ -97,6 +119,15 @@ def build_bundle(
                 "inclusion_proof": [h.hex() for h in p.inclusion_proof],
             }
             for p in sorted(proofs, key=lambda p: p.leaf_index)
+        ],
+        "reports": [
+            {
+                "id": h.record_id,
+                "current_version": h.current_version,
+                "head_index": h.head_index,
+                "head_proof": [x.hex() for x in h.head_proof],
+            }
+            for h in sorted(heads, key=lambda h: h.record_id)
         ],
         "consistency": [
             {"old_checkpoint": c.old_checkpoint, "proof": [h.hex() for h in c.proof]}
@@ -127,6 +158,7 @@ def write_bundle(
     checkpoint_text: str,
     vkey: str,
     consistency: Sequence[ConsistencyEntry] = (),
+    heads: Sequence[ReportHead] = (),
     *,
     check: bool = True,
 ) -> None:
@@ -136,7 +168,7 @@ def write_bundle(
     handing a lawyer evidence that looks tampered with is worse than an error here.
     The file appears atomically, so a crash never leaves half a bundle behind.
     """
-    data = build_bundle(events, proofs, checkpoint_text, vkey, consistency)
+    data = build_bundle(events, proofs, checkpoint_text, vkey, consistency, heads)
     if check:
         from courtwatch.transparency.verify import verify_bundle  # verify imports this module
 
@@ -189,7 +221,8 @@ or, without the command installed, from a copy of the courtwatch source:
 
     python -m courtwatch.transparency.verify BUNDLE.zip
 
-It prints every problem it finds, or a summary saying everything verified.
+It prints which versions of which reports it covered, and every problem it
+finds, or a summary saying everything verified.
 
 IMPORTANT - check the key. The key in public-key.txt comes from the same zip
 as the records, so anyone who forged the records could also have replaced the
@@ -204,11 +237,14 @@ trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
 "||" means "followed by"; 0x00 and 0x01 are single bytes.
 
 1. Record bytes. Each line of events.jsonl is RFC 8785 canonical JSON of
-   {"event": E, "leaf_index": n}. The record's bytes are the RFC 8785
-   serialisation of E - exactly the text of the line between {"event": and
-   ,"leaf_index": . E has the members id, version, topic, timestamp and
-   payload (or id, version, topic and undecodable_state if the stored record
-   could not be read as JSON).
+   {"event": E, "leaf_index": n}, ending with one newline (0x0A). The record's
+   bytes are exactly the bytes of the line between {"event": and
+   ,"leaf_index": - taken as they are, never re-formatted. A line that is
+   not exactly canonical (an extra space, another member order, an escaped
+   character RFC 8785 writes plainly) is refused by the verifier too, so the
+   by-hand check and the program always agree. E has the members id,
+   version, topic, timestamp and payload (or id, version, topic and
+   undecodable_state if the stored record could not be read as JSON).
 
 2. Leaf hash. leaf_hash = SHA-256(0x00 || record bytes). It must equal the
    "leaf_hash" (hex) given for leaf n in proofs.json.
@@ -227,6 +263,7 @@ trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
        <log name>
        <tree size N>
        <root hash, base64>
+   (then extension lines, such as the one in step 5),
    then an empty line, then signature lines "— <key name> <base64>". The
    signed message is the text up to and including the newline before the
    empty line. The base64 decodes to 4 bytes of key ID followed by a 64-byte
@@ -235,7 +272,17 @@ trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
    and the key ID is the first 4 bytes of
    SHA-256(key name || 0x0A || 0x01 || public key).
 
-5. Older checkpoints. Each entry of "consistency" in proofs.json holds an
+5. Nothing left out. The checkpoint's extension line
+       courtwatch-report-heads <count> <root, base64>
+   commits, for every record in the log at that size, to its newest version:
+   the RFC 9162 tree (step 3's method, with this count and root) over the
+   entries "<record id> <version>" (ASCII), sorted by record id. For each
+   entry of "reports" in proofs.json, hash "<id> <current_version>" as in
+   step 2 and check "head_proof" at position "head_index". Then events.jsonl
+   must hold that record's versions 1, 2, ... current_version, each exactly
+   once. A bundle missing any of them - even the last - fails here.
+
+6. Older checkpoints. Each entry of "consistency" in proofs.json holds an
    older signed checkpoint and an RFC 9162 section 2.1.4.2 consistency proof
    that the bundled checkpoint's log is that older log plus later records
    only: nothing in the older one was changed or removed.

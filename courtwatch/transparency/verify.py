@@ -16,20 +16,24 @@ import os
 import re
 import sys
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import rfc8785
+
 from courtwatch.transparency.bundle import (
     CHECKPOINT_NAME,
     EVENTS_NAME,
     FORMAT,
+    OLD_FORMATS,
     PROOFS_NAME,
     PUBLIC_KEY_NAME,
     REQUIRED_FILES,
 )
-from courtwatch.transparency.canonical import canonical_event_leaf_hash, strict_json_loads
+from courtwatch.transparency.canonical import strict_json_loads
 from courtwatch.transparency.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -39,9 +43,11 @@ from courtwatch.transparency.checkpoint import (
     parse_vkey,
     split_note,
 )
+from courtwatch.transparency.heads import HeadsError, parse_heads_extension, verify_head
 from courtwatch.transparency.merkle import (
     ProofError,
     RootMismatchError,
+    leaf_hash,
     verify_consistency,
     verify_inclusion,
 )
@@ -56,6 +62,8 @@ class VerifyReport:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     events_verified: int = 0
+    covered: dict[str, int] = field(default_factory=dict)
+    """Record id -> newest version at the checkpoint, for records proven complete."""
     checkpoint: Checkpoint | None = None
     checkpoint_verified: bool = False
     key: VerifierKey | None = None
@@ -77,9 +85,16 @@ class VerifyReport:
             lines.append(f"Signing key: {self.key}")
             lines.append(f"Fingerprint: {self.key.fingerprint()}")
         lines.extend(f"Note: {note}" for note in self.notes)
+        size = self.checkpoint.size if self.checkpoint is not None else "?"
+        lines.extend(
+            f"Covered:     report {rid} versions 1-{version} "
+            f"(every version up to checkpoint {size})"
+            for rid, version in sorted(self.covered.items())
+        )
         if self.ok:
             lines.append(
-                f"VERIFIED: all {self.events_verified} record(s) are in the signed log, unaltered."
+                f"VERIFIED: all {self.events_verified} record(s) are in the signed log, unaltered, "
+                f"and no version of the {len(self.covered)} report(s) above is missing."
             )
         else:
             lines.append(f"FAILED: {len(self.problems)} problem(s):")
@@ -91,6 +106,24 @@ class VerifyReport:
 class _Leaf:
     leaf_hash: bytes
     proof: list[bytes]
+
+
+@dataclass(frozen=True)
+class _Head:
+    current_version: int
+    head_index: int
+    head_proof: list[bytes]
+
+
+@dataclass(frozen=True)
+class _Proofs:
+    leaves: dict[int, _Leaf]
+    heads: dict[str, _Head] | None
+    """None for an old (v1) bundle, which cannot prove completeness."""
+
+
+_EVENT_PREFIX = b'{"event":'
+_LEAF_SEPARATOR = b',"leaf_index":'
 
 
 def verify_bundle(
@@ -112,10 +145,11 @@ def verify_bundle(
     if checkpoint is None:
         return report
     report.checkpoint = checkpoint
-    leaves = _read_proofs(files[PROOFS_NAME], checkpoint, key, report)
-    if leaves is None:
+    proofs = _read_proofs(files[PROOFS_NAME], checkpoint, key, report)
+    if proofs is None:
         return report
-    _check_events(files[EVENTS_NAME], leaves, checkpoint, report)
+    versions = _check_events(files[EVENTS_NAME], proofs.leaves, checkpoint, report)
+    _check_complete(versions, proofs.heads, checkpoint, report)
     return report
 
 
@@ -140,6 +174,11 @@ def _read_zip(
                 return None
             files: dict[str, bytes] = {}
             for name in REQUIRED_FILES:
+                # The declared size may lie; the bounded read below is what protects us
+                # from a zip bomb, this only answers early for an honest huge file.
+                if zf.getinfo(name).file_size > MAX_FILE_BYTES:
+                    report.problems.append(f"{name} is larger than {MAX_FILE_BYTES} bytes")
+                    return None
                 with zf.open(name) as member:
                     data = member.read(MAX_FILE_BYTES + 1)
                 if len(data) > MAX_FILE_BYTES:
@@ -147,7 +186,16 @@ def _read_zip(
                     return None
                 files[name] = data
             return files
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile) as e:
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        NotImplementedError,  # an unsupported compression method
+        RuntimeError,  # an encrypted member
+        ValueError,
+    ) as e:
         report.problems.append(f"cannot read the bundle as a zip file: {e}")
         return None
 
@@ -203,10 +251,10 @@ def _check_checkpoint(
 
 def _read_proofs(
     data: bytes, checkpoint: Checkpoint, key: VerifierKey | None, report: VerifyReport
-) -> dict[int, _Leaf] | None:
+) -> _Proofs | None:
     try:
         doc = strict_json_loads(data)
-        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        if not isinstance(doc, dict) or doc.get("format") not in (FORMAT, *OLD_FORMATS):
             raise ValueError(f'it is not a {FORMAT} document (member "format")')
         tree_size = _int(doc.get("tree_size"), "tree_size")
         entries = _list(doc.get("leaves"), "leaves")
@@ -224,6 +272,7 @@ def _read_proofs(
                     for h in _list(entry.get("inclusion_proof"), f"inclusion_proof of leaf {index}")
                 ],
             )
+        heads = None if doc["format"] in OLD_FORMATS else _read_heads(doc.get("reports"))
         consistency = _list(doc.get("consistency", []), "consistency")
     except (ValueError, RecursionError) as e:
         report.problems.append(f"{PROOFS_NAME} is malformed: {e}")
@@ -237,7 +286,26 @@ def _read_proofs(
         report.problems.append(f"{PROOFS_NAME} names a different root hash than the checkpoint")
     for number, entry in enumerate(consistency, start=1):
         _check_consistency(number, entry, checkpoint, key, report)
-    return leaves
+    return _Proofs(leaves, heads)
+
+
+def _read_heads(value: Any) -> dict[str, _Head]:
+    heads: dict[str, _Head] = {}
+    for entry in _list(value, "reports"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise ValueError('every item of "reports" must be an object with an "id"')
+        record_id = entry["id"]
+        if record_id in heads:
+            raise ValueError(f"report {record_id} is listed twice in reports")
+        heads[record_id] = _Head(
+            _int(entry.get("current_version"), f"current_version of report {record_id}"),
+            _int(entry.get("head_index"), f"head_index of report {record_id}"),
+            [
+                _hex(h, f"head_proof of report {record_id}")
+                for h in _list(entry.get("head_proof"), f"head_proof of report {record_id}")
+            ],
+        )
+    return heads
 
 
 def _check_consistency(
@@ -271,9 +339,16 @@ def _check_consistency(
 
 def _check_events(
     data: bytes, leaves: dict[int, _Leaf], checkpoint: Checkpoint, report: VerifyReport
-) -> None:
+) -> dict[str, dict[int, int]]:
+    """Check each line; return record id -> {version: leaf index} of the lines that verified."""
     seen: set[int] = set()
-    for number, line in enumerate(data.splitlines(), start=1):
+    versions: dict[str, dict[int, int]] = {}
+    if data and not data.endswith(b"\n"):
+        report.problems.append(f"{EVENTS_NAME} does not end with a newline: it was cut short")
+    lines = data.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
         where = f"{EVENTS_NAME} line {number}"
         try:
             item = strict_json_loads(line)
@@ -283,8 +358,16 @@ def _check_events(
             event = item["event"]
             if not isinstance(event, dict):
                 raise ValueError('"event" must be an object')
-            computed = canonical_event_leaf_hash(event)
-        except (ValueError, RecursionError) as e:  # includes rfc8785.CanonicalizationError
+            # The hashed bytes are the raw line's, as the README's by-hand method takes
+            # them: a line that only re-canonicalises to the right bytes is refused.
+            if rfc8785.dumps(item) != line:
+                raise ValueError(
+                    "it is not exactly RFC 8785 canonical JSON (extra spaces, member order "
+                    "or escapes differ), so its bytes are not the logged record's"
+                )
+            computed = leaf_hash(line[len(_EVENT_PREFIX) : line.rindex(_LEAF_SEPARATOR)])
+        except (ValueError, RecursionError, UnicodeDecodeError) as e:
+            # ValueError includes rfc8785.CanonicalizationError
             report.problems.append(f"{where} is malformed: {e}")
             continue
         label = f"event at leaf {index} ({_describe(event)})"
@@ -292,6 +375,9 @@ def _check_events(
             report.problems.append(f"{label}: appears more than once in {EVENTS_NAME}")
             continue
         seen.add(index)
+        # Presence, not validity: an edited event is reported once, as edited, not
+        # a second time as missing.
+        _note_version(event, index, label, versions, report)
         leaf = leaves.get(index)
         if leaf is None:
             report.problems.append(f"{label}: {PROOFS_NAME} has no proof for it")
@@ -316,6 +402,111 @@ def _check_events(
         report.problems.append(
             f"{PROOFS_NAME} has a proof for leaf {index} but {EVENTS_NAME} has no such event"
         )
+    return versions
+
+
+def _note_version(
+    event: dict[str, Any],
+    index: int,
+    label: str,
+    versions: dict[str, dict[int, int]],
+    report: VerifyReport,
+) -> None:
+    record_id, version = event.get("id"), event.get("version")
+    if not isinstance(record_id, str) or isinstance(version, bool) or not isinstance(version, int):
+        report.problems.append(f"{label}: the event has no report id and version")
+        return
+    of_record = versions.setdefault(record_id, {})
+    if version in of_record:
+        report.problems.append(
+            f"{label}: report {record_id} v{version} is also at leaf {of_record[version]}: "
+            "an event was duplicated"
+        )
+    else:
+        of_record[version] = index
+
+
+def _check_complete(
+    versions: dict[str, dict[int, int]],
+    heads: dict[str, _Head] | None,
+    checkpoint: Checkpoint,
+    report: VerifyReport,
+) -> None:
+    """Every report must be there with all its versions up to the signed current one."""
+    if report.events_verified == 0:
+        report.problems.append(
+            "the bundle holds no verified records: it proves nothing about any report"
+        )
+    if heads is None:
+        report.problems.append(
+            "this is an old (v1) bundle: it cannot prove that no event was left out. "
+            "Ask for a new export"
+        )
+        return
+    try:
+        signed = parse_heads_extension(checkpoint.extensions)
+    except HeadsError as e:
+        report.problems.append(f"{CHECKPOINT_NAME}: {e}")
+        return
+    if signed is None:
+        report.problems.append(
+            f"{CHECKPOINT_NAME} does not list the reports' current versions, so the bundle "
+            "cannot prove that no event was left out"
+        )
+        return
+    count, root = signed
+    for record_id in sorted(set(versions) - set(heads)):
+        report.problems.append(
+            f"report {record_id}: {PROOFS_NAME} does not say which version was current, "
+            "so events of it may have been left out"
+        )
+    for record_id, head in sorted(heads.items()):
+        try:
+            verify_head(
+                record_id, head.current_version, head.head_index, head.head_proof, count, root
+            )
+        except (ProofError, HeadsError, ValueError) as e:
+            report.problems.append(
+                f"report {record_id}: the claim that v{head.current_version} was its current "
+                f"version at checkpoint {checkpoint.size} does not verify against the signed "
+                f"checkpoint ({e}): events may have been removed and the claim edited"
+            )
+            continue
+        have = versions.get(record_id, {})
+        expected = range(1, head.current_version + 1)
+        missing = [v for v in expected if v not in have]
+        extra = sorted(v for v in have if v > head.current_version)
+        if missing:
+            report.problems.append(
+                f"report {record_id}: version(s) {_ranges(missing)} of 1-{head.current_version} "
+                f"are missing from {EVENTS_NAME}: events were removed from the bundle"
+            )
+        if extra:
+            report.problems.append(
+                f"report {record_id}: version(s) {_ranges(extra)} are newer than the signed "
+                f"current version {head.current_version}"
+            )
+        ordered = [have[v] for v in expected if v in have]
+        if ordered != sorted(ordered):
+            report.problems.append(
+                f"report {record_id}: its versions are not in log order: the events were reordered"
+            )
+        if not missing and not extra:
+            report.covered[record_id] = head.current_version
+
+
+def _ranges(numbers: list[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``"1-3, 5"``: a long gap stays one short sentence."""
+    parts: list[str] = []
+    start = prev = numbers[0]
+    for n in [*numbers[1:], None]:
+        if n is not None and n == prev + 1:
+            prev = n
+            continue
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+        if n is not None:
+            start = prev = n
+    return ", ".join(parts)
 
 
 def _describe(event: dict[str, Any]) -> str:

@@ -27,8 +27,14 @@ import psycopg
 from courtwatch.infrastructure.database import Database
 from courtwatch.infrastructure.event_log import EVENTS_TABLE
 from courtwatch.transparency.canonical import event_leaf_hash
-from courtwatch.transparency.checkpoint import CheckpointError, parse_and_verify_checkpoint
+from courtwatch.transparency.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    parse_and_verify_checkpoint,
+)
+from courtwatch.transparency.heads import HeadsError, build_heads, parse_heads_extension
 from courtwatch.transparency.merkle import EMPTY_ROOT, node_hash
+from projections.transparency_log.keys import LogKey, check_chain, key_for_size, registered_keys
 from projections.transparency_log.store import ensure_schema, root_at, tree_size
 
 TRACKING_TABLE = "transparency_tracking"
@@ -126,8 +132,14 @@ class _Stored:
     node_hash: bytes | None
 
 
-def audit(database: Database, vkey: str, origin: str | None = None) -> AuditReport:
-    """Recompute the log from ``courtwatch_events`` and check it against ``vkey``'s checkpoints."""
+def audit(database: Database, vkey: str | None = None, origin: str | None = None) -> AuditReport:
+    """Recompute the log from ``courtwatch_events`` and check it against the signed checkpoints.
+
+    With ``vkey`` every checkpoint must be signed by that key. Without it, the keys
+    on record are used: each one after the first must come with a rotation
+    statement signed by it and its predecessor, and each checkpoint must be signed
+    by the key in effect at its size.
+    """
     ensure_schema(database)
     report = AuditReport()
     with database.connect() as conn:
@@ -138,8 +150,16 @@ def audit(database: Database, vkey: str, origin: str | None = None) -> AuditRepo
             checkpoints = conn.execute(
                 "SELECT tree_size, root_hash, note, published_at FROM log_checkpoints ORDER BY tree_size"
             ).fetchall()
-            pending = _check_signatures(checkpoints, vkey, origin, report)
+            keys: str | list[LogKey] = vkey if vkey is not None else registered_keys(conn)
+            if isinstance(keys, list):
+                try:
+                    check_chain(keys)
+                except CheckpointError as e:
+                    report.add(Finding("checkpoint", f"the log's key history is broken: {e}"))
+            pending = _check_signatures(checkpoints, keys, origin, report)
             edge = _walk(conn, position, pending, report)
+            if pending and not report.findings:
+                _check_heads(conn, position, pending[-1], report)
             stored_size, stored_root = _stored_root(conn)
             leaves_ok = not any(f.kind != "checkpoint" for f in report.findings)
             if leaves_ok and (stored_size != edge.size or stored_root != edge.root()):
@@ -164,15 +184,65 @@ def _position(conn: psycopg.Connection) -> int:
     return max(leaves_max, int(row[0]) if row else 0)
 
 
+def _check_heads(
+    conn: psycopg.Connection,
+    position: int,
+    newest: tuple[int, bytes, Any, Checkpoint],
+    report: AuditReport,
+) -> None:
+    """The newest checkpoint's heads line must be what the events say.
+
+    A signer that under-stated a report's version there would let a bundle drop
+    that report's last events. Only the newest checkpoint is recomputed (one pass
+    per audit); older bundles name their checkpoint and can be checked the same way.
+    """
+    size, _, _, signed = newest
+    try:
+        claimed = parse_heads_extension(signed.extensions)
+    except HeadsError as e:
+        report.add(Finding("checkpoint", f"checkpoint {size}: {e}", checkpoint_size=size))
+        return
+    if claimed is None:
+        return  # signed before checkpoints listed report heads
+    rows = conn.execute(
+        f"SELECT originator_id, max(originator_version) FROM (SELECT originator_id, "
+        f"originator_version FROM {EVENTS_TABLE} WHERE notification_id <= %s "
+        "ORDER BY notification_id LIMIT %s) AS logged GROUP BY originator_id",
+        (position, size),
+    ).fetchall()
+    heads = build_heads((r[0], int(r[1])) for r in rows)
+    if (heads.count, heads.root()) != claimed:
+        report.add(
+            Finding(
+                "checkpoint",
+                f"checkpoint {size}: its signed list of each report's current version does not "
+                "match the events: a bundle built on it could leave events out",
+                checkpoint_size=size,
+            )
+        )
+
+
 def _check_signatures(
-    rows: list[Any], vkey: str, origin: str | None, report: AuditReport
-) -> list[tuple[int, bytes, Any]]:
-    """Verify every checkpoint's signature; return (size, signed root, published) to match."""
+    rows: list[Any], keys: str | list[LogKey], origin: str | None, report: AuditReport
+) -> list[tuple[int, bytes, Any, Checkpoint]]:
+    """Verify every checkpoint's signature; return (size, signed root, published, signed)."""
     pending = []
     for size, root, note, published in rows:
         report.checkpoints_checked += 1
+        key = keys if isinstance(keys, str) else key_for_size(keys, int(size))
+        if key is None:
+            report.add(
+                Finding(
+                    "checkpoint",
+                    f"checkpoint {size}: no key on record signs it",
+                    checkpoint_size=size,
+                )
+            )
+            continue
         try:
-            signed = parse_and_verify_checkpoint(note, vkey, origin=origin)
+            signed = parse_and_verify_checkpoint(
+                note, key if isinstance(key, str) else key.vkey, origin=origin
+            )
         except CheckpointError as e:
             report.add(Finding("checkpoint", f"checkpoint {size}: {e}", checkpoint_size=size))
             continue
@@ -184,7 +254,7 @@ def _check_signatures(
                     checkpoint_size=size,
                 )
             )
-        pending.append((signed.size, signed.root, published))
+        pending.append((signed.size, signed.root, published, signed))
     return pending
 
 
@@ -219,7 +289,7 @@ def _stored(conn: psycopg.Connection) -> Iterator[_Stored]:
 def _walk(
     conn: psycopg.Connection,
     position: int,
-    pending: list[tuple[int, bytes, Any]],
+    pending: list[tuple[int, bytes, Any, Checkpoint]],
     report: AuditReport,
 ) -> _RightEdge:
     """Merge the events (by notification id) with the stored leaves; recompute as we go."""
@@ -299,7 +369,7 @@ def _walk(
         while next_cp < len(pending) and pending[next_cp][0] == edge.size:
             good_before = _match_checkpoint(pending[next_cp], edge, good_before, lookup, report)
             next_cp += 1
-    for size, _, published in pending[next_cp:]:
+    for size, _, published, _ in pending[next_cp:]:
         if size > edge.size:
             report.add(
                 Finding(
@@ -313,13 +383,13 @@ def _walk(
 
 
 def _match_checkpoint(
-    checkpoint: tuple[int, bytes, Any],
+    checkpoint: tuple[int, bytes, Any, Checkpoint],
     edge: _RightEdge,
     good_before: int,
     lookup: _Lookup,
     report: AuditReport,
 ) -> int:
-    size, root, published = checkpoint
+    size, root, published, _ = checkpoint
     if edge.root() == root:
         return size
     where = f"leaves {good_before}..{size - 1}"

@@ -63,6 +63,17 @@ DDL = [
         note text NOT NULL,
         published_at timestamptz NOT NULL DEFAULT now()
     )""",
+    # The log's verifier keys, newest last: the web process reads the public key
+    # here and never needs the private one. `statement` is the rotation statement
+    # signed by the previous and this key (NULL for the first key); the key signs
+    # checkpoints of more than `after_size` leaves.
+    """CREATE TABLE IF NOT EXISTS log_keys (
+        seq bigserial PRIMARY KEY,
+        vkey text NOT NULL UNIQUE,
+        after_size bigint NOT NULL,
+        statement text,
+        added_at timestamptz NOT NULL DEFAULT now()
+    )""",
     # Append-only by construction, and refused by the database too: an honest bug
     # (or an operator's slip) must not be able to rewrite signed history. It does
     # not stop an attacker with table-owner rights; that is what `audit` is for.
@@ -76,7 +87,7 @@ DDL = [
         f"""CREATE OR REPLACE TRIGGER {table}_append_only
             BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}
             FOR EACH STATEMENT EXECUTE FUNCTION courtwatch_log_append_only()"""
-        for table in ("log_leaves", "log_nodes", "log_checkpoints")
+        for table in ("log_leaves", "log_nodes", "log_checkpoints", "log_keys")
     ),
 ]
 

@@ -9,11 +9,9 @@ forever in ``log_checkpoints``: a lawyer may cite any of them years later.
 from __future__ import annotations
 
 import logging
-import threading
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -22,13 +20,8 @@ import psycopg
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
 from courtwatch.infrastructure.scheduler import Periodic
-from courtwatch.transparency.checkpoint import (
-    SigningKey,
-    generate_signing_key,
-    load_signing_key,
-    save_signing_key,
-    sign_checkpoint,
-)
+from courtwatch.transparency.checkpoint import SigningKey, sign_checkpoint
+from courtwatch.transparency.heads import Heads, build_heads
 from courtwatch.transparency.merkle import (
     ProofError,
     consistency_proof_from_nodes,
@@ -39,18 +32,41 @@ from courtwatch.transparency.merkle import (
     root_plan,
     verify_consistency,
 )
+from projections.transparency_log.keys import (
+    SigningKeyUnavailable as SigningKeyUnavailable,
+)
+from projections.transparency_log.keys import (
+    current_vkey,
+    key_for_size,
+    load_for_signing,
+    registered_keys,
+)
+from projections.transparency_log.keys import key_path as key_path
 from projections.transparency_log.projection import create_schema, fetch_nodes
 
 log = logging.getLogger(__name__)
 
-KEY_FILE = Path("keys") / "log-signing.key"
 _PUBLISH_LOCK = 0x636F7572746C6F69  # serialises publishers across processes
 _schema_ready: set[str] = set()
-_key_lock = threading.Lock()
+# Heads lists are the same forever for a given tree size: keep the last few, so a
+# burst of bundle downloads does not rebuild one per request.
+_heads_cache: dict[tuple[str, int], Heads] = {}
+_HEADS_CACHE_SIZE = 4
 
 
 class LogError(Exception):
     """The transparency log cannot answer: a leaf, size or checkpoint that does not exist."""
+
+
+class AwaitingCheckpoint(Exception):
+    """Nothing signed covers this yet; the signing process will publish one soon.
+
+    The web process never signs: it answers 503 with ``Retry-After`` instead.
+    """
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
 
 
 class LogInconsistent(Exception):
@@ -94,32 +110,42 @@ def ensure_schema(database: Database) -> None:
     _schema_ready.add(database.url)
 
 
-def key_path(settings: Settings) -> Path:
-    return settings.data_dir / KEY_FILE
-
-
 def key_name(settings: Settings) -> str:
     # C2SP convention: the key is named after the log's origin line.
     return settings.log_origin
 
 
-def signing_key(settings: Settings) -> SigningKey:
-    """The log's Ed25519 key, created (mode 0600) on first use."""
-    path = key_path(settings)
-    with _key_lock:
-        if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            try:
-                save_signing_key(generate_signing_key(key_name(settings)), path)
-                log.warning("created the log signing key; back it up", extra={"path": str(path)})
-            except FileExistsError:
-                pass  # another process made it first: use theirs
-        return load_signing_key(path)
+def signing_key(database: Database, settings: Settings) -> SigningKey:
+    """The log's Ed25519 key, for the processes that sign (never the web process).
+
+    Made on first use only; once the log has a key on record or a checkpoint, a
+    missing or unusable key file raises ``SigningKeyUnavailable`` (see ``log_keys``).
+    """
+    with _connect(database) as conn, conn.transaction():
+        return load_for_signing(conn, settings)
 
 
-def public_key(settings: Settings) -> str:
-    """The verifier key (``name+id+base64``) to publish."""
-    return signing_key(settings).vkey
+def check_signing_key(database: Database, settings: Settings) -> None:
+    """At startup of anything that signs: fail now, in one line, not at the first checkpoint."""
+    signing_key(database, settings)
+
+
+def public_key(database: Database) -> str:
+    """The verifier key (``name+id+base64``) on record: no private key needed."""
+    with _connect(database) as conn:
+        vkey = current_vkey(conn)
+    if vkey is None:
+        raise AwaitingCheckpoint("the log has no signing key yet: no checkpoint was signed", 60)
+    return vkey
+
+
+def key_of_checkpoint(database: Database, size: int) -> str:
+    """The verifier key that signed the checkpoint of ``size`` leaves."""
+    with _connect(database) as conn:
+        key = key_for_size(registered_keys(conn), size)
+    if key is None:
+        raise AwaitingCheckpoint("the log has no signing key on record yet", 60)
+    return key.vkey
 
 
 # --- reading the tree ----------------------------------------------------------------
@@ -137,6 +163,24 @@ def tree_size(conn: psycopg.Connection) -> int:
 
 def root_at(conn: psycopg.Connection, size: int) -> bytes:
     return root_from_nodes(size, fetch_nodes(conn.cursor(), root_plan(size)))
+
+
+def report_heads(conn: psycopg.Connection, size: int) -> Heads:
+    """Each record's newest version among the first ``size`` leaves (see ``heads``)."""
+    cache_key = (str(conn.info.dsn), size)
+    cached = _heads_cache.get(cache_key)
+    if cached is not None:
+        return cached
+    rows = conn.execute(
+        "SELECT originator_id, max(originator_version) FROM log_leaves "
+        "WHERE leaf_index < %s GROUP BY originator_id",
+        (size,),
+    ).fetchall()
+    heads = build_heads((r[0], int(r[1])) for r in rows)
+    while len(_heads_cache) >= _HEADS_CACHE_SIZE:
+        _heads_cache.pop(next(iter(_heads_cache)))
+    _heads_cache[cache_key] = heads
+    return heads
 
 
 def _leaf(row: tuple[Any, ...]) -> Leaf:
@@ -187,10 +231,15 @@ def _checkpoint(row: tuple[Any, ...]) -> CheckpointRecord:
     return CheckpointRecord(int(row[0]), bytes(row[1]), row[2], row[3])
 
 
-def checkpoints(database: Database) -> list[CheckpointRecord]:
+def checkpoints(
+    database: Database, after: int = 0, limit: int | None = None
+) -> list[CheckpointRecord]:
+    """Checkpoints with more than ``after`` leaves, oldest first (at most ``limit``)."""
     with _connect(database) as conn:
         rows = conn.execute(
-            f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints ORDER BY tree_size"
+            f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints WHERE tree_size > %s "
+            "ORDER BY tree_size LIMIT %s",
+            (after, limit),
         ).fetchall()
     return [_checkpoint(r) for r in rows]
 
@@ -226,9 +275,9 @@ def publish_checkpoint(database: Database, settings: Settings) -> CheckpointReco
     consistency proof from the database that verifies): a rewritten tree is never
     signed, so a rewrite can only ever contradict an earlier signature.
     """
-    key = signing_key(settings)
     with _connect(database) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PUBLISH_LOCK,))
+        key = load_for_signing(conn, settings)
         row = conn.execute(
             f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1"
         ).fetchone()
@@ -252,7 +301,10 @@ def publish_checkpoint(database: Database, settings: Settings) -> CheckpointReco
                     f"the stored tree of {size} leaves does not extend the checkpoint at "
                     f"{last.tree_size}: {e}. Run `courtwatch audit`"
                 ) from None
-        note = sign_checkpoint(settings.log_origin, size, root, key)
+        # The heads line makes every checkpoint say which version of each report was
+        # current, so a bundle can prove that none of a report's events is missing.
+        extension = report_heads(conn, size).extension()
+        note = sign_checkpoint(settings.log_origin, size, root, key, (extension,))
         created = conn.execute(
             f"INSERT INTO log_checkpoints (tree_size, root_hash, note) VALUES (%s, %s, %s) "
             f"RETURNING {_CHECKPOINT_COLUMNS}",

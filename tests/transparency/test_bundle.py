@@ -27,6 +27,7 @@ from courtwatch.transparency.bundle import (
     BundleEvent,
     ConsistencyEntry,
     LeafProof,
+    ReportHead,
     build_bundle,
     write_bundle,
 )
@@ -37,12 +38,14 @@ from courtwatch.transparency.checkpoint import (
     key_fingerprint,
     sign_checkpoint,
 )
+from courtwatch.transparency.heads import Heads, build_heads
 from courtwatch.transparency.merkle import MemoryTree, leaf_hash
 from courtwatch.transparency.verify import main, verify_bundle
 
 ORIGIN = "courtwatch.example.org/log"
 LOG_SIZE = 40
-CITED = [3, 17, 38]  # the records a lawyer asked for
+REPORTS = [0, 4, 9]  # the reports a lawyer asked for: four events each
+CITED = [leaf for r in REPORTS for leaf in range(4 * r, 4 * r + 4)]
 OLD_SIZE = 20  # a checkpoint cited in an earlier filing
 
 
@@ -69,9 +72,21 @@ class Log:
         for e in self.events:
             self.tree.append(canonical_json(e))
 
-    def checkpoint(self, size: int | None = None) -> str:
+    def heads(self, size: int | None = None) -> Heads:
+        latest: dict[str, int] = {}
+        for e in self.events[: self.tree.size if size is None else size]:
+            latest[e["id"]] = max(latest.get(e["id"], 0), e["version"])
+        return build_heads(latest.items())
+
+    def checkpoint(self, size: int | None = None, key: SigningKey | None = None) -> str:
         size = self.tree.size if size is None else size
-        return sign_checkpoint(ORIGIN, size, self.tree.root(size), self.key)
+        extension = self.heads(size).extension()
+        return sign_checkpoint(ORIGIN, size, self.tree.root(size), key or self.key, (extension,))
+
+    def report_heads(self, leaves: list[int]) -> list[ReportHead]:
+        heads = self.heads()
+        ids = sorted({self.events[i]["id"] for i in leaves})
+        return [ReportHead(rid, *heads.proof(rid)[1::-1], heads.proof(rid)[2]) for rid in ids]
 
     def bundle(self, leaves: list[int], *, older: int | None = OLD_SIZE) -> bytes:
         consistency = []
@@ -84,6 +99,7 @@ class Log:
             self.checkpoint(),
             self.key.vkey,
             consistency,
+            self.report_heads(leaves),
         )
 
 
@@ -193,7 +209,7 @@ def test_editing_one_byte_of_an_event_names_the_record(bundle: bytes, key: Signi
     tampered = edited(bundle, "events.jsonl", b'"agents":3', b'"agents":4')
     problem = only_problem(verify_bundle(tampered, expected_vkey=key.vkey))
     assert problem == (
-        f"event at leaf 3 (report {report_id(3)} v4): "
+        f"event at leaf 0 (report {report_id(0)} v1): "
         "content does not match its leaf hash — the event was edited"
     )
 
@@ -206,17 +222,23 @@ def test_editing_an_event_and_its_leaf_hash_breaks_the_proof(
     files["events.jsonl"] = files["events.jsonl"].replace(
         canonical_json(log.events[17]), canonical_json(forged)
     )
-    files["proofs.json"] = files["proofs.json"].replace(
-        log.tree.get_node(0, 17).hex().encode(), leaf_hash(canonical_json(forged)).hex().encode()
-    )
+    proofs = json.loads(files["proofs.json"])
+    # (leaf 17's hash is also in leaf 16's proof, as its sibling: change only its own)
+    [entry] = [leaf for leaf in proofs["leaves"] if leaf["leaf_index"] == 17]
+    entry["leaf_hash"] = leaf_hash(canonical_json(forged)).hex()
+    files["proofs.json"] = json.dumps(proofs).encode()
     problem = only_problem(verify_bundle(rezip(files), expected_vkey=key.vkey))
     assert problem == "inclusion proof for leaf 17 does not lead to the signed root"
 
 
 def test_editing_one_byte_of_a_proof_is_caught(bundle: bytes, key: SigningKey, log: Log) -> None:
-    proof_hash = log.tree.inclusion_proof(17)[2].hex()
-    flipped = proof_hash[:-1] + ("0" if proof_hash[-1] != "0" else "1")
-    tampered = edited(bundle, "proofs.json", proof_hash.encode(), flipped.encode())
+    files = members(bundle)
+    proofs = json.loads(files["proofs.json"])
+    [entry] = [leaf for leaf in proofs["leaves"] if leaf["leaf_index"] == 17]
+    proof_hash = entry["inclusion_proof"][2]
+    entry["inclusion_proof"][2] = proof_hash[:-1] + ("0" if proof_hash[-1] != "0" else "1")
+    files["proofs.json"] = json.dumps(proofs).encode()
+    tampered = rezip(files)
     problem = only_problem(verify_bundle(tampered, expected_vkey=key.vkey))
     assert problem == "inclusion proof for leaf 17 does not lead to the signed root"
 
@@ -240,7 +262,7 @@ def test_a_swapped_key_is_caught_when_the_published_key_is_given(
     attacker = generate_signing_key(ORIGIN)
     files = members(bundle)
     files["public-key.txt"] = (attacker.vkey + "\n").encode()
-    files["checkpoint.txt"] = sign_checkpoint(ORIGIN, LOG_SIZE, log.tree.root(), attacker).encode()
+    files["checkpoint.txt"] = log.checkpoint(key=attacker).encode()
     files["proofs.json"] = json.dumps(
         json.loads(files["proofs.json"]) | {"consistency": []}
     ).encode()
@@ -309,8 +331,11 @@ def test_a_rewritten_history_fails_against_the_older_checkpoint(key: SigningKey,
 def test_removing_a_record_but_not_its_proof_is_reported(bundle: bytes) -> None:
     files = members(bundle)
     files["events.jsonl"] = b"".join(files["events.jsonl"].splitlines(keepends=True)[1:])
-    problem = only_problem(verify_bundle(rezip(files)))
-    assert problem == "proofs.json has a proof for leaf 3 but events.jsonl has no such event"
+    assert verify_bundle(rezip(files)).problems == [
+        "proofs.json has a proof for leaf 0 but events.jsonl has no such event",
+        f"report {report_id(0)}: version(s) 1 of 1-4 are missing from events.jsonl: "
+        "events were removed from the bundle",
+    ]
 
 
 def test_two_files_with_the_same_name_are_refused(bundle: bytes) -> None:
@@ -338,8 +363,10 @@ def test_a_record_line_with_duplicate_members_is_refused(bundle: bytes, log: Log
     doubled = event_json[:-1] + b',"version":99}'
     tampered = edited(bundle, "events.jsonl", event_json, doubled)
     assert verify_bundle(tampered).problems == [
-        "events.jsonl line 1 is malformed: duplicated member name(s) ['version']",
+        "events.jsonl line 4 is malformed: duplicated member name(s) ['version']",
         "proofs.json has a proof for leaf 3 but events.jsonl has no such event",
+        f"report {report_id(3)}: version(s) 4 of 1-4 are missing from events.jsonl: "
+        "events were removed from the bundle",
     ]
 
 
@@ -356,6 +383,7 @@ def test_write_bundle_writes_a_bundle_that_verifies(
         [LeafProof(i, log.tree.get_node(0, i), log.tree.inclusion_proof(i)) for i in CITED],
         log.checkpoint(),
         key.vkey,
+        heads=log.report_heads(CITED),
     )
     assert verify_bundle(path, expected_vkey=key.vkey).ok
 
@@ -386,7 +414,7 @@ def test_the_command_exits_zero_and_prints_the_fingerprint(
     path.write_bytes(bundle)
     assert main([str(path), "--key", key.vkey]) == 0
     out = capsys.readouterr().out
-    assert "VERIFIED: all 3 record(s)" in out
+    assert "VERIFIED: all 12 record(s)" in out
     assert key.vkey in out
     assert key_fingerprint(key.public_key) in out
 

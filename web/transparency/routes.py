@@ -2,19 +2,31 @@
 
 Proofs are always against a *published* checkpoint: a proof against an unsigned
 root proves nothing to someone who does not trust us. Everything here is public
-except publishing a checkpoint on demand, which takes a coordinator's token.
+except asking for a checkpoint on demand, which takes a coordinator's token.
+
+The web process holds no signing key and never signs: the public key comes from
+the database (``log_keys``), bundles use the newest published checkpoint (503
+with Retry-After until one covers the report), and a coordinator's request for a
+checkpoint is answered 202: the signing process (``courtwatch project``, or the
+projections inside ``serve``) publishes one at its next tick, at most
+``COURTWATCH_CHECKPOINT_INTERVAL`` seconds later; ``courtwatch checkpoint`` signs at once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
 import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
 
 from courtwatch.intake import ValidationFailed
 from courtwatch.services import Services
@@ -23,6 +35,12 @@ from projections.transparency_log.evidence import export_bundle
 from web.reports.api import credential, report_id_from
 
 KEY_PATH = "/.well-known/courtwatch-log-key"
+# ASCII digits only: int() also reads Arabic-Indic and fullwidth digits, and raises
+# on 4,301+ digits.
+# 18 digits stay below PostgreSQL's bigint limit.
+_QUERY_INTEGER = re.compile(r"[0-9]{1,18}")
+CHECKPOINT_PAGE = 100
+MAX_CHECKPOINT_PAGE = 1000
 
 
 def _services(request: Request) -> Services:
@@ -33,19 +51,29 @@ def _int(request: Request, name: str, default: int | None = None) -> int:
     raw = request.query_params.get(name)
     if raw is None and default is not None:
         return default
-    if raw is None or not raw.isdigit():
-        raise ValidationFailed.single(name, "a non-negative whole number")
+    if raw is None or not _QUERY_INTEGER.fullmatch(raw):
+        raise ValidationFailed.single(name, "a whole number from 0, at most 18 digits 0-9")
     return int(raw)
 
 
 async def log_key(request: Request) -> Response:
-    vkey = await run_in_threadpool(audit_log.public_key, _services(request).settings)
+    vkey = await run_in_threadpool(audit_log.public_key, _services(request).database)
     return PlainTextResponse(vkey + "\n", headers={"cache-control": "public, max-age=300"})
 
 
 async def list_checkpoints(request: Request) -> Response:
-    found = await run_in_threadpool(audit_log.checkpoints, _services(request).database)
-    return JSONResponse({"checkpoints": [c.as_json() for c in found]})
+    """One page of checkpoints, oldest first: ``?after=<tree size>&limit=<n>``."""
+    after = _int(request, "after", 0)
+    limit = _int(request, "limit", CHECKPOINT_PAGE)
+    if not 1 <= limit <= MAX_CHECKPOINT_PAGE:
+        raise ValidationFailed.single("limit", f"from 1 to {MAX_CHECKPOINT_PAGE}")
+    found = await run_in_threadpool(
+        audit_log.checkpoints, _services(request).database, after, limit
+    )
+    next_link = None
+    if len(found) == limit:
+        next_link = f"/api/log/checkpoints?after={found[-1].tree_size}&limit={limit}"
+    return JSONResponse({"checkpoints": [c.as_json() for c in found], "next": next_link})
 
 
 async def latest_checkpoint(request: Request) -> Response:
@@ -56,16 +84,26 @@ async def latest_checkpoint(request: Request) -> Response:
 
 
 async def publish(request: Request) -> Response:
+    """A coordinator asks for a checkpoint: 202, the signing process publishes it.
+
+    Nothing is signed or stored here (this process has no key): the signing
+    process publishes whenever the tree grew, at most one interval from now.
+    """
     await credential(request, "coordinator")
     services = _services(request)
-    before = await run_in_threadpool(audit_log.latest_checkpoint, services.database)
-    published = await run_in_threadpool(
-        audit_log.publish_checkpoint, services.database, services.settings
+    latest = await run_in_threadpool(audit_log.latest_checkpoint, services.database)
+    interval = max(1, int(services.settings.checkpoint_interval_seconds))
+    return JSONResponse(
+        {
+            "status": "accepted",
+            "detail": "the signing process publishes a checkpoint of everything logged "
+            f"by then within {interval} s; `courtwatch checkpoint` signs at once",
+            "retry_after": interval,
+            "latest": latest.as_json() if latest is not None else None,
+        },
+        status_code=202,
+        headers={"retry-after": str(interval), "location": "/api/log/checkpoints/latest"},
     )
-    if published is None:
-        raise audit_log.LogError("the log is empty: nothing to sign yet")
-    created = before is None or published.tree_size != before.tree_size
-    return JSONResponse(published.as_json(), status_code=201 if created else 200)
 
 
 def _checkpoint(database: Any, size: int | None) -> audit_log.CheckpointRecord:
@@ -137,7 +175,9 @@ async def evidence(request: Request) -> Response:
     def build() -> bytes:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "evidence.zip"
-            export_bundle(services.database, services.settings, path, report_id=report_id)
+            export_bundle(
+                services.database, services.settings, path, report_id=report_id, sign=False
+            )
             return path.read_bytes()
 
     data = await run_in_threadpool(build)
@@ -146,3 +186,31 @@ async def evidence(request: Request) -> Response:
         media_type="application/zip",
         headers={"content-disposition": f'attachment; filename="courtwatch-{report_id}.zip"'},
     )
+
+
+def lifespan_hook(services: Services, *, run_projections: bool) -> Any:
+    """Scheduled checkpoints, in the process that runs the projections."""
+
+    @contextlib.asynccontextmanager
+    async def hook(app: Starlette) -> AsyncIterator[None]:
+        scheduler = None
+        if run_projections:
+            scheduler = audit_log.CheckpointScheduler(services.database, services.settings).start()
+        try:
+            yield
+        finally:
+            if scheduler is not None:
+                await run_in_threadpool(scheduler.stop)
+
+    return hook
+
+
+routes = [
+    Route(KEY_PATH, log_key),
+    Route("/api/log/checkpoints", list_checkpoints, methods=["GET"]),
+    Route("/api/log/checkpoints", publish, methods=["POST"]),
+    Route("/api/log/checkpoints/latest", latest_checkpoint),
+    Route("/api/log/inclusion", inclusion),
+    Route("/api/log/consistency", consistency),
+    Route("/reports/{report_id}/evidence.zip", evidence),
+]

@@ -81,7 +81,7 @@ def test_checkpoints_are_signed_kept_and_only_made_when_the_tree_grows(
     assert first is not None
     mode = os.stat(audit_log.key_path(settings)).st_mode
     assert stat.S_IMODE(mode) == 0o600
-    vkey = audit_log.public_key(settings)
+    vkey = audit_log.public_key(database)
     signed = parse_and_verify_checkpoint(first.note, vkey, origin=settings.log_origin)
     assert (signed.size, signed.root) == (first.tree_size, first.root_hash)
 
@@ -135,5 +135,5 @@ def test_checkpoint_and_public_key_commands(logged: tuple[Services, list[UUID]])
     )
     note = run([sys.executable, "-m", "courtwatch", "checkpoint"]).stdout
     vkey = run([sys.executable, "-m", "courtwatch", "public-key"]).stdout.strip()
-    assert vkey == audit_log.public_key(services.settings)
+    assert vkey == audit_log.public_key(services.database)
     assert parse_and_verify_checkpoint(note, vkey).size == 12

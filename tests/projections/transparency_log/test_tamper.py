@@ -26,9 +26,7 @@ Logged = tuple[Services, list[UUID]]
 
 
 def run_audit(services: Services) -> AuditReport:
-    return audit(
-        services.database, audit_log.public_key(services.settings), services.settings.log_origin
-    )
+    return audit(services.database, origin=services.settings.log_origin)
 
 
 def leaf(services: Services, index: int) -> tuple[int, UUID, int]:

@@ -105,6 +105,7 @@ async def test_the_report_page_carries_a_citation_block(
     assert (
         f"courtwatch log {services.settings.log_origin}, report {report_id} v1, "
         f"leaf {leaf['leaf_index']}, checkpoint {checkpoint['tree_size']} "
-        f"({checkpoint['root_hash'][:16]}…), http://127.0.0.1:"
+        # The configured public origin (COURTWATCH_PUBLIC_URL), never the Host header.
+        f"({checkpoint['root_hash'][:16]}…), {services.settings.public_url}/reports/{report_id}"
     ) in page
     assert f"/reports/{report_id}/evidence.zip" in page

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import signal
 import sys
@@ -60,6 +61,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    # The default public origin (permalinks, citations) follows the chosen port.
+    settings = dataclasses.replace(settings, host=host, port=port)
     # uvicorn handles SIGTERM gracefully, then raises it again once it has
     # stopped; with the default handler that would end the process before the
     # `finally` below, leaving the embedded PostgreSQL running. Exit instead.

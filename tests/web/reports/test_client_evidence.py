@@ -149,7 +149,7 @@ async def test_a_proxy_error_or_a_captive_portal_page_keeps_the_report_on_the_ph
 
 @pytest.mark.parametrize("phone", ["es-US"], indirect=True)
 async def test_a_refused_queued_report_stays_with_its_reason_and_can_be_corrected_and_resent(
-    live_server: ServerThread, phone: Any
+    live_server: ServerThread, phone: Any, tmp_path: Path
 ) -> None:
     page = await phone.new_page()
     await page.goto(live_server.url + "/new/sighting")
@@ -167,6 +167,8 @@ async def test_a_refused_queued_report_stays_with_its_reason_and_can_be_correcte
     assert "no fue aceptado" in notice
     assert "Latitud" in notice and "Debe ser 90 o menos." in notice
     assert "Input should" not in notice and "sent" not in notice.lower()
+    await page.evaluate("window.scrollTo(0, 0)")
+    await page.screenshot(path=screenshot_path(tmp_path, "queued-refused-es"))
 
     await page.get_by_role("button", name="Corregir y enviar de nuevo").click()
     assert await page.locator("#lat").input_value() == "123"

@@ -87,6 +87,9 @@ async def test_map_query_strings_that_answered_500_are_422(client: httpx.AsyncCl
         {"since": "0001-01-01T00:00:00+14:00"},
         {"since": "9999-12-31T23:59:59-14:00"},
         {"since": "2026-11-23T10:00:00"},
+        {"bbox": "nan,40,-73,41"},
+        {"bbox": "-74,40,-73,inf"},
+        {"bbox": "-74,40,-73,\N{FULLWIDTH DIGIT FOUR}1"},
     ]
     for params in hostile:
         response = await client.get("/api/map/reports", params=params)

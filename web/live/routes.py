@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -100,7 +101,11 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     if not raw:
         return None
     try:
+        if not raw.isascii():  # float() also reads Arabic-Indic and fullwidth digits
+            raise ValueError(raw)
         west, south, east, north = (float(part) for part in raw.split(","))
+        if not all(math.isfinite(v) for v in (west, south, east, north)):
+            raise ValueError(raw)
     except ValueError:
         raise ValidationFailed.single("bbox", "west,south,east,north in degrees") from None
     if not (-90 <= south <= north <= 90):

@@ -443,6 +443,8 @@ def json_body(draw: st.DrawFn, template: str, world: World) -> Any:
         return mutate(draw, report, REPORT_FIELDS)
     if template.endswith("/amend"):
         changes = mutate(draw, {}, [*REPORT_FIELDS, "courthouse_code", "observed_at", "lat"])
+        if chance(draw, 3):  # a plausible new time: amending it once answered 500 after storing
+            changes["observed_at"] = recent(draw(_below(120)))
         return mutate(draw, {"token": token, "changes": changes}, [])
     if template.endswith("/outcome"):
         outcome = mutate(draw, {"outcome": "released"}, ["taken_to", "lat", "office"])

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from courtwatch.services import Services
 from projections.background import Background
+from web import openapi
 from web.assets import STATIC_DIR
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
@@ -126,6 +127,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        # The API's own description, built from this table (web/openapi.py).
+        Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
 

@@ -15,8 +15,15 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PERIOD_KINDS = ("day", "week", "month")
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only: ``\d`` would also read fullwidth or Arabic-Indic digits as a year.
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
+_WEEK = re.compile(r"^([0-9]{4})-W([0-9]{2})$", re.ASCII)
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$", re.ASCII)
+# The years a summary can be about. Reports are plausible from 2000 on; outside
+# these bounds date arithmetic overflows at year 1 and 9999 (a week's end, a
+# month's following day, a local midnight in UTC), so such keys are refused here.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 class BadPeriod(ValueError):
@@ -74,8 +81,11 @@ def containing(kind: str, day: date) -> Period:
 
 def parse(kind: str, key: str) -> Period:
     """``parse("week", "2026-W47")``; raises BadPeriod for anything else."""
+    year = key[:4]
+    if year.isascii() and year.isdigit() and not FIRST_YEAR <= int(year) <= LAST_YEAR:
+        raise BadPeriod(f"summaries cover the years {FIRST_YEAR} to {LAST_YEAR}, got {key!r}")
     try:
-        if kind == "day":
+        if kind == "day" and _DAY.match(key):
             return containing("day", date.fromisoformat(key))
         if kind == "week" and (m := _WEEK.match(key)):
             return containing("week", date.fromisocalendar(int(m[1]), int(m[2]), 1))

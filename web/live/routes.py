@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -25,6 +26,7 @@ from courtwatch.domain.vocabulary import Kind
 from courtwatch.intake import ValidationFailed
 from courtwatch.services import Services
 from projections.live_map.reader import LiveMapReader, MapFilter
+from web import query
 from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
 from web.live.hub import Gone, Hub, SlowConsumer, Subscriber
@@ -99,7 +101,11 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     if not raw:
         return None
     try:
+        if not raw.isascii():  # float() also reads Arabic-Indic and fullwidth digits
+            raise ValueError(raw)
         west, south, east, north = (float(part) for part in raw.split(","))
+        if not all(math.isfinite(v) for v in (west, south, east, north)):
+            raise ValueError(raw)
     except ValueError:
         raise ValidationFailed.single("bbox", "west,south,east,north in degrees") from None
     if not (-90 <= south <= north <= 90):
@@ -115,17 +121,11 @@ async def first_paint(request: Request) -> Response:
     bad = [k for k in kinds if k not in Kind.__members__.values()]
     if bad:
         raise ValidationFailed.single("kinds", f"unknown kind {bad[0]!r}")
-    since = None
-    if params.get("since"):
-        try:
-            since = datetime.fromisoformat(params["since"])
-        except ValueError:
-            raise ValidationFailed.single("since", "an ISO 8601 time") from None
     where = MapFilter(
         bbox=_bbox(params.get("bbox")),
         kinds=kinds,
-        since=since,
-        courthouse=params.get("courthouse") or None,
+        since=query.iso_time("since", params.get("since")),
+        courthouse=query.courthouse_code("courthouse", params.get("courthouse")),
     )
     position, rows = await live.reader.reports(where, FIRST_PAINT_LIMIT + 1)
     reports = [live.encode(r) for r in rows[:FIRST_PAINT_LIMIT]]
@@ -136,14 +136,17 @@ async def first_paint(request: Request) -> Response:
 
 async def live_socket(websocket: WebSocket) -> None:
     live = _live(websocket)
+    try:
+        since = query.optional_ascii_int("since", websocket.query_params.get("since"))
+    except ValidationFailed as failure:
+        await _refuse(websocket, failure)
+        return
     version = (protocol.VERSION_HEADER.encode(), str(protocol.VERSION).encode())
     await websocket.accept(headers=[version])
     # Subscribe before reading anything, so nothing falls between catch-up and live.
     subscriber = live.hub.subscribe()
     watcher = asyncio.create_task(_watch_for_disconnect(websocket, subscriber))
     try:
-        since_raw = websocket.query_params.get("since")
-        since = int(since_raw) if since_raw and since_raw.isdigit() else None
         head = await live.reader.feed_head()
         last: int
         if since is None or since > head or head - since > MAX_RESUME:
@@ -177,6 +180,16 @@ async def live_socket(websocket: WebSocket) -> None:
     finally:
         watcher.cancel()
         live.hub.unsubscribe(subscriber)
+
+
+async def _refuse(websocket: WebSocket, failure: ValidationFailed) -> None:
+    """Answer a bad upgrade request with a plain 422 (as the HTTP API does), not a socket."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        problems = [p.model_dump() for p in failure.problems]
+        body = {"error": "invalid fields", "fields": problems}
+        await websocket.send_denial_response(JSONResponse(body, status_code=422))
+    else:  # a server without the denial extension answers 403
+        await websocket.close(code=1008, reason=str(failure)[:120])
 
 
 async def _watch_for_disconnect(websocket: WebSocket, subscriber: Subscriber) -> None:

@@ -9,8 +9,10 @@ marked provisional. ``?courthouse=CODE`` narrows it to one courthouse and
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import folium
@@ -22,6 +24,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from courtwatch.services import Services
 from projections.trends import periods, publishing, summaries
+from web import query
 from web.reports.pages import _context, templates
 from web.summaries import svg_charts
 
@@ -117,9 +120,16 @@ def charts(summary: dict[str, Any], t: Any) -> dict[str, Markup]:
 def _scope(request: Request) -> tuple[periods.Period, str | None, int | None, str]:
     key, _, suffix = request.path_params["key"].partition(".")
     period = periods.parse(request.path_params["period"], key)
-    courthouse = request.query_params.get("courthouse") or None
-    raw = request.query_params.get("revision")
-    return period, courthouse, int(raw) if raw and raw.isdigit() else None, suffix
+    params = request.query_params
+    courthouse = query.courthouse_code("courthouse", params.get("courthouse"))
+    revision = query.optional_ascii_int("revision", params.get("revision"))
+    return period, courthouse, revision, suffix
+
+
+def _filename(period: periods.Period, courthouse: str | None) -> str:
+    """A download's name: ASCII letters, digits and dashes only, so any code fits a header."""
+    name = f"courtwatch-{period.kind}-{period.key}" + (f"-{courthouse}" if courthouse else "")
+    return re.sub(r"[^A-Za-z0-9_-]", "_", name)
 
 
 async def summary_page(request: Request) -> Response:
@@ -132,7 +142,7 @@ async def summary_page(request: Request) -> Response:
         summary, published = await run_in_threadpool(load, services, period, courthouse, revision)
     except LookupError:
         return PlainTextResponse("no such revision of this summary", status_code=404)
-    name = f"courtwatch-{period.kind}-{period.key}" + (f"-{courthouse}" if courthouse else "")
+    name = _filename(period, courthouse)
     if suffix == "json":
         return Response(summaries.canonical_json(summary), media_type="application/json",
                         headers={"content-disposition": f'inline; filename="{name}.json"'})  # fmt: skip
@@ -150,7 +160,7 @@ async def summary_page(request: Request) -> Response:
         summary=summary, published=published, period=period, courthouse=courthouse,
         names=names, charts=charts(summary, context["t"]), history=history,
         map=await run_in_threadpool(heatmap, services, summary), kinds=KINDS, top=TOP,
-        query=f"?courthouse={courthouse}" if courthouse else "",
+        query="?" + urlencode({"courthouse": courthouse}) if courthouse else "",
     )  # fmt: skip
     return templates.TemplateResponse(request, "summaries.html", context)
 

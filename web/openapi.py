@@ -1,0 +1,640 @@
+"""The OpenAPI 3.1 document of the HTTP API, served at ``GET /api/openapi.json``.
+
+It is built from the route table itself (``web.app.routes()``): every route and
+method must have an entry in ``OPERATIONS`` below, or building the document
+fails, so a new route cannot ship undocumented. The report kinds and their
+fields are not retyped here: the request bodies are the JSON Schema of the
+intake models (``courtwatch.intake.MODELS``), so the document changes when the
+validation does. Pages (HTML) are listed too, marked with the ``pages`` tag,
+because integrators link to them; the websocket ``/ws/live`` is listed as the
+GET that upgrades, with its frames described in docs/live-protocol.md.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from importlib import metadata
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+
+from courtwatch.domain.reports import OUTCOME_FIELDS
+from courtwatch.intake import MODELS, SUBMISSION
+
+PATH = "/api/openapi.json"
+SCHEMAS = "#/components/schemas/"
+
+Operation = dict[str, Any]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": SCHEMAS + name}
+
+
+def _json(schema: Mapping[str, Any], description: str = "") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _body(schema: Mapping[str, Any], *, required: bool = True) -> dict[str, Any]:
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _query(name: str, description: str, schema: Mapping[str, Any] | None = None) -> Operation:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+def _path(name: str, description: str, schema: Mapping[str, Any] | None = None) -> Operation:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": schema or {"type": "string"},
+    }
+
+
+# Query integers: ASCII digits only, at most 18 of them (web/query.py).
+DIGITS = {"type": "string", "pattern": "^[0-9]{1,18}$"}
+REPORT_ID = _path("report_id", "the report's id", {"type": "string", "format": "uuid"})
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The client's own key for this request (or `client_key` in the body): "
+    "retrying with the same key stores nothing twice.",
+    "schema": {"type": "string", "minLength": 1},
+}
+VERIFIER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+# Answers every JSON endpoint can give, by status.
+ERRORS = {
+    "403": {"$ref": "#/components/responses/NotAuthorised"},
+    "404": {"$ref": "#/components/responses/NotFound"},
+    "409": {"$ref": "#/components/responses/Conflict"},
+    "413": {"$ref": "#/components/responses/TooLarge"},
+    "422": {"$ref": "#/components/responses/Invalid"},
+    "503": {"$ref": "#/components/responses/Unavailable"},
+}
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    return {status: ERRORS[status] for status in statuses}
+
+
+REPORT_ANSWER = _json(_ref("Report"), "the report with its whole history")
+AFTER_COMMAND = _json(
+    {
+        "allOf": [
+            _ref("Report"),
+            {"type": "object", "properties": {"position": {"type": "integer"}}},
+        ]
+    },
+    "the report after the command, and the log position of the stored event",
+)
+HTML = {"description": "an HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _html(summary: str, *parameters: Operation, **extra: Any) -> Operation:
+    return {
+        "tags": ["pages"],
+        "summary": summary,
+        "parameters": list(parameters),
+        "responses": {"200": HTML, **extra},
+    }
+
+
+# (path, METHOD) -> the operation. Paths are exactly those of web.app.routes().
+OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("/", "GET"): _html("The home page: the kinds of report"),
+    ("/healthz", "GET"): {
+        "tags": ["operations"],
+        "summary": "Liveness of the web process",
+        "responses": {"200": {"description": "ok", "content": {"text/html": {}}}, **_errors("503")},
+    },
+    ("/new", "GET"): {
+        "tags": ["pages"],
+        "summary": "Old address of the report form",
+        "responses": {"303": {"description": "to /new/courthouse_arrest"}},
+    },
+    ("/new/{kind}", "GET"): _html(
+        "The report form of one kind (works without JavaScript)",
+        _path("kind", "the kind of report", _ref("Kind")),
+        **_errors("404"),
+    ),
+    ("/new/{kind}", "POST"): {
+        "tags": ["pages"],
+        "summary": "Submit the report form",
+        "parameters": [_path("kind", "the kind of report", _ref("Kind"))],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "description": "The fields of the kind's submission as form strings "
+                        "(times as local `YYYY-MM-DDTHH:MM`), plus `client_key`.",
+                        "additionalProperties": {"type": "string"},
+                    }
+                }
+            },
+        },
+        "responses": {
+            "200": HTML,
+            "201": HTML,
+            "422": {"description": "the form again, each bad field named", **HTML},
+            **_errors("404", "409", "413", "503"),
+        },
+    },
+    ("/reports/{report_id}", "GET"): _html(
+        "A report's page: its history and how to cite it", REPORT_ID, **_errors("404")
+    ),
+    ("/api/reports", "POST"): {
+        "tags": ["reports"],
+        "summary": "Submit a report",
+        "description": "The body is one of the four kinds, told apart by `kind`. A retry with "
+        "the same Idempotency-Key answers 200 with the same report and stores nothing. Keep "
+        "`author_token`: it is the only way to amend the report or end a shift.",
+        "parameters": [IDEMPOTENCY_KEY],
+        "requestBody": _body(_ref("Submission")),
+        "responses": {
+            "201": _json(_ref("Submitted"), "stored"),
+            "200": _json(_ref("Submitted"), "already stored under this key"),
+            **_errors("409", "413", "422", "503"),
+        },
+    },
+    ("/api/reports/{report_id}", "GET"): {
+        "tags": ["reports"],
+        "summary": "A report with its whole history",
+        "parameters": [REPORT_ID],
+        "responses": {"200": REPORT_ANSWER, **_errors("404", "503")},
+    },
+    ("/api/reports/{report_id}/amend", "POST"): {
+        "tags": ["reports"],
+        "summary": "The author amends their report",
+        "parameters": [REPORT_ID],
+        "requestBody": _body(_ref("Amendment")),
+        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+    },
+    ("/api/reports/{report_id}/corroborate", "POST"): {
+        "tags": ["reports"],
+        "summary": "Someone else saw it too",
+        "parameters": [REPORT_ID, IDEMPOTENCY_KEY],
+        "requestBody": _body(_ref("Corroboration"), required=False),
+        "responses": {"200": AFTER_COMMAND, **_errors("404", "409", "413", "422", "503")},
+    },
+    ("/api/reports/{report_id}/verify", "POST"): {
+        "tags": ["reports"],
+        "summary": "A verifier confirms the report",
+        "security": VERIFIER,
+        "parameters": [REPORT_ID],
+        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "503")},
+    },
+    ("/api/reports/{report_id}/dispute", "POST"): {
+        "tags": ["reports"],
+        "summary": "A verifier disputes the report, with a reason",
+        "security": VERIFIER,
+        "parameters": [REPORT_ID],
+        "requestBody": _body(_ref("Dispute")),
+        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+    },
+    ("/api/reports/{report_id}/outcome", "POST"): {
+        "tags": ["reports"],
+        "summary": "Record what became of the person (the author's token, or a verifier)",
+        "security": [*VERIFIER, {}],
+        "parameters": [REPORT_ID],
+        "requestBody": _body(_ref("Outcome")),
+        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+    },
+    ("/api/reports/{report_id}/end", "POST"): {
+        "tags": ["reports"],
+        "summary": "The watcher ends their watch shift",
+        "parameters": [REPORT_ID],
+        "requestBody": _body(_ref("EndShift")),
+        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+    },
+    ("/api/courthouses", "GET"): {
+        "tags": ["courthouses"],
+        "summary": "Every courthouse a report can name",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "required": ["courthouses"],
+                    "properties": {"courthouses": {"type": "array", "items": _ref("Courthouse")}},
+                },
+                "the gazetteer",
+            ),
+            **_errors("503"),
+        },
+    },
+    ("/api/courthouses", "POST"): {
+        "tags": ["courthouses"],
+        "summary": "A coordinator adds a courthouse",
+        "security": VERIFIER,
+        "requestBody": _body(_ref("Courthouse")),
+        "responses": {
+            "201": _json(_ref("Courthouse"), "added"),
+            **_errors("403", "409", "413", "422", "503"),
+        },
+    },
+    ("/map", "GET"): _html("The live map"),
+    ("/api/map/reports", "GET"): {
+        "tags": ["live map"],
+        "summary": "The map's first paint: reports in view, newest change first",
+        "parameters": [
+            _query("bbox", "west,south,east,north in degrees"),
+            _query("kinds", "comma-separated kinds (see Kind)"),
+            _query(
+                "since",
+                "only reports changed at or after this time: ISO 8601 with its offset, "
+                "years 2000-2100",
+                {"type": "string", "format": "date-time"},
+            ),
+            _query(
+                "courthouse",
+                "one courthouse's code",
+                {"type": "string", "maxLength": 24, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
+            ),
+        ],
+        "responses": {"200": _json(_ref("FirstPaint"), "the reports"), **_errors("422", "503")},
+    },
+    ("/ws/live", "GET"): {
+        "tags": ["live map"],
+        "summary": "The live feed (a websocket)",
+        "description": "Upgrade to a websocket. The server sends a `snapshot` (or, with "
+        "`?since=P`, a `resume` and exactly the changes after P), then `delta` frames with "
+        "their positions and a `heartbeat` every 15 s; clients send nothing. Frames: "
+        "docs/live-protocol.md. A `since` that is not ASCII digits is refused before the "
+        "upgrade with 422.",
+        "parameters": [_query("since", "the last feed position the client applied", DIGITS)],
+        "responses": {
+            "101": {"description": "switching to the websocket protocol"},
+            **_errors("422"),
+        },
+    },
+    ("/.well-known/courtwatch-log-key", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "The log's public signing key (a signed-note verifier key)",
+        "responses": {
+            "200": {"description": "the key", "content": {"text/plain": {}}},
+            **_errors("503"),
+        },
+    },
+    ("/api/log/checkpoints", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "Every published checkpoint",
+        "responses": {
+            "200": _json(
+                {
+                    "type": "object",
+                    "properties": {"checkpoints": {"type": "array", "items": _ref("Checkpoint")}},
+                },
+                "checkpoints, oldest first",
+            ),
+            **_errors("422", "503"),
+        },
+    },
+    ("/api/log/checkpoints", "POST"): {
+        "tags": ["transparency log"],
+        "summary": "A coordinator publishes a checkpoint now",
+        "security": VERIFIER,
+        "responses": {
+            "201": _json(_ref("Checkpoint"), "a new checkpoint"),
+            "200": _json(_ref("Checkpoint"), "nothing new since the last one"),
+            **_errors("403", "404", "503"),
+        },
+    },
+    ("/api/log/checkpoints/latest", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "The latest checkpoint as a signed note",
+        "responses": {
+            "200": {"description": "the signed note", "content": {"text/plain": {}}},
+            **_errors("404", "503"),
+        },
+    },
+    ("/api/log/inclusion", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "Proof that one event is in the log",
+        "description": "Name the event by `leaf`, or by `report` and `version`.",
+        "parameters": [
+            _query("leaf", "the leaf index", DIGITS),
+            _query("report", "a report id", {"type": "string", "format": "uuid"}),
+            _query("version", "the report's version", DIGITS),
+            _query("size", "prove against the checkpoint of this tree size", DIGITS),
+        ],
+        "responses": {
+            "200": _json({"type": "object"}, "the leaf, its proof and the checkpoint"),
+            **_errors("404", "409", "422", "503"),
+        },
+    },
+    ("/api/log/consistency", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "Proof that a later checkpoint extends an earlier one",
+        "parameters": [
+            _query("first", "the earlier tree size", DIGITS),
+            _query("second", "the later tree size", DIGITS),
+        ],
+        "responses": {
+            "200": _json({"type": "object"}, "both checkpoints and the proof"),
+            **_errors("404", "409", "422", "503"),
+        },
+    },
+    ("/reports/{report_id}/evidence.zip", "GET"): {
+        "tags": ["transparency log"],
+        "summary": "An evidence bundle: the report's events with proofs, checkable offline",
+        "parameters": [REPORT_ID],
+        "responses": {
+            "200": {"description": "the bundle", "content": {"application/zip": {}}},
+            **_errors("404", "503"),
+        },
+    },
+    ("/summaries", "GET"): _html("Published and recent trend summaries"),
+    ("/summaries/{period}/{key}", "GET"): {
+        "tags": ["summaries"],
+        "summary": "A trend summary: the page, or its .json or .csv",
+        "parameters": [
+            _path(
+                "period", "day, week or month", {"type": "string", "enum": ["day", "week", "month"]}
+            ),
+            _path(
+                "key",
+                "the period as people write it (2026-11-23, 2026-W47, 2026-11), years "
+                "2000-2100, optionally ending in .json or .csv",
+                {
+                    "type": "string",
+                    "pattern": "^[0-9]{4}-(W?[0-9]{2}|[0-9]{2}-[0-9]{2})(\\.(json|csv))?$",
+                },
+            ),
+            _query(
+                "courthouse",
+                "narrow to one courthouse's code",
+                {"type": "string", "maxLength": 24, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
+            ),
+            _query("revision", "a published revision's id", DIGITS),
+        ],
+        "responses": {
+            "200": {
+                "description": "the summary",
+                "content": {
+                    "text/html": {},
+                    "application/json": {"schema": {"type": "object"}},
+                    "text/csv": {},
+                },
+            },
+            **_errors("404", "422", "503"),
+        },
+    },
+    (PATH, "GET"): {
+        "tags": ["operations"],
+        "summary": "This document",
+        "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1")},
+    },
+    ("/static/{path}", "GET"): {
+        "tags": ["pages"],
+        "summary": "Scripts, styles, fonts and map assets served locally",
+        "parameters": [_path("path", "the asset's path")],
+        "responses": {"200": {"description": "the file"}, **_errors("404")},
+    },
+}
+
+
+def _partial(schema: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
+    """A model's schema with every field optional (only ``names`` if given), no ``kind``."""
+    properties = {
+        name: value
+        for name, value in schema["properties"].items()
+        if name != "kind" and (names is None or name in names)
+    }
+    return {"type": "object", "additionalProperties": False, "properties": properties}
+
+
+def _report_schemas() -> dict[str, Any]:
+    """The submission schemas, generated from the intake models."""
+    generated = SUBMISSION.json_schema(ref_template=SCHEMAS + "{model}")
+    schemas: dict[str, Any] = dict(generated.pop("$defs"))
+    schemas["Submission"] = generated
+    names = {kind: model.__name__ for kind, model in MODELS.items()}
+    changes = [_partial(schemas[names[kind]]) for kind in MODELS]
+    schemas["Amendment"] = {
+        "type": "object",
+        "required": ["token", "changes"],
+        "properties": {
+            "token": {"type": "string", "minLength": 1, "description": "the author token"},
+            "changes": {
+                "description": "the fields to change, of the report's own kind (not `kind`)",
+                "anyOf": changes,
+            },
+        },
+    }
+    outcomes = [
+        _partial(schemas[names[kind.value]], fields) for kind, fields in OUTCOME_FIELDS.items()
+    ]
+    schemas["Outcome"] = {
+        "type": "object",
+        "required": ["outcome"],
+        "properties": {
+            "token": {
+                "type": "string",
+                "description": "the author token; without it, a verifier's bearer token",
+            },
+            "outcome": {
+                "description": "the outcome fields of the report's kind",
+                "anyOf": outcomes,
+            },
+        },
+    }
+    schemas["Kind"] = {"type": "string", "enum": list(MODELS)}
+    return schemas
+
+
+COMMON_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "string"}},
+    },
+    "Invalid": {
+        "type": "object",
+        "required": ["error", "fields"],
+        "properties": {
+            "error": {"type": "string", "const": "invalid fields"},
+            "fields": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["field", "reason"],
+                    "properties": {"field": {"type": "string"}, "reason": {"type": "string"}},
+                },
+            },
+        },
+    },
+    "Submitted": {
+        "type": "object",
+        "required": ["id", "url", "author_token", "created", "position"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "url": {"type": "string"},
+            "author_token": {"type": "string"},
+            "created": {"type": "boolean"},
+            "position": {"type": "integer"},
+        },
+    },
+    "Report": {
+        "type": "object",
+        "description": "The report's current public state and its history of events.",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "kind": _ref("Kind"),
+            "status": {"type": "string"},
+            "courthouse_code": {"type": ["string", "null"]},
+            "lat": {"type": ["number", "null"]},
+            "lon": {"type": ["number", "null"]},
+            "observed_at": {"type": "string", "format": "date-time"},
+            "details": {"type": "object", "description": "the kind's own fields"},
+            "version": {"type": "integer"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "corroborations": {"type": "integer"},
+            "history": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "integer"},
+                        "event": {"type": "string"},
+                        "timestamp": {"type": "string", "format": "date-time"},
+                        "data": {"type": "object"},
+                    },
+                },
+            },
+        },
+    },
+    "Corroboration": {
+        "type": "object",
+        "properties": {
+            "client_key": {"type": "string", "description": "or the Idempotency-Key header"}
+        },
+    },
+    "Dispute": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1}},
+    },
+    "EndShift": {
+        "type": "object",
+        "required": ["token", "ended_at"],
+        "properties": {
+            "token": {"type": "string", "minLength": 1},
+            "ended_at": {"type": "string", "format": "date-time"},
+        },
+    },
+    "Courthouse": {
+        "type": "object",
+        "required": ["code", "name", "kind", "lat", "lon"],
+        "properties": {
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "kind": {"type": "string"},
+            "street": {"type": "string"},
+            "city": {"type": "string"},
+            "state": {"type": "string"},
+            "zip": {"type": "string"},
+            "lat": {"type": "number"},
+            "lon": {"type": "number"},
+        },
+    },
+    "FirstPaint": {
+        "type": "object",
+        "required": ["position", "reports", "truncated"],
+        "properties": {
+            "position": {"type": "integer"},
+            "reports": {"type": "array", "items": {"type": "object"}},
+            "truncated": {"type": "boolean"},
+        },
+    },
+    "Checkpoint": {"type": "object", "description": "tree size, root hash and the signed note"},
+}
+
+RESPONSES: dict[str, Any] = {
+    "NotAuthorised": _json(_ref("Error"), "a verifier's or coordinator's token is missing"),
+    "NotFound": _json(_ref("Error"), "no such report, period, revision or log entry"),
+    "Conflict": _json(_ref("Error"), "the command does not apply to the report as it is now"),
+    "TooLarge": _json(_ref("Error"), "the body is larger than the configured limit"),
+    "Invalid": _json(_ref("Invalid"), "nothing was stored; every bad field is named"),
+    "Unavailable": {
+        **_json(_ref("Error"), "the database is unreachable: retry later"),
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
+
+
+def _methods(route: BaseRoute) -> list[tuple[str, str]]:
+    """(path, METHOD) pairs a route answers; a mount is documented as ``{path}`` below it."""
+    if isinstance(route, Route):
+        return [(route.path, m) for m in sorted(route.methods or ()) if m != "HEAD"]
+    if isinstance(route, WebSocketRoute):
+        return [(route.path, "GET")]
+    if isinstance(route, Mount):
+        return [(route.path + "/{path}", "GET")]
+    raise TypeError(f"cannot document {route!r}")
+
+
+def documented_operations(routes: Iterable[BaseRoute]) -> list[tuple[str, str]]:
+    return [pair for route in routes for pair in _methods(route)]
+
+
+def document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
+    """The OpenAPI document of these routes; KeyError names a route left undocumented."""
+    paths: dict[str, dict[str, Any]] = {}
+    for path, method in documented_operations(routes):
+        if (path, method) not in OPERATIONS:
+            raise KeyError(f"{method} {path} is not documented in web/openapi.py")
+        operation = copy.deepcopy(OPERATIONS[(path, method)])
+        operation.setdefault("operationId", f"{method.lower()} {path}")
+        operation.setdefault("responses", {})
+        paths.setdefault(path, {})[method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "courtwatch",
+            "version": _version(),
+            "description": "Document immigration enforcement at courthouses: append-only "
+            "reports, a live map, a citable transparency log and trend summaries.",
+            "license": {"name": "AGPL-3.0-or-later", "identifier": "AGPL-3.0-or-later"},
+        },
+        "paths": paths,
+        "components": {
+            "schemas": {**_report_schemas(), **COMMON_SCHEMAS},
+            "responses": RESPONSES,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a verifier's or coordinator's token (courtwatch admin)",
+                }
+            },
+        },
+    }
+
+
+def _version() -> str:
+    try:
+        return metadata.version("courtwatch")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+async def openapi_document(request: Request) -> Response:
+    cached = getattr(request.app.state, "openapi", None)
+    if cached is None:
+        cached = request.app.state.openapi = document(request.app.routes)
+    return JSONResponse(cached, headers={"cache-control": "public, max-age=300"})

@@ -198,6 +198,16 @@ class Courtwatch(Application[UUID]):
             name: (new_details[name] if name not in COMMON_FIELDS else normalised[name])
             for name in changes
         }
+        code = plain.get("courthouse_code")
+        if code is not None:
+            courthouse = self.courthouse(code)
+            if courthouse is None:
+                raise ValidationFailed.single("courthouse_code", "unknown courthouse")
+            # The event carries the new courthouse's position, so every read
+            # model that folds it moves the pin (a report at a listed
+            # courthouse takes the courthouse's position, as on submission).
+            if "lat" not in plain and "lon" not in plain:
+                plain["lat"], plain["lon"] = courthouse.lat, courthouse.lon
         return self._apply(
             report, lambda: report.amend(token=token, changes=plain, now=self._clock())
         )
@@ -206,7 +216,10 @@ class Courtwatch(Application[UUID]):
         if not isinstance(corroborator_key, str) or not CLIENT_KEY.match(corroborator_key):
             raise ValidationFailed.single("client_key", "16-128 letters, digits or . _ : -")
         report = self._report(report_id)
-        digest = hashlib.sha256(self._derive(b"corroborator", corroborator_key)).hexdigest()
+        # Derived with the report's id: the same key gives unrelated hashes on
+        # two reports, so public bundles cannot link one person's corroborations.
+        purpose = b"corroborator\0" + report_id.bytes
+        digest = hashlib.sha256(self._derive(purpose, corroborator_key)).hexdigest()
         return self._apply(report, lambda: report.corroborate(corroborator_hash=digest))
 
     def verify(self, report_id: UUID, verifier: str) -> int:

@@ -261,3 +261,36 @@ async def test_a_running_watch_shift_is_on_no_public_view_until_it_has_ended(
     assert [d["report"]["id"] for d in after_end] == [shift["id"]]
     assert after_end[0]["report"]["last_event"] == "Ended"
     assert shift["id"] in await first_paint(client)
+
+
+HOSTILE_COURTHOUSES = [
+    "NYC\u0000",
+    "\u0000",
+    "\ud800",
+    "NYC\r\nX",
+    "9" * 5000,
+    "nyc",
+    123,
+    ["BOS"],
+    {"code": "BOS"},
+]
+
+
+async def test_hostile_courthouse_amendments_get_4xx_and_store_nothing(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    created = await submit(
+        client, {"kind": "sighting", "courthouse_code": "NYC", "observed_at": ago(20)}
+    )
+    token = created["author_token"]
+    before = count_events(services)
+    for value in HOSTILE_COURTHOUSES:
+        body = {"token": token, "changes": {"courthouse_code": value}}
+        # ASCII-escaped, so a lone surrogate reaches the server as JSON allows.
+        answer = await client.post(
+            f"/api/reports/{created['id']}/amend",
+            content=json.dumps(body),
+            headers={"content-type": "application/json"},
+        )
+        assert 400 <= answer.status_code < 500, (value, answer.status_code, answer.text)
+    assert count_events(services) == before

@@ -237,11 +237,16 @@ class Courtwatch(Application[UUID]):
                 name: (new_details[name] if name not in COMMON_FIELDS else normalised[name])
                 for name in changes
             }
-            if plain.get("courthouse_code") is not None:
-                self._known_courthouse(plain["courthouse_code"])
             for name in ("lat", "lon"):
                 if name in plain:
                     plain[name] = _client_coordinate(plain[name])
+            if plain.get("courthouse_code") is not None:
+                courthouse = self._known_courthouse(plain["courthouse_code"])
+                # The event carries the new courthouse's position, so every read
+                # model that folds it moves the pin (a report at a listed
+                # courthouse takes the courthouse's position, as on submission).
+                if "lat" not in plain and "lon" not in plain:
+                    plain["lat"], plain["lon"] = courthouse.lat, courthouse.lon
             report.amend(token=token, changes=plain, now=self._clock())
 
         return self._apply(report_id, command)
@@ -249,7 +254,10 @@ class Courtwatch(Application[UUID]):
     def corroborate(self, report_id: UUID, corroborator_key: str) -> int:
         if not isinstance(corroborator_key, str) or not CLIENT_KEY.fullmatch(corroborator_key):
             raise ValidationFailed.single("client_key", "16-128 letters, digits or . _ : -")
-        digest = hashlib.sha256(self._derive(b"corroborator", corroborator_key)).hexdigest()
+        # Derived with the report's id: the same key gives unrelated hashes on
+        # two reports, so public bundles cannot link one person's corroborations.
+        purpose = b"corroborator\0" + report_id.bytes
+        digest = hashlib.sha256(self._derive(purpose, corroborator_key)).hexdigest()
         return self._apply(report_id, lambda report: report.corroborate(corroborator_hash=digest))
 
     def verify(self, report_id: UUID, verifier: str) -> int:

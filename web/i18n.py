@@ -181,9 +181,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "answer.no": ("No", "No"),
     "answer.unknown": ("Not known", "No se sabe"),
     "status.unverified": ("Unverified", "Sin verificar"),
+    # No longer given (corroboration does not change a status); old summaries may say it.
     "status.corroborated": ("Corroborated", "Corroborado"),
     "status.verified": ("Verified", "Verificado"),
     "status.disputed": ("Disputed", "Disputado"),
+    "status.amended_after_verdict": ("Changed since verified", "Modificado tras verificarse"),
     "report.saved": ("Report saved.", "Reporte guardado."),
     "report.permalink": ("Permanent link", "Enlace permanente"),
     "report.token": (
@@ -194,6 +196,16 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "report.history": ("History (nothing is ever erased)", "Historial (nunca se borra nada)"),
     "report.status": ("Status", "Estado"),
+    "report.amended_after_verdict": (
+        "Its author changed this report after it was verified. The verification no longer "
+        "applies until a verifier checks the report again.",
+        "Su autor cambió este reporte después de que fuera verificado. La verificación ya no "
+        "vale hasta que un verificador lo revise de nuevo.",
+    ),
+    "report.corroborations": (
+        "People who said they saw it too (anonymous, not a verification)",
+        "Personas que dijeron haberlo visto también (anónimo, no es una verificación)",
+    ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "event.Submitted": ("Submitted", "Enviado"),
@@ -315,7 +327,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.courthouse": ("Courthouse", "Tribunal"),
     "map.all_courthouses": ("All courthouses", "Todos los tribunales"),
     "map.legend": ("What the marks mean", "Qué significan las marcas"),
-    "map.stale": ("Old sighting, not corroborated", "Avistamiento antiguo, sin corroborar"),
+    "map.stale": ("Old sighting, not verified", "Avistamiento antiguo, sin verificar"),
+    "map.seen_too_fmt": (
+        "{count} said they saw it too (not a verification)",
+        "{count} dijeron haberlo visto también (no es una verificación)",
+    ),
     "map.conn_connecting": ("Connecting…", "Conectando…"),
     "map.conn_live": ("Live", "En vivo"),
     "map.conn_reconnecting": ("Reconnecting…", "Reconectando…"),

@@ -22,6 +22,12 @@ class AlreadyCorroborated(DomainError):
         super().__init__("this client has already corroborated this report")
 
 
+class CorroborationsFull(DomainError):
+    def __init__(self, most: int) -> None:
+        super().__init__(f"this report already counts the most corroborations it keeps ({most})")
+        self.most = most
+
+
 class ShiftAlreadyEnded(DomainError):
     def __init__(self) -> None:
         super().__init__("this watch shift has already ended")

@@ -7,7 +7,14 @@ now, so the map can never show a report the log does not say.
 
 The state is plain data: ``kind``, ``courthouse_code``, ``lat``, ``lon``,
 ``observed_at`` (an aware datetime), ``details`` (JSON values), ``verdict``
-(None, "verified" or "disputed") and ``corroborations`` (a count).
+and ``corroborations`` (a count of anonymous "I see it too").
+
+``verdict`` is what a verifier's word says *now*: None, "verified",
+"disputed", or "amended_after_verdict" when the author changed a verified
+report afterwards. A verification vouches for what the report said when it was
+given, so it stops standing once the report changes, and the report needs a
+new verdict. A dispute stands through an amendment: an author must not be able
+to wash a dispute off the map by editing the report.
 """
 
 from __future__ import annotations
@@ -34,14 +41,22 @@ def plain(value: Any) -> Any:
     return value
 
 
-def status_of(verdict: str | None, corroborations: int) -> Status:
-    """A verifier's latest verdict wins; otherwise corroboration; otherwise unverified."""
+# The verdict an amendment leaves behind when it changes a verified report.
+AMENDED_AFTER_VERDICT = Status.AMENDED_AFTER_VERDICT.value
+
+
+def status_of(verdict: str | None) -> Status:
+    """Only a verifier's word sets a status; without one a report is unverified.
+
+    Anonymous corroborations are counted and shown, but never change the
+    status: twenty keys are twenty POSTs from anyone, not twenty witnesses.
+    """
     if verdict == "disputed":
         return Status.DISPUTED
     if verdict == "verified":
         return Status.VERIFIED
-    if corroborations:
-        return Status.CORROBORATED
+    if verdict == AMENDED_AFTER_VERDICT:
+        return Status.AMENDED_AFTER_VERDICT
     return Status.UNVERIFIED
 
 
@@ -73,6 +88,8 @@ def amended(state: ReportState, changes: dict[str, Any]) -> ReportState:
         if name in changes:
             new[name] = changes[name]
     new["details"].update({k: plain(v) for k, v in changes.items() if k in state["details"]})
+    if state["verdict"] == "verified":
+        new["verdict"] = AMENDED_AFTER_VERDICT
     return new
 
 

@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from courtwatch.domain import fold
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
+    CorroborationsFull,
     InvalidField,
     NotApplicable,
     ShiftAlreadyEnded,
@@ -41,6 +42,10 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 # Real UTC offsets run from -12:00 to +14:00, in steps of 15 minutes since 2000.
 WIDEST_OFFSET = timedelta(hours=14)
 OFFSET_STEP = timedelta(minutes=15)
+# Anonymous "I see it too" is counted up to this many per report and no
+# further: anyone can make keys, so more would say nothing more, and every
+# stored one is replayed whenever the report is read.
+MOST_CORROBORATIONS = 25
 
 
 def hash_token(token: str) -> str:
@@ -147,7 +152,7 @@ class Report(Aggregate):
 
     @property
     def status(self) -> Status:
-        return status_of(self.verdict, len(self.corroborator_hashes))
+        return status_of(self.verdict)
 
     # Guards -----------------------------------------------------------------
 
@@ -182,20 +187,24 @@ class Report(Aggregate):
         self._take(fold.amended(self._state(), changes))
 
     def _state(self) -> ReportState:
-        """What the fold needs of this report (verdict and corroborations stay here)."""
+        """What the fold needs of this report (the corroborators' hashes stay here)."""
         return {
             **{name: getattr(self, name) for name in fold.WHERE_AND_WHEN},
             "details": self.details,
+            "verdict": self.verdict,
         }
 
     def _take(self, state: ReportState) -> None:
         for name in fold.WHERE_AND_WHEN:
             setattr(self, name, state[name])
         self.details = state["details"]
+        self.verdict = state["verdict"]
 
     def corroborate(self, *, corroborator_hash: str) -> None:
         if corroborator_hash in self.corroborator_hashes:
             raise AlreadyCorroborated()
+        if len(self.corroborator_hashes) >= MOST_CORROBORATIONS:
+            raise CorroborationsFull(MOST_CORROBORATIONS)
         self._corroborated(corroborator_hash=corroborator_hash)
 
     @event("Corroborated")
@@ -204,12 +213,12 @@ class Report(Aggregate):
 
     @event("Verified")
     def verify(self, verifier: str) -> None:
-        self.verdict = "verified"
+        self._take(fold.given_verdict(self._state(), "verified"))
         self.verdict_by = verifier
 
     @event("Disputed")
     def dispute(self, verifier: str, reason: str) -> None:
-        self.verdict = "disputed"
+        self._take(fold.given_verdict(self._state(), "disputed"))
         self.verdict_by = verifier
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:

@@ -73,9 +73,14 @@ class Answer(StrEnum):
 
 class Status(StrEnum):
     UNVERIFIED = "unverified"
+    # No longer produced: anonymous corroboration does not change a status
+    # (courtwatch.domain.fold.status_of). Kept so old rows and old summaries
+    # that say it can still be read.
     CORROBORATED = "corroborated"
     VERIFIED = "verified"
     DISPUTED = "disputed"
+    # Verified, then changed by its author: the verification no longer stands.
+    AMENDED_AFTER_VERDICT = "amended_after_verdict"
 
 
 class TakenTo(StrEnum):

@@ -87,7 +87,7 @@ class LiveMapView(PostgresTrackingRecorder):
             current = curs.fetchone()
             row = change(dict(current) if current else None)
             row.update(last_event=event, updated_at=at, position=tracking.notification_id)
-            row["status"] = status_of(row["verdict"], row["corroborations"]).value
+            row["status"] = status_of(row["verdict"]).value
             values = [Jsonb(row[c]) if c == "details" else row[c] for c in COLUMNS]
             curs.execute(
                 SQL(

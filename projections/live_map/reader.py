@@ -20,6 +20,14 @@ from projections.live_map.projection import DDL, NOTIFY_CHANNEL
 
 __all__ = ["NOTIFY_CHANNEL", "LiveMapReader", "MapFilter"]
 
+# Everything here is for the public map. A watch shift still running says that
+# someone is at that courthouse right now, and since when: it is left out of
+# every public read (first paint, snapshot, feed) until it has ended. The feed
+# row of its Ended event then brings it in. (Precise running shifts are for
+# signed-in members, later.)
+PUBLIC_REPORT = "NOT (kind = 'watch_shift' AND details->>'ended_at' IS NULL)"
+PUBLIC_FEED_ROW = "NOT (state->>'kind' = 'watch_shift' AND state->'details'->>'ended_at' IS NULL)"
+
 
 @dataclass(frozen=True)
 class MapFilter:
@@ -75,8 +83,8 @@ class LiveMapReader:
     async def feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
         return list(
             await self.pool.fetch(
-                "SELECT position, state FROM activity_feed WHERE position > $1 "
-                "ORDER BY position LIMIT $2",
+                f"SELECT position, state FROM activity_feed WHERE position > $1 "
+                f"AND {PUBLIC_FEED_ROW} ORDER BY position LIMIT $2",
                 position,
                 limit,
             )
@@ -84,7 +92,7 @@ class LiveMapReader:
 
     async def reports(self, where: MapFilter, limit: int) -> tuple[int, list[asyncpg.Record]]:
         """Reports matching ``where``, newest change first, with the feed position they reflect."""
-        clauses: list[str] = []
+        clauses: list[str] = [PUBLIC_REPORT]
         args: list[Any] = []
         if where.bbox:
             west, south, east, north = where.bbox
@@ -102,7 +110,7 @@ class LiveMapReader:
         if where.courthouse:
             args.append(where.courthouse)
             clauses.append(f"courthouse_code = ${len(args)}")
-        condition = " AND ".join(clauses) or "true"
+        condition = " AND ".join(clauses)
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
@@ -117,8 +125,8 @@ class LiveMapReader:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
-                "SELECT * FROM map_reports WHERE updated_at >= now() - $1::interval "
-                "ORDER BY updated_at DESC LIMIT $2",
+                f"SELECT * FROM map_reports WHERE updated_at >= now() - $1::interval "
+                f"AND {PUBLIC_REPORT} ORDER BY updated_at DESC LIMIT $2",
                 window,
                 limit,
             )

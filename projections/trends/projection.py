@@ -36,7 +36,7 @@ from psycopg.types.json import Jsonb
 
 from courtwatch.domain.fold import plain, status_of
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
-from courtwatch.domain.vocabulary import Kind
+from courtwatch.domain.vocabulary import Kind, Status
 from courtwatch.infrastructure.config import Settings
 
 log = logging.getLogger(__name__)
@@ -131,8 +131,7 @@ def cells_of(state: State | None, zone: ZoneInfo) -> tuple[Counter[CountKey], Co
     where = state["courthouse_code"] or NO_COURTHOUSE
     details = state["details"]
     counts[(day, where, kind.value, *TOTAL)] += 1
-    status = status_of(state["verdict"], state["corroborations"]).value
-    counts[(day, where, kind.value, "status", status)] += 1
+    counts[(day, where, kind.value, "status", _counted_status(state))] += 1
     for dimension, field in DIMENSIONS[kind].items():
         counts[(day, where, kind.value, dimension, str(details.get(field) or "unknown"))] += 1
     ended = details.get("ended_at")
@@ -140,6 +139,22 @@ def cells_of(state: State | None, zone: ZoneInfo) -> tuple[Counter[CountKey], Co
         for shift_day, seconds in split_by_day(observed, datetime.fromisoformat(ended), zone):
             watch[(shift_day, where)] += seconds
     return counts, watch
+
+
+def _counted_status(state: State) -> str:
+    """The status this state was counted under, so taking it away again is exact.
+
+    States written since anonymous corroboration stopped changing a status
+    carry the status they were counted under. Older ones were counted by the
+    old rule (any corroboration made an unverified report "corroborated"), and
+    are taken away by that rule; ``courtwatch project --rebuild`` recounts
+    them all by the current one.
+    """
+    if "status" in state:
+        return str(state["status"])
+    if state["verdict"] is None and state["corroborations"]:
+        return Status.CORROBORATED.value
+    return status_of(state["verdict"]).value
 
 
 def _kept_details(kind: Kind, details: dict[str, Any]) -> dict[str, Any]:
@@ -252,6 +267,7 @@ class TrendProjection(Projection[TrendView]):
                 "details": _kept_details(kind, after["details"]),
                 "verdict": after["verdict"],
                 "corroborations": after["corroborations"],
+                "status": status_of(after["verdict"]).value,
             }
 
         self.view.record(tracking, domain_event.originator_id, apply)

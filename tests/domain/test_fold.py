@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from courtwatch.domain.fold import status_of
-from courtwatch.domain.reports import CourthouseArrest, Report, WatchShift, evolve
+from courtwatch.domain.reports import CourthouseArrest, Report, Sighting, WatchShift, evolve
+from courtwatch.domain.vocabulary import Status
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 TOKEN = "secret-token"
@@ -61,7 +62,8 @@ def test_an_amended_verified_arrest_with_an_outcome_folds_as_the_aggregate_says(
     assert state == aggregate_state(report)
     assert state["courthouse_code"] == "BOS" and state["observed_at"] == NOW - timedelta(hours=1)
     assert state["details"] == {"agency": "ice_ero", "outcome": "detained", "taken_to": None}
-    assert status_of(state["verdict"], state["corroborations"]) is report.status
+    assert status_of(state["verdict"]) is report.status is Status.VERIFIED
+    assert state["corroborations"] == 1
 
 
 def test_an_ended_shift_folds_as_the_aggregate_says() -> None:
@@ -81,3 +83,53 @@ def test_an_ended_shift_folds_as_the_aggregate_says() -> None:
     state = folded(shift)
     assert state == aggregate_state(shift)
     assert state["details"]["ended_at"] == (NOW - timedelta(minutes=5)).isoformat()
+
+
+def test_a_verified_report_amended_folds_to_changed_since_verified_everywhere() -> None:
+    report = Sighting.submit(
+        uuid4(),
+        courthouse_code="NYC",
+        lat=40.713,
+        lon=-74.006,
+        observed_at=NOW - timedelta(hours=2),
+        details={"agents_count": 2},
+        author_token=TOKEN,
+        now=NOW,
+    )
+    report.verify("verifier-1")
+    report.amend(
+        token=TOKEN,
+        changes={"courthouse_code": "BOS", "lat": 42.36, "lon": -71.06, "agents_count": 60},
+        now=NOW,
+    )
+    events = report.collect_events()
+    state = None
+    for domain_event in events:
+        state = evolve(state, domain_event)
+    assert state == aggregate_state(report)
+    assert state["verdict"] == "amended_after_verdict"
+    assert status_of(state["verdict"]) is report.status is Status.AMENDED_AFTER_VERDICT
+    assert (state["lat"], state["lon"]) == (42.36, -71.06)
+    report.verify("verifier-2")
+    for domain_event in report.collect_events():
+        state = evolve(state, domain_event)
+    assert status_of(state["verdict"]) is report.status is Status.VERIFIED
+
+
+def test_no_number_of_corroborations_gives_a_status() -> None:
+    assert status_of(None) is Status.UNVERIFIED
+    report = Sighting.submit(
+        uuid4(),
+        courthouse_code="NYC",
+        lat=None,
+        lon=None,
+        observed_at=NOW - timedelta(hours=2),
+        details={},
+        author_token=TOKEN,
+        now=NOW,
+    )
+    for n in range(20):
+        report.corroborate(corroborator_hash=f"{n:064x}")
+    state = folded(report)
+    assert state["corroborations"] == 20
+    assert status_of(state["verdict"]) is report.status is Status.UNVERIFIED

@@ -7,12 +7,18 @@ import pytest
 
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
+    CorroborationsFull,
     InvalidField,
     NotApplicable,
     ShiftAlreadyEnded,
     WrongAuthorToken,
 )
-from courtwatch.domain.reports import CourthouseArrest, Sighting, WatchShift
+from courtwatch.domain.reports import (
+    MOST_CORROBORATIONS,
+    CourthouseArrest,
+    Sighting,
+    WatchShift,
+)
 from courtwatch.domain.vocabulary import Status
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -63,15 +69,54 @@ def test_only_the_author_can_amend() -> None:
     assert report.details["agency"] == "hsi"
 
 
-def test_status_follows_corroboration_then_verdicts() -> None:
+def test_status_follows_verdicts_only_never_corroborations() -> None:
     report = arrest()
-    report.corroborate(corroborator_hash="a")
-    assert report.status is Status.CORROBORATED
+    for n in range(20):
+        report.corroborate(corroborator_hash=f"{n:064x}")
+    # Twenty keys are twenty POSTs from anyone: counted, never a status.
+    assert report.status is Status.UNVERIFIED
+    assert len(report.corroborator_hashes) == 20
     with pytest.raises(AlreadyCorroborated):
-        report.corroborate(corroborator_hash="a")
+        report.corroborate(corroborator_hash=f"{0:064x}")
     report.verify("maria")
     assert report.status is Status.VERIFIED
     report.dispute("jo", "duplicate of another report")
+    assert report.status is Status.DISPUTED
+
+
+def test_corroborations_stop_being_stored_at_the_cap() -> None:
+    report = arrest()
+    for n in range(MOST_CORROBORATIONS):
+        report.corroborate(corroborator_hash=f"{n:064x}")
+    version = report.version
+    with pytest.raises(CorroborationsFull):
+        report.corroborate(corroborator_hash="f" * 64)
+    assert report.version == version
+    assert len(report.corroborator_hashes) == MOST_CORROBORATIONS == 25
+
+
+def test_an_amendment_after_verification_needs_a_new_verdict() -> None:
+    report = arrest()
+    report.verify("maria")
+    report.amend(token="secret-token", changes={"agents_count": 60}, now=NOW)
+    assert report.status is Status.AMENDED_AFTER_VERDICT
+    report.amend(token="secret-token", changes={"agency": "hsi"}, now=NOW)
+    assert report.status is Status.AMENDED_AFTER_VERDICT
+    report.verify("maria")
+    assert report.status is Status.VERIFIED
+    # An outcome learned later is not a change to what was verified.
+    report.record_outcome(token="secret-token", outcome={"outcome": "detained"})
+    assert report.status is Status.VERIFIED
+
+
+def test_an_amendment_never_washes_off_a_dispute() -> None:
+    report = arrest()
+    report.dispute("jo", "no arrest that day")
+    report.amend(token="secret-token", changes={"agents_count": 1}, now=NOW)
+    assert report.status is Status.DISPUTED
+    report.amend(token="secret-token", changes={"agents_count": 2}, now=NOW)
+    report.verify("maria")
+    report.dispute("jo", "still wrong")
     assert report.status is Status.DISPUTED
 
 

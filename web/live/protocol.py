@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from courtwatch.domain.fold import status_of
 from courtwatch.domain.vocabulary import Kind
 
 VERSION = 1
@@ -53,7 +54,9 @@ def map_report(row: Mapping[str, Any], names: Mapping[str, str], stale_hours: fl
     return {
         "id": str(row["report_id"]),
         "kind": kind,
-        "status": row["status"],
+        # From the verdict, by the one rule: a row written before that rule
+        # changed still says "corroborated", which no longer means anything.
+        "status": status_of(row["verdict"]).value,
         "courthouse_code": code,
         "courthouse_name": names.get(code) if code else None,
         "lat": row["lat"],

@@ -179,6 +179,12 @@ def test_page_is_accessible_in_spanish() -> None:
         assert f'for="{control}"' in page
 
 
+def test_changed_since_verified_is_labelled_in_both_languages() -> None:
+    assert LABELS["en"]["status_amended_after_verdict"] == "Changed since verified"
+    assert LABELS["es"]["status_amended_after_verdict"] == "Modificado tras verificarse"
+    assert "corroborated" not in LABELS["en"]["stale"]
+
+
 def test_tile_url_must_be_a_template_we_can_allow() -> None:
     # A bare provider name would make folium fetch someone else's tiles.
     with pytest.raises(ValueError):
@@ -225,7 +231,18 @@ def _report(
 
 FIRST_PAINT = [
     _report("A", "courthouse_arrest", "verified", 40.7143, -74.0037, hours_ago=1),
-    _report("D", "sighting", "corroborated", 40.7357, -74.1724, hours_ago=2),
+    # Old data says "corroborated", with 20 anonymous corroborations: that keeps
+    # nothing bright any more (issue 9). Only a verification does.
+    _report(
+        "D",
+        "sighting",
+        "corroborated",
+        39.7392,
+        -104.9903,
+        hours_ago=8,
+        stale_at=_iso(datetime.now(UTC) - timedelta(hours=2)),
+        corroborations=20,
+    ),
     _report(
         "B",
         "sighting",
@@ -235,7 +252,7 @@ FIRST_PAINT = [
         hours_ago=8,
         stale_at=_iso(datetime.now(UTC) - timedelta(hours=2)),
     ),
-    _report("C", "call_in", "corroborated", 41.8781, -87.6298, hours_ago=3),
+    _report("C", "call_in", "amended_after_verdict", 41.8781, -87.6298, hours_ago=3),
     _report("W", "watch_shift", "disputed", 29.7604, -95.3698, hours_ago=5),
 ]
 FIRST_POSITION = 100
@@ -428,6 +445,15 @@ def test_live_map_in_chromium(stand_in: StandIn, chromium_path: str) -> None:
             assert page.locator('[data-report-id="F"]').count() == 0
             # B is a sighting past its stale_at and never corroborated: faded, not gone.
             assert page.locator('[data-report-id="B"].cw-marker.cw-faded').count() == 1
+            # Corroborated by twenty anonymous keys, never verified: it fades too,
+            # and is drawn as unverified, never as anything confirmed.
+            assert page.locator('[data-report-id="D"].cw-marker.cw-faded').count() == 1
+            assert page.locator('[data-report-id="D"].cw-status-unverified').count() == 1
+            # Changed since verified: its own marker and its own legend entry.
+            assert page.locator('[data-report-id="C"].cw-status-amended_after_verdict').count() == 1
+            legend = page.locator("#cw-legend-list li").all_text_contents()
+            assert "Changed since verified" in legend and "Verified" in legend
+            assert "Corroborated" not in legend
             assert page.locator("#cw-status").get_attribute("data-state") == "live"
             _wait_for(page, "document.querySelectorAll('#cw-courthouse option').length > 2")
             query = stand_in.report_queries[0]

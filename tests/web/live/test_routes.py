@@ -111,7 +111,9 @@ async def test_lifecycle_changes_are_pushed_with_the_new_status(
             f"/api/reports/{created['id']}/corroborate", json={"client_key": uuid.uuid4().hex}
         )
         delta = await frame(ws)
-    assert delta["report"]["status"] == "corroborated"
+    # Counted and shown, but anonymous corroboration is not a status (issue 9).
+    assert delta["report"]["status"] == "unverified"
+    assert delta["report"]["corroborations"] == 1
     assert delta["report"]["last_event"] == "Corroborated"
 
 

@@ -22,7 +22,9 @@
   const cfg = JSON.parse(document.getElementById("courtwatch-config").textContent);
   const T = cfg.labels;
   const KINDS = cfg.kinds;
-  const STATUSES = ["unverified", "corroborated", "verified", "disputed"];
+  // What a verifier's word says now (courtwatch/domain/fold.py). Anything else,
+  // including an old "corroborated", is drawn as unverified.
+  const STATUSES = ["unverified", "verified", "amended_after_verdict", "disputed"];
 
   // Live connection timing (the server promises a heartbeat every ~15 s).
   const DEAD_AFTER_MS = 40000;
@@ -121,8 +123,15 @@
       case "verified":
         paint = `fill="${style.color}" stroke="#ffffff" stroke-width="2"`;
         break;
-      case "corroborated":
-        paint = `fill="${style.color}" fill-opacity="0.55" stroke="${style.color}" stroke-width="2.5"`;
+      case "amended_after_verdict":
+        // Changed by its author after it was verified: no longer vouched for.
+        // Hollow like an unverified report (never looks confirmed), with a solid
+        // outline and a dark "!" badge so a team sees it needs a new check.
+        paint = `fill="#ffffff" fill-opacity="0.9" stroke="${style.color}" stroke-width="2.5"`;
+        extra =
+          '<circle cx="18.5" cy="5.5" r="5" fill="#222" stroke="#ffffff" stroke-width="1.5"/>' +
+          '<path d="M18.5 2.9v3.4" stroke="#ffffff" stroke-width="1.8" stroke-linecap="round"/>' +
+          '<circle cx="18.5" cy="8.3" r="1" fill="#ffffff"/>';
         break;
       case "disputed":
         paint = 'fill="#c4c4c4" stroke="#6b6b6b" stroke-width="2"';
@@ -245,10 +254,11 @@
     return true;
   }
 
-  // A sighting fades once stale unless someone corroborated or verified it; it
-  // stays on the map (nothing is removed), just quieter.
+  // A sighting fades once stale unless a verifier verified it (anonymous
+  // "I see it too" does not keep it bright); it stays on the map (nothing is
+  // removed), just quieter.
   function isFaded(r, now) {
-    if (r.kind !== "sighting" || r.status === "corroborated" || r.status === "verified") {
+    if (r.kind !== "sighting" || r.status === "verified") {
       return false;
     }
     let staleAt = parseTime(r.stale_at);
@@ -328,6 +338,9 @@
           text: `${eventLabel(r.last_event)}${updated === null ? "" : " · " + when(updated)}`,
         }),
       ]),
+      Number.isInteger(r.corroborations) && r.corroborations > 0
+        ? el("p", { class: "cw-popup-seen", text: fmt(T.seen_too_fmt, { count: r.corroborations }) })
+        : null,
       isFaded(r, now) ? el("p", { class: "cw-popup-stale", text: T.stale }) : null,
       link ? el("a", { class: "cw-popup-link", href: link, text: T.open_report }) : null,
     ]);

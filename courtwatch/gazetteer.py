@@ -11,6 +11,8 @@ from typing import Any
 
 import zipcodes
 
+from courtwatch.timezones import zone_name_at
+
 # EOIR rows that are courts although their name does not say so (data/PROVENANCE.md).
 KNOWN_COURTS_BY_NAME = ("STERLING", "INDIANAPOLIS")
 
@@ -27,6 +29,9 @@ class Courthouse:
     lat: float
     lon: float
     source: str  # "eoir" or "local"
+    # IANA zone from the coordinates (courtwatch/timezones.py): times typed for
+    # this courthouse are its wall-clock times, and its trend days are its own.
+    zone: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +69,7 @@ def immigration_courts() -> tuple[Courthouse, ...]:
         position = _zip_centroid(row["zip"], row["city"], row["state"])
         if position is None:
             continue
+        lat, lon = round(position[0], 5), round(position[1], 5)
         courts.append(
             Courthouse(
                 code=row["code"],
@@ -73,15 +79,18 @@ def immigration_courts() -> tuple[Courthouse, ...]:
                 city=row["city"].title(),
                 state=row["state"],
                 zip=row["zip"][:5],
-                lat=round(position[0], 5),
-                lon=round(position[1], 5),
+                lat=lat,
+                lon=lon,
                 source="eoir",
+                zone=zone_name_at(lat, lon),
             )
         )
     return tuple(sorted(courts, key=lambda c: (c.state, c.city, c.code)))
 
 
 def local_courthouse(data: dict[str, Any]) -> Courthouse:
+    # The zone is computed here, at read time, so courthouses added before
+    # zones existed need no migration and a corrected boundary file applies.
     return Courthouse(
         code=data["code"],
         name=data["name"],
@@ -93,4 +102,11 @@ def local_courthouse(data: dict[str, Any]) -> Courthouse:
         lat=data["lat"],
         lon=data["lon"],
         source="local",
+        zone=zone_name_at(data["lat"], data["lon"]),
     )
+
+
+@functools.cache
+def immigration_court_zones() -> dict[str, str | None]:
+    """Code -> zone of every EOIR court (the trend view needs no local courthouses: see there)."""
+    return {court.code: court.zone for court in immigration_courts()}

@@ -191,7 +191,8 @@ def courthouse_zone(database: Database, courthouse: str) -> str | None:
         return known
     # A local courthouse: the zone its reports were counted in.
     with database.connect() as conn:
-        if conn.execute("SELECT to_regclass('trend_reports')").fetchone()[0] is None:
+        exists = conn.execute("SELECT to_regclass('trend_reports')").fetchone()
+        if not exists or exists[0] is None:
             return None
         row = conn.execute(
             "SELECT state->>'zone' FROM trend_reports "

@@ -55,6 +55,9 @@ async def test_every_courthouse_carries_the_zone_of_its_coordinates(
          "lat": 30.4127, "lon": -87.2169, "city": "Pensacola", "state": "FL"},
         {"code": "MALHEUR-CO", "name": "Malheur County Courthouse", "kind": "county",
          "lat": 43.9793, "lon": -117.2449, "city": "Vale", "state": "OR"},
+        # No immigration court in Alaska: a coordinator adds Anchorage's.
+        {"code": "ANCHORAGE-CRIM", "name": "Nesbett Courthouse", "kind": "criminal",
+         "lat": 61.2176, "lon": -149.8950, "city": "Anchorage", "state": "AK"},
     ):  # fmt: skip
         added = await client.post(
             "/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"}
@@ -72,6 +75,7 @@ async def test_every_courthouse_carries_the_zone_of_its_coordinates(
     assert zones["NYC"] == "America/New_York"
     assert zones["ESCAMBIA-CO"] == "America/Chicago"  # the Florida panhandle
     assert zones["MALHEUR-CO"] == "America/Boise"  # eastern Oregon: Mountain time
+    assert zones["ANCHORAGE-CRIM"] == "America/Anchorage"
     eoir = [c for c in courthouses if c["source"] == "eoir"]
     assert eoir and all(c["zone"] for c in eoir)
 
@@ -196,6 +200,11 @@ async def test_a_phone_on_another_zone_is_told_when_the_form_comes_back(
         {"lat": "1e400", "lon": "-1e400"},
         {"observed_at": "9999-12-31T23:59"},
         {"observed_at": "0001-01-01T00:00"},
+        {
+            "observed_at": "2026-03-08T02:30",
+            "prefilled_at": "2026-03-08T02:30",
+            "prefilled_zone": "America",
+        },
     ],
 )
 async def test_hostile_zone_fields_never_answer_5xx(
@@ -206,3 +215,13 @@ async def test_hostile_zone_fields_never_answer_5xx(
         fields["courthouse_code"] = "NLA"
     response, _ = await post_form(client, "sighting", fields)
     assert response.status_code < 500, response.text
+
+
+# Sent percent-encoded as a browser would: NUL, CR/LF, a long value, a lone surrogate.
+@pytest.mark.parametrize("code", ["%00", "NLA%0D%0AX", "x" * 5000, "%ED%A0%80"])
+async def test_a_hostile_courthouse_in_the_form_address_is_ignored(
+    client: httpx.AsyncClient, code: str
+) -> None:
+    response = await client.get(f"/new/sighting?courthouse={code}")
+    assert response.status_code == 200
+    assert "Eastern time (America/New_York)" in response.text

@@ -89,8 +89,12 @@
     }
   }
 
+  // A zone this browser's Intl does not know throws: the form then keeps its
+  // server-made pre-fill, which the server reads correctly anyway.
+  function safeUpdate() { try { update(); } catch (e) { /* keep the form as it is */ } }
+
   when.addEventListener("input", function () { typed = true; });
-  if (select) select.addEventListener("change", update);
-  update();
+  if (select) select.addEventListener("change", safeUpdate);
+  safeUpdate();
   window.courtwatchZones = { update: update, offsetIn: offsetIn };
 })();

@@ -29,12 +29,21 @@ class Courthouse:
     lat: float
     lon: float
     source: str  # "eoir" or "local"
-    # IANA zone from the coordinates (courtwatch/timezones.py): times typed for
-    # this courthouse are its wall-clock times, and its trend days are its own.
-    zone: str | None = None
+
+    @property
+    def zone(self) -> str | None:
+        """IANA zone from the coordinates (courtwatch/timezones.py): times typed for
+        this courthouse are its wall-clock times, and its trend days are its own.
+
+        Computed when first asked for, not when the courts are loaded: the
+        boundary data takes a second or more to load, and startup and the JSON
+        submit path do not need it. Local courthouses thus get theirs at read
+        time, so courthouses added before zones existed need no migration.
+        """
+        return zone_name_at(self.lat, self.lon)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "zone": self.zone}
 
 
 def _zip_centroid(zip_code: str, city: str, state: str) -> tuple[float, float] | None:
@@ -82,15 +91,12 @@ def immigration_courts() -> tuple[Courthouse, ...]:
                 lat=lat,
                 lon=lon,
                 source="eoir",
-                zone=zone_name_at(lat, lon),
             )
         )
     return tuple(sorted(courts, key=lambda c: (c.state, c.city, c.code)))
 
 
 def local_courthouse(data: dict[str, Any]) -> Courthouse:
-    # The zone is computed here, at read time, so courthouses added before
-    # zones existed need no migration and a corrected boundary file applies.
     return Courthouse(
         code=data["code"],
         name=data["name"],
@@ -102,7 +108,6 @@ def local_courthouse(data: dict[str, Any]) -> Courthouse:
         lat=data["lat"],
         lon=data["lon"],
         source="local",
-        zone=zone_name_at(data["lat"], data["lon"]),
     )
 
 

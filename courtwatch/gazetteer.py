@@ -11,6 +11,8 @@ from typing import Any
 
 import zipcodes
 
+from courtwatch.timezones import zone_name_at
+
 # EOIR rows that are courts although their name does not say so (data/PROVENANCE.md).
 KNOWN_COURTS_BY_NAME = ("STERLING", "INDIANAPOLIS")
 
@@ -28,8 +30,20 @@ class Courthouse:
     lon: float
     source: str  # "eoir" or "local"
 
+    @property
+    def zone(self) -> str | None:
+        """IANA zone from the coordinates (courtwatch/timezones.py): times typed for
+        this courthouse are its wall-clock times, and its trend days are its own.
+
+        Computed when first asked for, not when the courts are loaded: the
+        boundary data takes a second or more to load, and startup and the JSON
+        submit path do not need it. Local courthouses thus get theirs at read
+        time, so courthouses added before zones existed need no migration.
+        """
+        return zone_name_at(self.lat, self.lon)
+
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "zone": self.zone}
 
 
 def _zip_centroid(zip_code: str, city: str, state: str) -> tuple[float, float] | None:
@@ -64,6 +78,7 @@ def immigration_courts() -> tuple[Courthouse, ...]:
         position = _zip_centroid(row["zip"], row["city"], row["state"])
         if position is None:
             continue
+        lat, lon = round(position[0], 5), round(position[1], 5)
         courts.append(
             Courthouse(
                 code=row["code"],
@@ -73,8 +88,8 @@ def immigration_courts() -> tuple[Courthouse, ...]:
                 city=row["city"].title(),
                 state=row["state"],
                 zip=row["zip"][:5],
-                lat=round(position[0], 5),
-                lon=round(position[1], 5),
+                lat=lat,
+                lon=lon,
                 source="eoir",
             )
         )
@@ -94,3 +109,9 @@ def local_courthouse(data: dict[str, Any]) -> Courthouse:
         lon=data["lon"],
         source="local",
     )
+
+
+@functools.cache
+def immigration_court_zones() -> dict[str, str | None]:
+    """Code -> zone of every EOIR court (the trend view needs no local courthouses: see there)."""
+    return {court.code: court.zone for court in immigration_courts()}

@@ -359,6 +359,26 @@ TEXT: dict[str, tuple[str, str]] = {
         "Outlines: U.S. Census Bureau",
         "Contornos: Oficina del Censo de EE. UU.",
     ),
+    # Time zones next to "When" (courtwatch/timezones.py names the families).
+    "zone.atlantic": ("Atlantic time", "hora del Atlántico"),
+    "zone.eastern": ("Eastern time", "hora del Este"),
+    "zone.central": ("Central time", "hora del Centro"),
+    "zone.mountain": ("Mountain time", "hora de la Montaña"),
+    "zone.pacific": ("Pacific time", "hora del Pacífico"),
+    "zone.alaska": ("Alaska time", "hora de Alaska"),
+    "zone.hawaii": ("Hawaii-Aleutian time", "hora de Hawái-Aleutianas"),
+    "zone.samoa": ("Samoa time", "hora de Samoa"),
+    "zone.chamorro": ("Chamorro time", "hora de Chamorro"),
+    "zone.hint": (
+        "Type the local time at the courthouse (or where the pin is).",
+        "Escriba la hora local del tribunal (o del lugar del marcador).",
+    ),
+    "zone.mismatch": (
+        "Your phone is on {phone}; this courthouse is on {place}: enter the "
+        "courthouse's local time.",
+        "Su teléfono está en {phone}; este tribunal está en {place}: escriba la hora "
+        "local del tribunal.",
+    ),
 }
 
 

@@ -12,10 +12,16 @@ the report contributed before and contributes now (:func:`cells_of`), and
 applies the difference as UPSERT increments, all in one transaction with the
 tracking record: the counts are always exactly the sum over current states.
 
-Days are local days in one time zone. The zone is part of what the tables
-mean, so it is written into ``trend_meta`` when the tables are created (from
-``COURTWATCH_TIMEZONE``) and read back from there by the view and by every
-summary; changing the setting takes effect after ``courtwatch project --rebuild``.
+Days are the local days of the place each report is about: an arrest at
+22:30 in Los Angeles on the 31st counts on the 31st, not on the 1st of the next
+month as it would in New York. The zone is worked out when the report is
+submitted or its courthouse or pin is amended (:func:`place_zone`) and kept in
+the report's state, so the cells a report contributed are always recomputed
+with the zone they were counted in. ``COURTWATCH_TIMEZONE`` is only the
+fallback, for a state without a zone (kept before zones existed, or a place
+whose zone is unknown); it is written into ``trend_meta`` when the tables are
+created and read back from there, and changing it takes effect after
+``courtwatch project --rebuild``.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from psycopg.types.json import Jsonb
 from courtwatch.domain.fold import plain, status_of
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
 from courtwatch.domain.vocabulary import Kind, Status
+from courtwatch.gazetteer import immigration_court_zones
 from courtwatch.infrastructure.config import Settings
+from courtwatch.timezones import zone_name_at, zone_or
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +127,30 @@ def split_by_day(start: datetime, end: datetime, zone: ZoneInfo) -> list[tuple[d
     return pieces
 
 
-def cells_of(state: State | None, zone: ZoneInfo) -> tuple[Counter[CountKey], Counter[WatchKey]]:
-    """What one report in this state adds to the count and watch tables."""
+def place_zone(courthouse_code: str | None, lat: float | None, lon: float | None) -> str | None:
+    """The zone of a report's place: its immigration court's, else its position's.
+
+    Local courthouses are not known to this view, but a report at one carries
+    the courthouse's coordinates (or a pin beside it), which give its zone.
+    """
+    court_zone = immigration_court_zones().get(courthouse_code or "")
+    if court_zone:
+        return court_zone
+    if lat is not None and lon is not None:
+        return zone_name_at(lat, lon)
+    return None
+
+
+def cells_of(state: State | None, default: ZoneInfo) -> tuple[Counter[CountKey], Counter[WatchKey]]:
+    """What one report in this state adds to the count and watch tables.
+
+    Days are local days in the state's own zone, or in ``default`` without one.
+    """
     counts: Counter[CountKey] = Counter()
     watch: Counter[WatchKey] = Counter()
     if state is None:
         return counts, watch
+    zone = zone_or(state.get("zone"), default)
     kind = Kind(state["kind"])
     observed = datetime.fromisoformat(state["observed_at"])
     day = local_day(observed, zone)
@@ -260,10 +286,17 @@ class TrendProjection(Projection[TrendView]):
                 prior = {**before, "observed_at": observed, "lat": None, "lon": None}
             after = evolve(prior, domain_event)
             kind = Kind(after["kind"])
+            zone = None if before is None else before.get("zone")
+            # The prior state has no position, so a position here is one this
+            # event gave: a submission, or an amendment of where it happened.
+            moved = before is None or after["courthouse_code"] != before["courthouse_code"]
+            if moved or after["lat"] is not None:
+                zone = place_zone(after["courthouse_code"], after["lat"], after["lon"]) or zone
             return {
                 "kind": kind.value,
                 "courthouse_code": after["courthouse_code"],
                 "observed_at": plain(after["observed_at"]),
+                "zone": zone,
                 "details": _kept_details(kind, after["details"]),
                 "verdict": after["verdict"],
                 "corroborations": after["corroborations"],

@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 from psycopg import IsolationLevel
 
 from courtwatch.domain.vocabulary import Kind
+from courtwatch.gazetteer import immigration_court_zones
 from courtwatch.infrastructure.database import Database
+from courtwatch.timezones import zone_named
 from projections.trends.periods import Period
 
 KINDS = tuple(k.value for k in Kind)
@@ -33,7 +35,8 @@ KNOWN_CALL_IN_OUTCOMES = ("released", "detained", "told_to_return")
 PROJECTION = "trends"
 # What a summary body holds. Raise it when figures are added or change meaning;
 # bodies published before versions existed have none (version 1).
-SCHEMA_VERSION = 2
+# 3: days are each courthouse's local days, not COURTWATCH_TIMEZONE's (issue 9).
+SCHEMA_VERSION = 3
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -160,6 +163,11 @@ def compute(
                 f"WHERE day >= %(first)s AND day < %(end)s AND seconds <> 0{where}",
                 params,
             ).fetchall()
+    # Each courthouse's figures count its own local days; one courthouse's
+    # summary therefore starts and ends at its own midnights. The overall one
+    # names the configured zone's (docs/summaries.md).
+    if courthouse is not None:
+        zone = courthouse_zone(database, courthouse) or zone
     tz = ZoneInfo(zone)
     return {
         "schema": SCHEMA_VERSION,
@@ -174,6 +182,25 @@ def compute(
         "computed_at": (now or datetime.now(UTC)).isoformat(),
         "figures": figures_from_cells(period, counts, watch),
     }
+
+
+def courthouse_zone(database: Database, courthouse: str) -> str | None:
+    """The zone a courthouse's days are counted in (as the trend view worked it out)."""
+    known = immigration_court_zones().get(courthouse)
+    if known:
+        return known
+    # A local courthouse: the zone its reports were counted in.
+    with database.connect() as conn:
+        exists = conn.execute("SELECT to_regclass('trend_reports')").fetchone()
+        if not exists or exists[0] is None:
+            return None
+        row = conn.execute(
+            "SELECT state->>'zone' FROM trend_reports "
+            "WHERE state->>'courthouse_code' = %s AND state->>'zone' IS NOT NULL LIMIT 1",
+            (courthouse,),
+        ).fetchone()
+    found = zone_named(row[0]) if row else None
+    return found.key if found else None
 
 
 def _coverage(conn: Any) -> tuple[int, int]:

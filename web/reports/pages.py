@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -29,6 +29,7 @@ from courtwatch.domain.vocabulary import (
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.assets import TEMPLATES_DIR
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
+from web.reports import when
 from web.transparency.citation import render_citation
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
@@ -88,9 +89,8 @@ def _public_url(request: Request) -> str:
     return request.app.state.services.settings.public_url  # type: ignore[no-any-return]
 
 
-def _local_now(request: Request) -> str:
-    zone = request.app.state.services.settings.zone
-    return datetime.now(zone).strftime("%Y-%m-%dT%H:%M")
+def _default_zone(request: Request) -> ZoneInfo:
+    return request.app.state.services.settings.zone  # type: ignore[no-any-return]
 
 
 async def home(request: Request) -> Response:
@@ -112,6 +112,9 @@ async def _render_form(
         courthouses=courthouses,
         values=values,
         errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
+    )
+    context["when"] = when.form_when(
+        courthouses, values, _default_zone(request), context["t"], datetime.now(UTC)
     )
     return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
 
@@ -137,12 +140,28 @@ def _defaults(kind: Kind) -> dict[str, str]:
 
 async def new_report(request: Request) -> Response:
     kind = _kind(request)
-    values = {**_defaults(kind), "observed_at": _local_now(request), "client_key": uuid.uuid4().hex}
+    # ?courthouse=CODE (a bookmark per courthouse) pre-selects it and pre-fills
+    # its local time, which is what a phone without JavaScript needs.
+    code = request.query_params.get("courthouse", "")
+    courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None
+    zone = when.place_zone(courthouse, None, None, _default_zone(request))
+    now = when.prefill(zone)
+    values = {
+        **_defaults(kind),
+        "courthouse_code": courthouse.code if courthouse else "",
+        "observed_at": now,
+        "prefilled_at": now,
+        "prefilled_zone": zone.key,
+        "client_key": uuid.uuid4().hex,
+    }
     return await _render_form(request, kind, values, [])
 
 
-def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str, Any]:
-    """Turn form strings into the API's payload: empty means "not given"."""
+def _payload_from_form(form: dict[str, str], kind: Kind, zone: ZoneInfo) -> dict[str, Any]:
+    """Turn form strings into the API's payload: empty means "not given".
+
+    ``zone`` is the place's (web/reports/when.py): typed times are its clock times.
+    """
     payload: dict[str, Any] = {"kind": kind.value}
     allowed = {"courthouse_code", "lat", "lon", "observed_at"} | {f[0] for f in FORMS[kind]}
     for name in allowed:
@@ -150,9 +169,8 @@ def _payload_from_form(form: dict[str, str], kind: Kind, zone: Any) -> dict[str,
         if not value:
             continue
         if name in DATETIME_FIELDS:
-            # An unparseable time is left as typed, for validation to name.
-            with contextlib.suppress(ValueError):
-                value = datetime.fromisoformat(value).replace(tzinfo=zone).isoformat()
+            read_in = when.observed_at_zone(form, zone) if name == "observed_at" else zone
+            value = when.read_wall_clock(value, read_in)
         payload[name] = value
     return payload
 
@@ -171,7 +189,9 @@ def _wants_json(request: Request) -> bool:
 async def create_report(request: Request) -> Response:
     kind = _kind(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    zone = request.app.state.services.settings.zone
+    code = form.get("courthouse_code", "").strip()
+    courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None
+    zone = when.place_zone(courthouse, form.get("lat"), form.get("lon"), _default_zone(request))
     payload = _payload_from_form(form, kind, zone)
     try:
         result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from courtwatch import demo
 from courtwatch.application import Courtwatch
 from courtwatch.domain.reports import Report
+from courtwatch.gazetteer import immigration_courts
 from courtwatch.infrastructure.database import Database
 from projections.trends import periods, summaries
 from projections.trends.periods import Period
@@ -55,8 +56,17 @@ def final_states(app: Courtwatch) -> list[Report]:
     return states
 
 
+# Each report counts on its courthouse's local days (issue 9); the demo history
+# uses immigration courts only, whose zones the gazetteer carries.
+COURT_ZONES = {c.code: ZoneInfo(c.zone) for c in immigration_courts() if c.zone}
+
+
+def zone_of(report: Report) -> ZoneInfo:
+    return COURT_ZONES.get(report.courthouse_code or "", ZONE)
+
+
 def local_day(report: Report) -> date:
-    return report.observed_at.astimezone(ZONE).date()
+    return report.observed_at.astimezone(zone_of(report)).date()
 
 
 def overlap(report: Report, start: datetime, end: datetime) -> int:
@@ -67,9 +77,9 @@ def overlap(report: Report, start: datetime, end: datetime) -> int:
     return int((hi.astimezone(UTC) - lo.astimezone(UTC)).total_seconds()) if hi > lo else 0
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    return (datetime.combine(day, datetime.min.time(), tzinfo=ZONE),
-            datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=ZONE))  # fmt: skip
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    return (datetime.combine(day, datetime.min.time(), tzinfo=zone),
+            datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone))  # fmt: skip
 
 
 def reference(reports: list[Report], period: Period, courthouse: str | None) -> dict[str, Any]:
@@ -83,7 +93,7 @@ def reference(reports: list[Report], period: Period, courthouse: str | None) -> 
         return sum(1 for r in rs if r.kind.value == kind)
 
     def watched(rs: list[Report], p: Period) -> int:
-        return sum(overlap(r, p.starts_at(ZONE), p.ends_at(ZONE)) for r in rs)
+        return sum(overlap(r, p.starts_at(zone_of(r)), p.ends_at(zone_of(r))) for r in rs)
 
     def headline(rs: list[Report]) -> int:
         return sum(1 for r in rs if r.kind.value == "courthouse_arrest"
@@ -109,7 +119,7 @@ def reference(reports: list[Report], period: Period, courthouse: str | None) -> 
 
     daily = [
         row({"day": d.isoformat()}, [r for r in now if local_day(r) == d],
-            sum(overlap(r, *day_bounds(d)) for r in mine))
+            sum(overlap(r, *day_bounds(d, zone_of(r))) for r in mine))
         for d in period.days
     ]  # fmt: skip
     courthouse_rows = []
@@ -160,8 +170,8 @@ def test_every_figure_of_every_summary_equals_a_direct_count_of_the_event_log(
         ended = r.details.get("ended_at")
         if kind == "watch_shift" and ended:
             day = local_day(r)
-            while day_bounds(day)[0] < datetime.fromisoformat(ended):
-                expected_watch[(day, where)] += overlap(r, *day_bounds(day))
+            while day_bounds(day, zone_of(r))[0] < datetime.fromisoformat(ended):
+                expected_watch[(day, where)] += overlap(r, *day_bounds(day, zone_of(r)))
                 day += timedelta(days=1)
     with database.connect() as conn:
         cells = conn.execute(

@@ -8,13 +8,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.persistence import InfrastructureFactory, Mapper
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.utils import Environment
 
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
+from projections import parking
 from projections.live_map.projection import LiveMapProjection, LiveMapView
 from projections.transparency_log.projection import TABLES as LOG_TABLES
 from projections.transparency_log.projection import TransparencyProjection, TransparencyView
@@ -39,6 +43,27 @@ TREND_SPEC = ProjectionSpec(TrendProjection, TrendView, TREND_TABLES)
 
 def all_projections() -> list[ProjectionSpec]:
     return [LIVE_MAP_SPEC, LOG_SPEC, TREND_SPEC]
+
+
+def parking_projections() -> list[ProjectionSpec]:
+    """The projections that park events they cannot process (not the transparency log)."""
+    return [s for s in all_projections() if issubclass(s.view, parking.ParkingView)]
+
+
+class ProjectedCourtwatch(Courtwatch):
+    """The application as the runners read it: a stored event that can no longer
+    be decoded reaches the projection as :class:`parking.Undecodable` (and is
+    parked there) instead of killing the runner, which decodes before it calls
+    ``process_event``. The transparency log hashes stored rows, not decoded
+    events, so it is not held up by such an event either.
+    """
+
+    name = Courtwatch.name
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=parking.TolerantMapper
+        )
 
 
 @dataclass
@@ -66,7 +91,7 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
     running = RunningProjections()
     for spec in specs if specs is not None else all_projections():
         runner = ProjectionRunner(
-            application_class=Courtwatch,
+            application_class=ProjectedCourtwatch,
             projection_class=spec.projection,
             view_class=spec.view,
             env=database.eventsourcing_env(pool_size=2),
@@ -91,6 +116,54 @@ def drop_views(database: Database, specs: Sequence[ProjectionSpec]) -> None:
         for spec in specs:
             for table in (*spec.tables, tracking_table(spec)):
                 conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        # Their parked events are parked again when the log is replayed.
+        with conn.cursor() as curs:
+            parking.forget(curs, [spec.projection.name for spec in specs])
+
+
+def open_view(database: Database, spec: ProjectionSpec) -> PostgresTrackingRecorder:
+    """The view of ``spec`` as its runner builds it (tables created), for the CLI."""
+    env = Environment(spec.projection.name, database.eventsourcing_env(pool_size=1))
+    return (
+        InfrastructureFactory[PostgresTrackingRecorder]
+        .construct(env=env)
+        .tracking_recorder(spec.view)
+    )
+
+
+def retry_parked(
+    database: Database, spec: ProjectionSpec, notification_id: int | None = None
+) -> list[parking.RetryOutcome]:
+    """Re-run ``spec``'s handler for its parked events (all, or one event's report)."""
+    view = open_view(database, spec)
+    assert isinstance(view, parking.ParkingView)
+    projection = spec.projection(view=view)
+    assert isinstance(projection, parking.ParkingProjection)
+    # The plain mapper: an event that still cannot be decoded stays parked.
+    app = Courtwatch(env=database.eventsourcing_env(pool_size=1))
+
+    def load(position: int) -> object:
+        found = app.recorder.select_notifications(start=position, limit=1, stop=position)
+        if not found:
+            raise LookupError(f"no stored event at position {position}")
+        return app.mapper.to_domain_event(found[0])
+
+    try:
+        return view.retry(projection.handle, load, app.name, notification_id)
+    finally:
+        app.close()
+        view.datastore.close()  # type: ignore[attr-defined]
+
+
+def parked_events(
+    database: Database, spec: ProjectionSpec, notification_id: int | None = None
+) -> list[parking.ParkedEvent]:
+    view = open_view(database, spec)
+    try:
+        assert isinstance(view, parking.ParkingView)
+        return view.parked(notification_id)
+    finally:
+        view.datastore.close()  # type: ignore[attr-defined]
 
 
 def wait_caught_up(

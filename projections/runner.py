@@ -196,38 +196,83 @@ def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
 
 
 class Supervisor:
-    """Keep in-process projections running: a runner whose thread died (the
-    database restarted, say) is logged and all are restarted, with back-off.
-    Each restart resumes from the tracking records, so nothing is lost.
+    """Keep in-process projections running, each on its own.
+
+    A runner whose thread died (the database restarted, say) is logged and
+    restarted with back-off, and only that one: the live map does not wait on
+    the transparency log's retries, nor the other way round. Each restart
+    resumes from the view's tracking record, so nothing is lost or repeated.
+    Events a handler cannot process never get here: they are parked
+    (projections/parking.py). What does get here is retried forever.
     """
+
+    POLL_SECONDS = 0.5
+    FIRST_DELAY = 1.0
+    LONGEST_DELAY = 60.0
+    # A runner that stayed up this long has recovered: its next failure starts
+    # the back-off from the beginning again.
+    HEALTHY_AFTER = 60.0
 
     def __init__(self, database: Database, specs: Sequence[ProjectionSpec] | None = None) -> None:
         self.database = database
-        self.specs = specs
-        self.running = start(database, specs)
+        self.specs = list(specs if specs is not None else all_projections())
+        self._runners: dict[str, ProjectionRunner[Any, Any]] = {}
+        self._started: dict[str, float] = {}
+        self._delay = {spec.projection.name: self.FIRST_DELAY for spec in self.specs}
+        self._retry_at = {spec.projection.name: 0.0 for spec in self.specs}
+        self._lock = threading.Lock()
+        for spec in self.specs:
+            self._start(spec)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._watch, name="projection-supervisor", daemon=True
         )
         self._thread.start()
 
+    def _start(self, spec: ProjectionSpec) -> None:
+        name = spec.projection.name
+        try:
+            started = start(self.database, [spec]).runners[0]
+        except Exception:
+            log.exception(
+                "starting a projection failed; will retry",
+                extra={"projection": name, "retry_in": self._delay[name]},
+            )
+            self._back_off(name)
+            return
+        with self._lock:
+            self._runners[name] = started
+        self._started[name] = time.monotonic()
+
+    def _back_off(self, name: str) -> None:
+        self._retry_at[name] = time.monotonic() + self._delay[name]
+        self._delay[name] = min(self._delay[name] * 2, self.LONGEST_DELAY)
+
     def _watch(self) -> None:
-        delay = 1.0
-        while not self._stop.wait(delay):
-            try:
-                self.running.check()
-                delay = 1.0
-            except Exception:
-                log.exception("a projection stopped; restarting the projections")
-                self.running.stop()
-                delay = min(delay * 2, 60.0)
+        while not self._stop.wait(self.POLL_SECONDS):
+            for spec in self.specs:
                 if self._stop.is_set():
                     return
+                name = spec.projection.name
+                current = self._runners.get(name)
+                if current is None:
+                    if time.monotonic() >= self._retry_at[name]:
+                        self._start(spec)
+                    continue
                 try:
-                    self.running = start(self.database, self.specs)
+                    current.run_forever(timeout=0)
                 except Exception:
-                    log.exception("restarting the projections failed; will retry")
-                    self.running = RunningProjections()
+                    log.exception(
+                        "a projection stopped; restarting it",
+                        extra={"projection": name, "retry_in": self._delay[name]},
+                    )
+                    with self._lock:
+                        self._runners.pop(name, None)
+                    RunningProjections([current]).stop()
+                    self._back_off(name)
+                    continue
+                if time.monotonic() - self._started[name] > self.HEALTHY_AFTER:
+                    self._delay[name] = self.FIRST_DELAY
 
     def check(self) -> None:
         """Nothing to raise: a dead runner is restarted by the supervisor itself."""
@@ -235,4 +280,7 @@ class Supervisor:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        self.running.stop()
+        with self._lock:
+            runners = list(self._runners.values())
+            self._runners.clear()
+        RunningProjections(runners).stop()

@@ -100,3 +100,20 @@ def test_a_map_report_is_drawn_from_any_stored_time() -> None:
     unreadable = protocol.map_report(row(observed_at="not a time", details=None), {}, 2.0)
     assert unreadable["observed_at"] == "not a time" and unreadable["stale_at"] is None
     assert unreadable["title"] == "sighting · NYC"
+
+
+async def test_every_read_of_a_report_answers_whatever_time_it_holds(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    stored = [
+        store_bypassing_intake(services, datetime(1, 1, 1, tzinfo=PLUS_14)),
+        store_bypassing_intake(services, datetime(9999, 12, 31, 23, tzinfo=MINUS_14)),
+        store_bypassing_intake(services, datetime.now(UTC), taken_to="a\u0000b"),
+    ]
+    for report_id in stored:
+        for path in (f"/api/reports/{report_id}", f"/reports/{report_id}"):
+            response = await client.get(path)
+            assert response.status_code == 200, (path, response.text)
+    for path in ("/summaries", "/map", "/api/map/reports"):
+        response = await client.get(path)
+        assert response.status_code == 200, (path, response.text)

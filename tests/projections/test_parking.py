@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -314,3 +316,104 @@ def test_an_error_description_is_one_storable_line() -> None:
     error = _raised(psycopg.errors.UntranslatableCharacter("bad\nDETAIL: secret"), StoreDataError)
     assert parking.describe(error) == "DataError [22P05]: bad"
     assert parking.describe(ValueError("a\u0000b\ud800")) == "ValueError: a\\x00b\\ud800"
+
+
+def test_a_retry_while_the_projection_runs_keeps_each_reports_order(
+    services: Services, database: Database, poisoned: set[uuid.UUID]
+) -> None:
+    reports = [submit(services) for _ in range(6)]
+    poisoned.update(report for report, _, _ in reports)
+    specs = runner.parking_projections()
+    running = runner.start(database, SPECS)
+    try:
+        runner.wait_caught_up(database, running, SPECS, timeout=60)
+        poisoned.clear()
+        # Retries race the projection, which is handling later events of the
+        # very reports being retried.
+        stop = threading.Event()
+
+        def keep_retrying() -> None:
+            while not stop.is_set():
+                for spec in specs:
+                    runner.retry_parked(database, spec)
+
+        retrier = threading.Thread(target=keep_retrying)
+        retrier.start()
+        try:
+            for round_ in range(5):
+                for report, token, _ in reports:
+                    services.app.amend(report, token, {"agents_count": round_ + 2})
+        finally:
+            runner.wait_caught_up(database, running, SPECS, timeout=60)
+            stop.set()
+            retrier.join()
+        running.check()
+    finally:
+        running.stop()
+    for spec in specs:
+        runner.retry_parked(database, spec)
+    assert parked_rows(database, "livemap") == parked_rows(database, "trends") == []
+    raced = snapshot_views(database)
+    with database.connect() as conn:
+        counts = conn.execute("SELECT DISTINCT details->>'agents_count' FROM map_reports")
+        assert counts.fetchall() == [("6",)]  # every report ends at its last amendment
+    runner.drop_views(database, runner.all_projections())
+    catch_up(database)
+    assert snapshot_views(database) == raced
+
+
+def live_map_position(database: Database) -> int:
+    try:
+        return runner.position_of(database, runner.LIVE_MAP_SPEC)
+    except psycopg.errors.UndefinedTable:  # the process has not created its view yet
+        return 0
+
+
+def test_a_projection_process_killed_mid_batch_resumes_exactly_once(
+    services: Services, database: Database, tmp_path: Path
+) -> None:
+    nuls = {
+        store_bypassing_intake(services, datetime.now(UTC), taken_to=f"x\u0000{i}")
+        for i in range(10)
+    }
+    for _ in range(3):
+        reports = [
+            Sighting(
+                uuid.uuid4(),
+                courthouse_code="NYC",
+                lat=40.7,
+                lon=-74.0,
+                observed_at=datetime.now(UTC) - timedelta(hours=1),
+                details={"agents_count": 1},
+                author_token_hash=hash_token("t"),
+            )
+            for _ in range(200)
+        ]
+        services.app.save(*reports)
+    head = event_log.head(database)
+    env = {**os.environ, "DATABASE_URL": database.url, "COURTWATCH_DATA_DIR": str(tmp_path)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "courtwatch", "project"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while live_map_position(database) < head // 3:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.01)
+    finally:
+        process.kill()
+        process.wait()
+    assert runner.position_of(database, runner.LIVE_MAP_SPEC) < head  # killed mid-way
+
+    catch_up(database)
+    with database.connect() as conn:
+        feed = [r[0] for r in conn.execute("SELECT position FROM activity_feed").fetchall()]
+        events = conn.execute("SELECT events FROM trend_meta").fetchone()
+        leaves = conn.execute("SELECT count(DISTINCT notification_id) FROM log_leaves").fetchone()
+    assert len(feed) == len(set(feed)) == 600
+    assert map_ids(database).isdisjoint(nuls)
+    assert {r.originator_id for r in parked_rows(database, "livemap")} == nuls
+    assert events == (610,) and leaves == (head,)

@@ -99,6 +99,11 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
         runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
         running.runners.append(runner)
         log.info("projection started", extra={"projection": spec.projection.name})
+        if isinstance(runner.view, parking.ParkingView) and (waiting := runner.view.parked()):
+            log.warning(
+                "parked events wait for `courtwatch parked retry`",
+                extra={"projection": spec.projection.name, "parked_total": len(waiting)},
+            )
     return running
 
 

@@ -20,6 +20,8 @@ import pytest
 from eventsourcing.persistence import DataError as StoreDataError
 from eventsourcing.persistence import IntegrityError as StoreIntegrityError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from courtwatch.domain.reports import Sighting, hash_token
 from courtwatch.infrastructure import event_log
@@ -417,3 +419,23 @@ def test_a_projection_process_killed_mid_batch_resumes_exactly_once(
     assert map_ids(database).isdisjoint(nuls)
     assert {r.originator_id for r in parked_rows(database, "livemap")} == nuls
     assert events == (610,) and leaves == (head,)
+
+
+def test_an_event_that_no_longer_decodes_is_parked_and_still_gets_its_leaf(
+    services: Services, database: Database
+) -> None:
+    # eventsourcing decodes before the projection runs: a stored event whose
+    # class changed since (here: state that is not JSON) used to kill the runner.
+    broken = uuid.uuid4()
+    services.app.recorder.insert_events(
+        [StoredEvent(broken, 1, get_topic(Sighting.Submitted), b"{not json")]  # type: ignore[attr-defined]
+    )
+    after, _, _ = submit(services)
+    catch_up(database)
+    assert map_ids(database) == trend_ids(database) == {after}
+    for name in ("livemap", "trends"):
+        (row,) = parked_rows(database, name)
+        assert row.originator_id == broken and row.error.startswith("undecodable: ")
+    with database.connect() as conn:
+        leaves = conn.execute("SELECT originator_id FROM log_leaves ORDER BY leaf_index").fetchall()
+    assert [r[0] for r in leaves] == [broken, after]

@@ -49,8 +49,11 @@ def test_projections_resume_after_their_connections_are_terminated(
         supervisor.stop()
 
 
+@pytest.mark.parametrize(
+    "error", [OperationalError("the log's database is restarting"), ValueError("a bug")]
+)
 def test_one_failing_projection_does_not_hold_up_or_restart_the_others(
-    services: Services, database: Database, monkeypatch: pytest.MonkeyPatch
+    services: Services, database: Database, monkeypatch: pytest.MonkeyPatch, error: Exception
 ) -> None:
     # The transparency log never parks: an error there is retried forever. The
     # live map must go on meanwhile, without being restarted along with it.
@@ -58,7 +61,7 @@ def test_one_failing_projection_does_not_hold_up_or_restart_the_others(
 
     def failing(self: object, domain_event: object, tracking: Tracking) -> None:
         attempts.append(tracking.notification_id)
-        raise OperationalError("the log's database is restarting")
+        raise error
 
     monkeypatch.setattr(TransparencyProjection, "process_event", failing)
     monkeypatch.setattr(runner.Supervisor, "FIRST_DELAY", 0.1)

@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.trends.test_summaries_equal_the_log import final_states, reference
 from tqdm import tqdm
 
 from courtwatch import demo
@@ -37,6 +36,7 @@ from courtwatch.infrastructure.database import (
 )
 from projections.trends import periods, summaries
 from projections.trends import rebuild as trends_rebuild
+from tests.trends.test_summaries_equal_the_log import final_states, reference
 
 ZONE = "America/New_York"
 NOW = datetime(2026, 11, 25, 23, 0, tzinfo=UTC)

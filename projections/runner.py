@@ -8,13 +8,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
+from eventsourcing.persistence import InfrastructureFactory, Mapper
 from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.projection import Projection, ProjectionRunner
+from eventsourcing.utils import Environment
 
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
+from projections import parking
 from projections.live_map.projection import LiveMapProjection, LiveMapView
 from projections.transparency_log.projection import TABLES as LOG_TABLES
 from projections.transparency_log.projection import TransparencyProjection, TransparencyView
@@ -39,6 +43,27 @@ TREND_SPEC = ProjectionSpec(TrendProjection, TrendView, TREND_TABLES)
 
 def all_projections() -> list[ProjectionSpec]:
     return [LIVE_MAP_SPEC, LOG_SPEC, TREND_SPEC]
+
+
+def parking_projections() -> list[ProjectionSpec]:
+    """The projections that park events they cannot process (not the transparency log)."""
+    return [s for s in all_projections() if issubclass(s.view, parking.ParkingView)]
+
+
+class ProjectedCourtwatch(Courtwatch):
+    """The application as the runners read it: a stored event that can no longer
+    be decoded reaches the projection as :class:`parking.Undecodable` (and is
+    parked there) instead of killing the runner, which decodes before it calls
+    ``process_event``. The transparency log hashes stored rows, not decoded
+    events, so it is not held up by such an event either.
+    """
+
+    name = Courtwatch.name
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return self.factory.mapper(
+            transcoder=self.construct_transcoder(), mapper_class=parking.TolerantMapper
+        )
 
 
 @dataclass
@@ -66,7 +91,7 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
     running = RunningProjections()
     for spec in specs if specs is not None else all_projections():
         runner = ProjectionRunner(
-            application_class=Courtwatch,
+            application_class=ProjectedCourtwatch,
             projection_class=spec.projection,
             view_class=spec.view,
             env=database.eventsourcing_env(pool_size=2),
@@ -74,6 +99,11 @@ def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> 
         runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
         running.runners.append(runner)
         log.info("projection started", extra={"projection": spec.projection.name})
+        if isinstance(runner.view, parking.ParkingView) and (waiting := runner.view.parked()):
+            log.warning(
+                "parked events wait for `courtwatch parked retry`",
+                extra={"projection": spec.projection.name, "parked_total": len(waiting)},
+            )
     return running
 
 
@@ -91,6 +121,54 @@ def drop_views(database: Database, specs: Sequence[ProjectionSpec]) -> None:
         for spec in specs:
             for table in (*spec.tables, tracking_table(spec)):
                 conn.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
+        # Their parked events are parked again when the log is replayed.
+        with conn.cursor() as curs:
+            parking.forget(curs, [spec.projection.name for spec in specs])
+
+
+def open_view(database: Database, spec: ProjectionSpec) -> PostgresTrackingRecorder:
+    """The view of ``spec`` as its runner builds it (tables created), for the CLI."""
+    env = Environment(spec.projection.name, database.eventsourcing_env(pool_size=1))
+    return (
+        InfrastructureFactory[PostgresTrackingRecorder]
+        .construct(env=env)
+        .tracking_recorder(spec.view)
+    )
+
+
+def retry_parked(
+    database: Database, spec: ProjectionSpec, notification_id: int | None = None
+) -> list[parking.RetryOutcome]:
+    """Re-run ``spec``'s handler for its parked events (all, or one event's report)."""
+    view = open_view(database, spec)
+    assert isinstance(view, parking.ParkingView)
+    projection = spec.projection(view=view)
+    assert isinstance(projection, parking.ParkingProjection)
+    # The plain mapper: an event that still cannot be decoded stays parked.
+    app = Courtwatch(env=database.eventsourcing_env(pool_size=1))
+
+    def load(position: int) -> object:
+        found = app.recorder.select_notifications(start=position, limit=1, stop=position)
+        if not found:
+            raise LookupError(f"no stored event at position {position}")
+        return app.mapper.to_domain_event(found[0])
+
+    try:
+        return view.retry(projection.handle, load, app.name, notification_id)
+    finally:
+        app.close()
+        view.datastore.close()  # type: ignore[attr-defined]
+
+
+def parked_events(
+    database: Database, spec: ProjectionSpec, notification_id: int | None = None
+) -> list[parking.ParkedEvent]:
+    view = open_view(database, spec)
+    try:
+        assert isinstance(view, parking.ParkingView)
+        return view.parked(notification_id)
+    finally:
+        view.datastore.close()  # type: ignore[attr-defined]
 
 
 def wait_caught_up(
@@ -123,38 +201,83 @@ def _nothing_left(database: Database, spec: ProjectionSpec) -> bool:
 
 
 class Supervisor:
-    """Keep in-process projections running: a runner whose thread died (the
-    database restarted, say) is logged and all are restarted, with back-off.
-    Each restart resumes from the tracking records, so nothing is lost.
+    """Keep in-process projections running, each on its own.
+
+    A runner whose thread died (the database restarted, say) is logged and
+    restarted with back-off, and only that one: the live map does not wait on
+    the transparency log's retries, nor the other way round. Each restart
+    resumes from the view's tracking record, so nothing is lost or repeated.
+    Events a handler cannot process never get here: they are parked
+    (projections/parking.py). What does get here is retried forever.
     """
+
+    POLL_SECONDS = 0.5
+    FIRST_DELAY = 1.0
+    LONGEST_DELAY = 60.0
+    # A runner that stayed up this long has recovered: its next failure starts
+    # the back-off from the beginning again.
+    HEALTHY_AFTER = 60.0
 
     def __init__(self, database: Database, specs: Sequence[ProjectionSpec] | None = None) -> None:
         self.database = database
-        self.specs = specs
-        self.running = start(database, specs)
+        self.specs = list(specs if specs is not None else all_projections())
+        self._runners: dict[str, ProjectionRunner[Any, Any]] = {}
+        self._started: dict[str, float] = {}
+        self._delay = {spec.projection.name: self.FIRST_DELAY for spec in self.specs}
+        self._retry_at = {spec.projection.name: 0.0 for spec in self.specs}
+        self._lock = threading.Lock()
+        for spec in self.specs:
+            self._start(spec)
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._watch, name="projection-supervisor", daemon=True
         )
         self._thread.start()
 
+    def _start(self, spec: ProjectionSpec) -> None:
+        name = spec.projection.name
+        try:
+            started = start(self.database, [spec]).runners[0]
+        except Exception:
+            log.exception(
+                "starting a projection failed; will retry",
+                extra={"projection": name, "retry_in": self._delay[name]},
+            )
+            self._back_off(name)
+            return
+        with self._lock:
+            self._runners[name] = started
+        self._started[name] = time.monotonic()
+
+    def _back_off(self, name: str) -> None:
+        self._retry_at[name] = time.monotonic() + self._delay[name]
+        self._delay[name] = min(self._delay[name] * 2, self.LONGEST_DELAY)
+
     def _watch(self) -> None:
-        delay = 1.0
-        while not self._stop.wait(delay):
-            try:
-                self.running.check()
-                delay = 1.0
-            except Exception:
-                log.exception("a projection stopped; restarting the projections")
-                self.running.stop()
-                delay = min(delay * 2, 60.0)
+        while not self._stop.wait(self.POLL_SECONDS):
+            for spec in self.specs:
                 if self._stop.is_set():
                     return
+                name = spec.projection.name
+                current = self._runners.get(name)
+                if current is None:
+                    if time.monotonic() >= self._retry_at[name]:
+                        self._start(spec)
+                    continue
                 try:
-                    self.running = start(self.database, self.specs)
+                    current.run_forever(timeout=0)
                 except Exception:
-                    log.exception("restarting the projections failed; will retry")
-                    self.running = RunningProjections()
+                    log.exception(
+                        "a projection stopped; restarting it",
+                        extra={"projection": name, "retry_in": self._delay[name]},
+                    )
+                    with self._lock:
+                        self._runners.pop(name, None)
+                    RunningProjections([current]).stop()
+                    self._back_off(name)
+                    continue
+                if time.monotonic() - self._started[name] > self.HEALTHY_AFTER:
+                    self._delay[name] = self.FIRST_DELAY
 
     def check(self) -> None:
         """Nothing to raise: a dead runner is restarted by the supervisor itself."""
@@ -162,4 +285,7 @@ class Supervisor:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
-        self.running.stop()
+        with self._lock:
+            runners = list(self._runners.values())
+            self._runners.clear()
+        RunningProjections(runners).stop()

@@ -35,6 +35,7 @@ OWNERS: dict[str, str] = {
     "trend_meta": "projections/trends",
     "trends_tracking": "projections/trends",
     "published_summaries": "projections/trends/publishing.py",
+    "projection_parked": "projections/parking.py",
     "courtwatch_credentials": "courtwatch/credentials.py",
     "courtwatch_secrets": "courtwatch/credentials.py",
 }

@@ -4,6 +4,9 @@ Every event that changes a report updates its ``map_reports`` row and appends
 one ``activity_feed`` row, and both are committed in one transaction with the
 tracking record and a NOTIFY carrying the event's position. The feed is what
 websocket clients resume from: "everything after position P".
+
+An event the handler cannot process (a NUL that jsonb refuses, say) is parked
+instead (``projections/parking.py``): the map goes on with later reports.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
+from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from courtwatch.domain.fold import plain, status_of
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
+from projections.parking import ParkingProjection, ParkingView
 
 NOTIFY_CHANNEL = "courtwatch_live"
 
@@ -72,7 +75,9 @@ def state_json(row: Row) -> dict[str, Any]:
     }
 
 
-class LiveMapView(PostgresTrackingRecorder):
+class LiveMapView(ParkingView):
+    projection_name = "livemap"
+
     def __init__(self, datastore: PostgresDatastore, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         self.sql_create_statements.extend(SQL(statement).format() for statement in DDL)
@@ -80,7 +85,8 @@ class LiveMapView(PostgresTrackingRecorder):
     def record(
         self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change
     ) -> None:
-        with self.datastore.transaction(commit=True) as curs:
+        # The event's transaction, which also records the tracking (ParkingView.process).
+        with self.writing() as curs:
             curs.execute(
                 SQL("SELECT * FROM map_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
             )
@@ -107,21 +113,19 @@ class LiveMapView(PostgresTrackingRecorder):
                 ),
                 (tracking.notification_id, report_id, event, at, Jsonb(state_json(row))),
             )
-            self._insert_tracking(curs, tracking)
             # Delivered on commit, so a listener never hears of rows it cannot read yet.
             curs.execute(
                 SQL("SELECT pg_notify(%s, %s)"), (NOTIFY_CHANNEL, str(tracking.notification_id))
             )
 
 
-class LiveMapProjection(Projection[LiveMapView]):
-    name = "livemap"
+class LiveMapProjection(ParkingProjection[LiveMapView]):
+    name = LiveMapView.projection_name
     topics = TOPICS
 
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def handle(self, domain_event: Any, tracking: Tracking) -> None:
         if not is_report_event(domain_event):
-            self.view.insert_tracking(tracking)
-            return
+            return  # only tracked
 
         def change(row: Row | None) -> Row:
             before = None if row is None else {name: row[name] for name in STATE_FIELDS}

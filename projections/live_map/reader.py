@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from courtwatch.infrastructure.database import Database
-from projections.live_map.projection import DDL, NOTIFY_CHANNEL
+from projections.live_map.projection import COLUMNS, DDL, NOTIFY_CHANNEL
 
 __all__ = ["NOTIFY_CHANNEL", "LiveMapReader", "MapFilter"]
 
@@ -37,6 +37,18 @@ class MapFilter:
     kinds: Sequence[str] = ()
     since: datetime | None = None
     courthouse: str | None = None
+
+
+# PostgreSQL keeps times asyncpg cannot decode (it raises OverflowError outside
+# Python's years 1-9999 in UTC): a stored year-1 time at +14:00 is 1 BC in UTC.
+# The log may hold such a time from before intake refused it, so reads clamp it
+# to the nearest instant Python can represent rather than fail every reader.
+_EARLIEST = "'0001-01-01 00:00:00+00'::timestamptz"
+_LATEST = "'9999-12-31 23:59:59.999999+00'::timestamptz"
+_TIMES = ("observed_at", "updated_at")
+REPORT_COLUMNS = ", ".join(
+    f"least(greatest({c}, {_EARLIEST}), {_LATEST}) AS {c}" if c in _TIMES else c for c in COLUMNS
+)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -114,7 +126,8 @@ class LiveMapReader:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
-                f"SELECT * FROM map_reports WHERE {condition} ORDER BY updated_at DESC "
+                f"SELECT {REPORT_COLUMNS} FROM map_reports WHERE {condition} "
+                "ORDER BY map_reports.updated_at DESC "
                 f"LIMIT {int(limit)}",
                 *args,
             )
@@ -125,8 +138,9 @@ class LiveMapReader:
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
-                f"SELECT * FROM map_reports WHERE updated_at >= now() - $1::interval "
-                f"AND {PUBLIC_REPORT} ORDER BY updated_at DESC LIMIT $2",
+                f"SELECT {REPORT_COLUMNS} FROM map_reports "
+                "WHERE map_reports.updated_at >= now() - $1::interval "
+                f"AND {PUBLIC_REPORT} ORDER BY map_reports.updated_at DESC LIMIT $2",
                 window,
                 limit,
             )

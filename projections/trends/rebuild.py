@@ -13,14 +13,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import Notification, Tracking
 from psycopg.types.json import Jsonb
 
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.database import Database
+from projections import parking
 from projections.trends.projection import (
     DDL,
     TOPICS,
@@ -71,22 +73,61 @@ def rebuild(
     app = Courtwatch(env=database.eventsourcing_env(pool_size=1))
     view = _MemoryView(ZoneInfo(zone))
     projection = TrendProjection(view=view)  # type: ignore[arg-type]
+    parked: list[parking.ParkedEvent] = []
+    blocked: dict[UUID, int] = {}  # report -> its first parked event
     try:
         start = 1
         while page := app.recorder.select_notifications(start=start, limit=PAGE, topics=TOPICS):
             for notification in page:
-                event = app.mapper.to_domain_event(notification)
-                projection.process_event(event, Tracking(app.name, notification.id))
+                tracking = Tracking(app.name, notification.id)
+                parked_for = blocked.get(notification.originator_id)  # type: ignore[arg-type]
+                try:
+                    if parked_for is not None:
+                        raise _EarlierEventParked(parked_for)
+                    event = app.mapper.to_domain_event(notification)
+                    projection.handle(event, tracking)
+                except Exception as error:
+                    # The same rule as the live projection (projections/parking.py):
+                    # park it, and every later event of its report behind it.
+                    if not parking.is_data_error(error):
+                        raise
+                    parked.append(_parked_row(notification, error, parked_for))
+                    blocked.setdefault(notification.originator_id, notification.id)  # type: ignore[arg-type]
+                view.position = notification.id
             start = page[-1].id + 1
             if progress:
                 progress(len(page))
     finally:
         app.close()
-    _write(database, view, zone)
+    _write(database, view, zone, parked)
     return view.position
 
 
-def _write(database: Database, view: _MemoryView, zone: str) -> None:
+class _EarlierEventParked(Exception):
+    def __init__(self, notification_id: int) -> None:
+        super().__init__(parking.earlier_event_parked(notification_id))
+
+
+def _parked_row(
+    notification: Notification, error: Exception, blocked_by: int | None
+) -> parking.ParkedEvent:
+    return parking.ParkedEvent(
+        projection=TrendProjection.name,
+        notification_id=notification.id,
+        originator_id=notification.originator_id,  # type: ignore[arg-type]
+        originator_version=notification.originator_version,
+        topic=notification.topic,
+        error=str(error) if blocked_by is not None else parking.describe(error),
+        blocked_by=blocked_by,
+        parked_at=datetime.now(UTC),
+        retried_at=None,
+        attempts=0,
+    )
+
+
+def _write(
+    database: Database, view: _MemoryView, zone: str, parked: list[parking.ParkedEvent]
+) -> None:
     with database.connect() as conn, conn.transaction():
         for table in (
             "trend_counts",
@@ -120,3 +161,7 @@ def _write(database: Database, view: _MemoryView, zone: str) -> None:
         conn.execute(
             "INSERT INTO trends_tracking VALUES (%s, %s)", (Courtwatch.name, view.position)
         )
+        with conn.cursor() as curs:
+            parking.create_table(curs)
+            parking.forget(curs, [TrendProjection.name])
+            parking.insert_many(curs, parked)

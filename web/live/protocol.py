@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 
 from courtwatch.domain.fold import status_of
@@ -36,18 +36,46 @@ class MapReport(TypedDict):
     url: str
 
 
+# The last instant Python can represent: where a computed time that would lie
+# beyond it (a stored sighting in year 9999 plus its fading hours) is clamped.
+LATEST = datetime.max.replace(tzinfo=UTC)
+
+
 def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
+def _as_datetime(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+
+
+def _stale_at(observed_at: datetime | None, stale_hours: float) -> str | None:
+    """When a sighting fades; never raises, whatever time the log holds."""
+    if observed_at is None:
+        return None
+    try:
+        return (observed_at + timedelta(hours=stale_hours)).isoformat()
+    except OverflowError:
+        return LATEST.isoformat()
+
+
 def map_report(row: Mapping[str, Any], names: Mapping[str, str], stale_hours: float) -> MapReport:
-    """The MapReport the page draws, from a map_reports row or a feed state."""
-    kind = row["kind"]
-    observed = row["observed_at"]
-    observed_at = observed if isinstance(observed, datetime) else datetime.fromisoformat(observed)
+    """The MapReport the page draws, from a map_reports row or a feed state.
+
+    Total over stored values: the log is forever and intake's rules change, so
+    a value no longer accepted (a year-1 time, a time near year 9999) must still
+    draw, never fail the whole answer or a websocket.
+    """
+    kind = str(row["kind"])
+    observed_at = _as_datetime(row["observed_at"])
     code = row["courthouse_code"]
-    details = row["details"]
-    stale_at = observed_at + timedelta(hours=stale_hours) if kind == Kind.SIGHTING else None
+    details = row["details"] if isinstance(row["details"], Mapping) else {}
+    stale_at = _stale_at(observed_at, stale_hours) if kind == Kind.SIGHTING else None
     where = names.get(code, code) if code else "pinned place"
     agents = details.get("agents_count")
     title = f"{kind.replace('_', ' ')} · {where}" + (f" · {agents} agents" if agents else "")
@@ -61,10 +89,10 @@ def map_report(row: Mapping[str, Any], names: Mapping[str, str], stale_hours: fl
         "courthouse_name": names.get(code) if code else None,
         "lat": row["lat"],
         "lon": row["lon"],
-        "observed_at": observed_at.isoformat(),
+        "observed_at": _iso(observed_at if observed_at is not None else row["observed_at"]),
         "updated_at": _iso(row["updated_at"]),
         "last_event": row["last_event"],
-        "stale_at": stale_at.isoformat() if stale_at else None,
+        "stale_at": stale_at,
         "corroborations": row["corroborations"],
         "title": title,
         "url": f"/reports/{row['report_id']}",

@@ -64,16 +64,20 @@ def tracking_table(spec: ProjectionSpec) -> str:
 
 def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> RunningProjections:
     running = RunningProjections()
-    for spec in specs if specs is not None else all_projections():
-        runner = ProjectionRunner(
-            application_class=Courtwatch,
-            projection_class=spec.projection,
-            view_class=spec.view,
-            env=database.eventsourcing_env(pool_size=2),
-        )
-        runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
-        running.runners.append(runner)
-        log.info("projection started", extra={"projection": spec.projection.name})
+    try:
+        for spec in specs if specs is not None else all_projections():
+            runner = ProjectionRunner(
+                application_class=Courtwatch,
+                projection_class=spec.projection,
+                view_class=spec.view,
+                env=database.eventsourcing_env(pool_size=2),
+            )
+            runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
+            running.runners.append(runner)
+            log.info("projection started", extra={"projection": spec.projection.name})
+    except BaseException:
+        running.stop()  # those already started, or their threads outlive the failure
+        raise
     return running
 
 
@@ -138,23 +142,29 @@ class Supervisor:
         )
         self._thread.start()
 
+    # A database restart takes seconds: do not back off much longer than that,
+    # or the map stays stale long after the database is back.
+    MAX_RESTART_DELAY_SECONDS = 5.0
+
     def _watch(self) -> None:
         delay = 1.0
+        needs_start = False
         while not self._stop.wait(delay):
             try:
+                if needs_start:
+                    # A restart that failed (the database still down) left no
+                    # runners: nothing would ever raise again, so remember it.
+                    self.running = start(self.database, self.specs)
+                    needs_start = False
+                    log.warning("projections restarted")
                 self.running.check()
                 delay = 1.0
             except Exception:
                 log.exception("a projection stopped; restarting the projections")
                 self.running.stop()
-                delay = min(delay * 2, 60.0)
-                if self._stop.is_set():
-                    return
-                try:
-                    self.running = start(self.database, self.specs)
-                except Exception:
-                    log.exception("restarting the projections failed; will retry")
-                    self.running = RunningProjections()
+                self.running = RunningProjections()
+                needs_start = True
+                delay = min(delay * 2, self.MAX_RESTART_DELAY_SECONDS)
 
     def check(self) -> None:
         """Nothing to raise: a dead runner is restarted by the supervisor itself."""

@@ -33,6 +33,9 @@ class Settings:
     checkpoint_interval_seconds: float = 300.0
     summary_interval_seconds: float = 3600.0
     log_origin: str = "courtwatch.local/log"
+    # How long a request may wait for PostgreSQL (a pooled connection, a new
+    # connection) before it answers 503: an outage must fail fast, not hang.
+    database_timeout_seconds: float = 3.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -68,7 +71,10 @@ class Settings:
             checkpoint_interval_seconds=number("COURTWATCH_CHECKPOINT_INTERVAL", 300.0),
             summary_interval_seconds=number("COURTWATCH_SUMMARY_INTERVAL", 3600.0),
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
+            database_timeout_seconds=number("COURTWATCH_DATABASE_TIMEOUT", 3.0),
         )
+        if not 0 < settings.database_timeout_seconds <= 60:
+            raise ConfigError("COURTWATCH_DATABASE_TIMEOUT must be between 0 and 60 seconds")
         try:
             settings.zone  # noqa: B018 - fail at startup, not at the first summary
         except ZoneInfoNotFoundError:

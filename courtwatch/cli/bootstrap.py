@@ -9,6 +9,9 @@ the same things in the same way.
 
 from __future__ import annotations
 
+import errno
+from pathlib import Path
+
 from courtwatch import credentials
 from courtwatch.application import Courtwatch
 from courtwatch.gazetteer import immigration_courts
@@ -31,6 +34,8 @@ def connect_database(settings: Settings) -> Database:
     a setting to fix, said in one line rather than a traceback.
     """
     try:
+        if settings.database_url is None:
+            check_data_folder(settings.data_dir)
         database = resolve_database(settings.database_url, settings.data_dir)
     except OSError as error:
         raise ConfigError(_data_folder_problem(settings, error)) from None
@@ -41,6 +46,34 @@ def connect_database(settings: Settings) -> Database:
     database = database.with_timeout(settings.database_timeout_seconds)
     credentials.install(database)
     return database
+
+
+# PostgreSQL's initdb needs ~40 MB and each WAL segment is 16 MB: with less
+# free space than this the embedded server fails in ways that say less.
+MIN_FREE_BYTES = 64 * 1024 * 1024
+
+
+def check_data_folder(data_dir: Path) -> None:
+    """Fail now, plainly, if the data folder cannot be created, written or has no room."""
+    import os
+    import shutil
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    probe = data_dir / f".write-probe-{os.getpid()}"
+    try:
+        with probe.open("wb") as handle:
+            handle.write(b"courtwatch")
+            handle.flush()
+            os.fsync(handle.fileno())
+    finally:
+        probe.unlink(missing_ok=True)
+    free = shutil.disk_usage(data_dir).free
+    if free < MIN_FREE_BYTES:
+        raise OSError(
+            errno.ENOSPC,
+            f"only {free // (1024 * 1024)} MB free, courtwatch needs at least "
+            f"{MIN_FREE_BYTES // (1024 * 1024)} MB",
+        )
 
 
 def _is_storage_error(error: BaseException) -> bool:

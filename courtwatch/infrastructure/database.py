@@ -311,10 +311,14 @@ def postmaster_state(pgdata: Path) -> str:
     if pid is None:
         return "stopped"
     try:
-        status = psutil.Process(pid).status()
+        process = psutil.Process(pid)
+        status, name = process.status(), process.name()
     except psutil.NoSuchProcess:
         return "dead"
-    return "zombie" if status == psutil.STATUS_ZOMBIE else "running"
+    if status == psutil.STATUS_ZOMBIE:
+        return "zombie"
+    # A pid reused by another program after the postmaster died is no server.
+    return "running" if name == "postgres" else "dead"
 
 
 def _reap_if_child(pid: int | None) -> None:

@@ -19,6 +19,7 @@ from courtwatch.infrastructure.config import ConfigError, Settings
 from courtwatch.infrastructure.database import (
     Database,
     bound_application_waits,
+    close_pools,
     resolve_database,
     stop_embedded_server,
 )
@@ -112,6 +113,7 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
 def shutdown(services: Services) -> None:
     """Close what ``bootstrap`` opened; the embedded PostgreSQL stops with its last user."""
     services.close()
+    close_pools()
     if services.settings.database_url is None:
         stop_embedded_server(services.settings.data_dir)
 

@@ -172,6 +172,16 @@ def bound_application_waits(app: Any, timeout: float) -> None:
         pool.timeout = max(0.05, timeout / _ES_ATTEMPTS - _ES_RETRY_WAIT)
 
 
+def close_pools() -> None:
+    """Close this process's pooled() pools; left to the garbage collector, each
+    waits for its worker threads at exit and delays a SIGTERM by seconds."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.close(timeout=1.0)
+
+
 def ensure_database_exists(db: Database) -> None:
     """Create ``db.dbname`` on its server if it is not there yet."""
     admin = db.with_dbname("postgres")

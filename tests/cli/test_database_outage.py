@@ -29,6 +29,9 @@ from tests.cli.serve_process import (
 
 # Every answer while the database is away must come at least this fast.
 FAST = 6.0
+# "Within a few seconds": 2-4 s measured on an idle 2-core machine, up to
+# ~9 s with a load average of 15 (most of it interpreter teardown).
+SIGTERM_WITHIN = 12.0
 
 
 @pytest.fixture
@@ -159,7 +162,7 @@ async def test_serve_restarts_its_embedded_postgres_when_the_postmaster_is_kille
         await socket.close()  # type: ignore[attr-defined]
 
     # SIGTERM stops it within a few seconds, and its PostgreSQL with it.
-    assert serve.terminate() < 8
+    assert serve.terminate() < SIGTERM_WITHIN
     assert not postmaster_alive(serve.pgdata)
 
 
@@ -173,7 +176,7 @@ async def test_sigterm_stops_serve_quickly_while_its_database_is_down(
         ]
         kill_postmaster(serve.pgdata)
         await asyncio.gather(*pending, return_exceptions=True)
-    assert serve.terminate() < 8
+    assert serve.terminate() < SIGTERM_WITHIN
 
 
 @pytest.fixture
@@ -250,7 +253,7 @@ async def test_every_pool_reconnects_when_an_external_postgres_restarts(
                     if frame["type"] == "delta" and frame["report"]["id"] == third.json()["id"]:
                         break
             await socket.close()  # type: ignore[attr-defined]
-        assert serve.terminate() < 8
+        assert serve.terminate() < SIGTERM_WITHIN
     finally:
         serve.stop()
 

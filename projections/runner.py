@@ -89,21 +89,25 @@ def tracking_table(spec: ProjectionSpec) -> str:
 
 def start(database: Database, specs: Sequence[ProjectionSpec] | None = None) -> RunningProjections:
     running = RunningProjections()
-    for spec in specs if specs is not None else all_projections():
-        runner = ProjectionRunner(
-            application_class=ProjectedCourtwatch,
-            projection_class=spec.projection,
-            view_class=spec.view,
-            env=database.eventsourcing_env(pool_size=2),
-        )
-        runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
-        running.runners.append(runner)
-        log.info("projection started", extra={"projection": spec.projection.name})
-        if isinstance(runner.view, parking.ParkingView) and (waiting := runner.view.parked()):
-            log.warning(
-                "parked events wait for `courtwatch parked retry`",
-                extra={"projection": spec.projection.name, "parked_total": len(waiting)},
+    try:
+        for spec in specs if specs is not None else all_projections():
+            runner = ProjectionRunner(
+                application_class=ProjectedCourtwatch,
+                projection_class=spec.projection,
+                view_class=spec.view,
+                env=database.eventsourcing_env(pool_size=2),
             )
+            runner.__enter__()  # so that stop() can leave it the way eventsourcing expects
+            running.runners.append(runner)
+            log.info("projection started", extra={"projection": spec.projection.name})
+            if isinstance(runner.view, parking.ParkingView) and (waiting := runner.view.parked()):
+                log.warning(
+                    "parked events wait for `courtwatch parked retry`",
+                    extra={"projection": spec.projection.name, "parked_total": len(waiting)},
+                )
+    except BaseException:
+        running.stop()  # those already started, or their threads outlive the failure
+        raise
     return running
 
 
@@ -213,7 +217,9 @@ class Supervisor:
 
     POLL_SECONDS = 0.5
     FIRST_DELAY = 1.0
-    LONGEST_DELAY = 60.0
+    # A database restart takes seconds: do not back off much longer than that,
+    # or the map stays stale long after the database is back.
+    LONGEST_DELAY = 5.0
     # A runner that stayed up this long has recovered: its next failure starts
     # the back-off from the beginning again.
     HEALTHY_AFTER = 60.0

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
+import asyncpg
+import eventsourcing.persistence
+import psycopg
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +23,12 @@ from courtwatch.domain.errors import (
 )
 from courtwatch.intake import ValidationFailed
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
+
+log = logging.getLogger(__name__)
+
+# Seconds a client should wait before retrying while the database (or its
+# disk) is unavailable: about how long the embedded server takes to restart.
+RETRY_AFTER_SECONDS = 2
 
 
 class BodyTooLarge(Exception):
@@ -82,6 +93,16 @@ async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def unavailable(request: Request, exc: Exception) -> Response:
+    # The database is down, restarting, out of connections, or its disk is
+    # full or read-only: nothing the client did, and worth retrying soon.
+    # Only the class is logged: driver messages can carry query values.
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    response = _error(503, "the database is unavailable; retry shortly")
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return _error(
@@ -109,4 +130,24 @@ EXCEPTION_HANDLERS = {
     NotApplicable: conflict,
     DomainError: conflict,
     HTTPException: http_exception,
+    # The database or the data folder went away (see `unavailable`).
+    psycopg.OperationalError: unavailable,  # incl. psycopg_pool.PoolTimeout, DiskFull
+    psycopg.InterfaceError: unavailable,
+    eventsourcing.persistence.OperationalError: unavailable,
+    eventsourcing.persistence.InterfaceError: unavailable,
+    asyncpg.PostgresConnectionError: unavailable,
+    asyncpg.InterfaceError: unavailable,  # "connection is closed"
+    asyncpg.exceptions.OperatorInterventionError: unavailable,  # shutdown, starting up
+    asyncpg.exceptions.InsufficientResourcesError: unavailable,  # disk full, too many
+    asyncpg.exceptions.PostgresSystemError: unavailable,  # I/O error, read-only disk
+    OSError: unavailable,  # incl. TimeoutError, ConnectionRefusedError, ENOSPC, EROFS
 }
+
+
+def database_unavailable_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions answered 503 by `unavailable`, for code that catches them itself."""
+    return tuple(
+        error  # type: ignore[misc]
+        for error, handler in EXCEPTION_HANDLERS.items()
+        if handler is unavailable
+    )

@@ -12,10 +12,15 @@ import uvicorn
 
 from courtwatch.cli import arguments, command
 from courtwatch.cli.bootstrap import background, bootstrap, shutdown
-from courtwatch.infrastructure.config import Settings
+from courtwatch.infrastructure.config import ConfigError, Settings
+from courtwatch.infrastructure.database import stop_embedded_server
 from projections.transparency_log.store import SigningKeyUnavailable, check_signing_key
 
 log = logging.getLogger("courtwatch.serve")
+
+# Seconds uvicorn waits for open requests and websockets after SIGTERM: every
+# database wait is bounded well below this, so nothing legitimate is cut.
+GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +48,7 @@ def run_server(app: object, host: str, port: int) -> None:
         server_header=False,
         backlog=4096,
         log_config=None,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
 
 
@@ -67,7 +73,13 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
     # stopped; with the default handler that would end the process before the
     # `finally` below, leaving the embedded PostgreSQL running. Exit instead.
     signal.signal(signal.SIGTERM, _exit_on_signal)
-    services = bootstrap(settings)
+    try:
+        services = bootstrap(settings)
+    except ConfigError as error:
+        print(f"courtwatch: {error}", file=sys.stderr)
+        if settings.database_url is None:
+            stop_embedded_server(settings.data_dir)  # it may have started before the failure
+        return 2
     run_projections = settings.run_projections and not args.no_projections
     if run_projections:  # the projections sign checkpoints in this process
         try:

@@ -39,6 +39,9 @@ class Settings:
     # citations are built from it, never from a request's Host header. Empty means
     # http://localhost:<port>, right for one machine only.
     public_url_setting: str = ""
+    # How long a request may wait for PostgreSQL (a pooled connection, a new
+    # connection) before it answers 503: an outage must fail fast, not hang.
+    database_timeout_seconds: float = 3.0
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -79,7 +82,10 @@ class Settings:
             summary_interval_seconds=number("COURTWATCH_SUMMARY_INTERVAL", 3600.0),
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
             public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),
+            database_timeout_seconds=number("COURTWATCH_DATABASE_TIMEOUT", 3.0),
         )
+        if not 0 < settings.database_timeout_seconds <= 60:
+            raise ConfigError("COURTWATCH_DATABASE_TIMEOUT must be between 0 and 60 seconds")
         try:
             settings.zone  # noqa: B018 - fail at startup, not at the first summary
         except ZoneInfoNotFoundError:

@@ -67,6 +67,10 @@ class LiveMapReader:
             database=database.dbname,
         )
         self._pool: asyncpg.Pool | None = None
+        # Every wait is bounded, so a database outage fails a request quickly
+        # (answered 503) instead of hanging it; the pool replaces connections
+        # the server closed, so reads recover by themselves when it is back.
+        self._timeout = database.timeout
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -75,7 +79,12 @@ class LiveMapReader:
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
-            min_size=1, max_size=10, init=_init_connection, **self._connect_args
+            min_size=1,
+            max_size=10,
+            init=_init_connection,
+            timeout=self._timeout,  # to connect
+            command_timeout=max(self._timeout, 10.0),  # a first paint of 5,000 rows included
+            **self._connect_args,
         )
         for statement in DDL:  # the projection may not have created its tables yet
             await self._pool.execute(statement)
@@ -86,21 +95,32 @@ class LiveMapReader:
 
     async def listen_connection(self) -> asyncpg.Connection:
         """A dedicated connection for LISTEN: a pooled one is UNLISTENed on release."""
-        return await asyncpg.connect(**self._connect_args)
+        return await asyncpg.connect(timeout=self._timeout, **self._connect_args)
+
+    def _acquire(self) -> Any:
+        """A pooled connection, waiting at most the timeout for one."""
+        return self.pool.acquire(timeout=self._timeout)
 
     async def feed_head(self) -> int:
-        value = await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
+        async with self._acquire() as conn:
+            value = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
         return int(value)
 
     async def feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
-        return list(
-            await self.pool.fetch(
-                f"SELECT position, state FROM activity_feed WHERE position > $1 "
-                f"AND {PUBLIC_FEED_ROW} ORDER BY position LIMIT $2",
-                position,
-                limit,
+        async with self._acquire() as conn:
+            return list(
+                await conn.fetch(
+                    "SELECT position, state FROM activity_feed WHERE position > $1 "
+                    f"AND {PUBLIC_FEED_ROW} ORDER BY position LIMIT $2",
+                    position,
+                    limit,
+                )
             )
-        )
+
+    async def ping(self) -> None:
+        """Raise unless the database answers within the timeout."""
+        async with self._acquire() as conn:
+            await conn.fetchval("SELECT 1")
 
     async def reports(self, where: MapFilter, limit: int) -> tuple[int, list[asyncpg.Record]]:
         """Reports matching ``where``, newest change first, with the feed position they reflect."""
@@ -123,7 +143,7 @@ class LiveMapReader:
             args.append(where.courthouse)
             clauses.append(f"courthouse_code = ${len(args)}")
         condition = " AND ".join(clauses)
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        async with self._acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
                 f"SELECT {REPORT_COLUMNS} FROM map_reports WHERE {condition} "
@@ -135,7 +155,7 @@ class LiveMapReader:
 
     async def recent(self, window: timedelta, limit: int) -> tuple[int, list[asyncpg.Record]]:
         """Reports changed within ``window``, newest first, with the feed position they reflect."""
-        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        async with self._acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
                 f"SELECT {REPORT_COLUMNS} FROM map_reports "

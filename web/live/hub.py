@@ -37,8 +37,13 @@ class Gone(Exception):
     """The subscriber's client disconnected."""
 
 
+class DatabaseUnavailable(Exception):
+    """The database went away: the client should reconnect later and resume."""
+
+
 _CLOSED = (-1, "")
 _HEARTBEAT = (-2, "")
+_UNAVAILABLE = (-3, "")
 HEARTBEAT_SECONDS = 15.0
 
 
@@ -49,9 +54,16 @@ class Subscriber:
 
     def close(self) -> None:
         """Wake the sender: its client has gone."""
+        self._interrupt(_CLOSED)
+
+    def database_lost(self) -> None:
+        """Wake the sender: the database went away, the client must come back later."""
+        self._interrupt(_UNAVAILABLE)
+
+    def _interrupt(self, sentinel: tuple[int, str]) -> None:
         while True:
             try:
-                self.queue.put_nowait(_CLOSED)
+                self.queue.put_nowait(sentinel)
                 return
             except asyncio.QueueFull:
                 self.queue.get_nowait()
@@ -77,6 +89,8 @@ class Subscriber:
         item = await self.queue.get()
         if item is _CLOSED:
             raise Gone()
+        if item is _UNAVAILABLE:
+            raise DatabaseUnavailable()
         if item is _HEARTBEAT:
             return None
         return item
@@ -128,23 +142,31 @@ class Hub:
     def _ring(self, *_: object) -> None:
         self._doorbell.set()
 
+    def _database_lost(self) -> None:
+        """Tell every subscriber to close with a reason; their clients resume with ?since."""
+        for subscriber in list(self.subscribers):
+            subscriber.database_lost()
+
     async def _listen(self) -> None:
         # A dedicated connection: a pooled one would be UNLISTENed on release.
-        delay = 0.5
+        delay = 0.25
         while True:
             try:
                 self._listener = await self.reader.listen_connection()
                 await self._listener.add_listener(NOTIFY_CHANNEL, self._ring)
-                delay = 0.5
+                delay = 0.25
                 self._ring()  # catch up on whatever happened while not listening
                 closed = asyncio.Event()
                 self._listener.add_termination_listener(lambda *_, ev=closed: ev.set())
                 await closed.wait()
                 log.warning("live listener connection closed; reconnecting")
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("live listener failed; retrying", extra={"error": str(error)})
+                # The server closed it (stopped, crashed, restarting): the open
+                # websockets would otherwise wait silently on a stale map.
+                self._database_lost()
+            except Exception as error:  # any failure to (re)connect: retry, never stop
+                log.warning("live listener failed; retrying", extra={"error": type(error).__name__})
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 10)
+            delay = min(delay * 2, 2.0)
 
     async def _pump(self) -> None:
         while True:
@@ -153,8 +175,10 @@ class Hub:
             self._doorbell.clear()
             try:
                 await self._drain()
-            except (OSError, asyncpg.PostgresError) as error:
-                log.warning("reading the activity feed failed", extra={"error": str(error)})
+            except Exception as error:  # the pump must outlive any outage
+                log.warning(
+                    "reading the activity feed failed", extra={"error": type(error).__name__}
+                )
 
     async def _drain(self) -> None:
         while True:

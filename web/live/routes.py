@@ -27,9 +27,10 @@ from courtwatch.intake import ValidationFailed
 from courtwatch.services import Services
 from projections.live_map.reader import LiveMapReader, MapFilter
 from web import query
+from web.errors import database_unavailable_errors
 from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
-from web.live.hub import Gone, Hub, SlowConsumer, Subscriber
+from web.live.hub import DatabaseUnavailable, Gone, Hub, SlowConsumer, Subscriber
 from web.live.map_page import render_map_page
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,10 @@ SNAPSHOT_LIMIT = 2000
 FIRST_PAINT_LIMIT = 5000
 # Resuming from further back than this costs more than a fresh snapshot.
 MAX_RESUME = 20_000
+DATABASE_LOST: tuple[type[BaseException], ...] = (
+    DatabaseUnavailable,
+    *database_unavailable_errors(),
+)
 
 
 class CourthouseNames:
@@ -146,9 +151,9 @@ async def live_socket(websocket: WebSocket) -> None:
     # Subscribe before reading anything, so nothing falls between catch-up and live.
     subscriber = live.hub.subscribe()
     watcher = asyncio.create_task(_watch_for_disconnect(websocket, subscriber))
+    last: int | None = None
     try:
         head = await live.reader.feed_head()
-        last: int
         if since is None or since > head or head - since > MAX_RESUME:
             last, rows = await live.reader.recent(SNAPSHOT_WINDOW, SNAPSHOT_LIMIT)
             await websocket.send_text(protocol.snapshot(last, [live.encode(r) for r in rows]))
@@ -175,6 +180,12 @@ async def live_socket(websocket: WebSocket) -> None:
             last = position
     except SlowConsumer:
         await websocket.close(code=1013, reason="too slow: reconnect with ?since=<position>")
+    except DATABASE_LOST:
+        # 1013 "try again later": the map's database is down or restarting.
+        # The reason stays under the 123-byte limit of a close frame.
+        resume = f"?since={last}" if last is not None else "later"
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+            await websocket.close(code=1013, reason=f"database unavailable: reconnect {resume}")
     except (WebSocketDisconnect, RuntimeError, Gone):
         pass
     finally:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from courtwatch.application import Courtwatch, ReportNotFound
@@ -28,6 +28,7 @@ from courtwatch.domain.vocabulary import (
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.assets import TEMPLATES_DIR
+from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.reports import when
 from web.transparency.citation import render_citation
@@ -241,4 +242,4 @@ async def legacy_form(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return HTMLResponse("ok")
+    return await readiness(request)  # 503 while the database is down

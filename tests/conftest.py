@@ -79,15 +79,14 @@ class ServerThread:
 
     def __init__(self, app: Any) -> None:
         self.port = free_port()
+        from courtwatch.cli.serve import server_options
+
         config = uvicorn.Config(
             app,
             host="127.0.0.1",
             port=self.port,
-            ws="websockets-sansio",
-            ws_per_message_deflate=False,
-            access_log=False,
-            log_config=None,
             lifespan="on",
+            **server_options(),  # the options `courtwatch serve` runs with
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -24,6 +24,7 @@ from web.assets import STATIC_DIR
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
 from web.live import routes as live
+from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
 from web.reports import api, pages
 from web.summaries import routes as summaries
@@ -155,6 +156,11 @@ def create_app(services: Services, background: Background | None = None) -> Star
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                LiveSocketGuard,
+                public_url=settings.public_url,
+                max_connections=settings.max_viewers,
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,

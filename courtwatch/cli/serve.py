@@ -18,6 +18,10 @@ from projections.transparency_log.store import SigningKeyUnavailable, check_sign
 
 log = logging.getLogger("courtwatch.serve")
 
+MAX_CLIENT_FRAME_BYTES = 128 * 1024
+KEEP_ALIVE_SECONDS = 5
+MAX_HEADER_BYTES = 16 * 1024
+
 # Seconds uvicorn waits for open requests and websockets after SIGTERM: every
 # database wait is bounded well below this, so nothing legitimate is cut.
 GRACEFUL_SHUTDOWN_SECONDS = 5
@@ -35,20 +39,33 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def server_options() -> dict[str, object]:
+    """How uvicorn serves courtwatch (also used by the tests' server)."""
+    return dict(
+        ws="websockets-sansio",
+        # Small JSON frames: deflate costs 3-4x memory per client and slows fan-out.
+        ws_per_message_deflate=False,
+        # Clients send nothing on /ws/live: a frame larger than this closes it (1009).
+        ws_max_size=MAX_CLIENT_FRAME_BYTES,
+        access_log=False,  # access logs carry client addresses
+        proxy_headers=False,
+        server_header=False,
+        # An idle keep-alive connection is closed after this; a request's
+        # headers may not exceed h11's buffer (431 beyond it).
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+        log_config=None,
+    )
+
+
 def run_server(app: object, host: str, port: int) -> None:
     uvicorn.run(
         app,  # type: ignore[arg-type]
         host=host,
         port=port,
-        ws="websockets-sansio",
-        # Small JSON frames: deflate costs 3-4x memory per client and slows fan-out.
-        ws_per_message_deflate=False,
-        access_log=False,  # access logs carry client addresses
-        proxy_headers=False,
-        server_header=False,
         backlog=4096,
-        log_config=None,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        **server_options(),  # type: ignore[arg-type]
     )
 
 

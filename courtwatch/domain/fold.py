@@ -101,8 +101,22 @@ def given_verdict(state: ReportState, verdict: str) -> ReportState:
     return {**state, "verdict": verdict}
 
 
+# Outcome values that say nothing is known yet: filling one in after a
+# verification is news learned later; replacing a known value rewrites what
+# was verified.
+NOT_YET_KNOWN = (None, "unknown", "pending")
+
+
 def outcome_recorded(state: ReportState, outcome: dict[str, Any]) -> ReportState:
-    return {**state, "details": {**state["details"], **plain(outcome)}}
+    new = {**state, "details": {**state["details"], **plain(outcome)}}
+    rewritten = any(
+        state["details"].get(name) not in NOT_YET_KNOWN
+        and state["details"].get(name) != new["details"][name]
+        for name in outcome
+    )
+    if state["verdict"] == "verified" and rewritten:
+        new["verdict"] = AMENDED_AFTER_VERDICT
+    return new
 
 
 def shift_ended(state: ReportState, ended_at: datetime) -> ReportState:

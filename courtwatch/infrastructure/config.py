@@ -14,6 +14,8 @@ from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+_PLAIN_NUMBER = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+
 
 class ConfigError(ValueError):
     """A setting has a value courtwatch cannot use."""
@@ -30,6 +32,8 @@ class Settings:
     timezone: str = "America/New_York"
     sighting_stale_hours: float = 6.0
     max_body_bytes: int = 64 * 1024
+    # Open /ws/live connections one web process accepts; more are refused (1013).
+    max_viewers: int = 10_000
     log_level: str = "INFO"
     run_projections: bool = True
     checkpoint_interval_seconds: float = 60.0
@@ -60,10 +64,10 @@ class Settings:
             raw = env.get(name)
             if raw in (None, ""):
                 return default
-            try:
-                return float(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+            # ASCII only: float() also reads full-width and Arabic-Indic digits, "nan" and "inf".
+            if not _PLAIN_NUMBER.fullmatch(raw):
+                raise ConfigError(f"{name} must be a number, got {raw!r}")
+            return float(raw)
 
         settings = cls(
             database_url=_database_url(env),
@@ -75,6 +79,7 @@ class Settings:
             timezone=env.get("COURTWATCH_TIMEZONE") or "America/New_York",
             sighting_stale_hours=number("COURTWATCH_SIGHTING_STALE_HOURS", 6.0),
             max_body_bytes=int(number("COURTWATCH_MAX_BODY_BYTES", 64 * 1024)),
+            max_viewers=int(number("COURTWATCH_MAX_VIEWERS", 10_000)),
             log_level=(env.get("COURTWATCH_LOG_LEVEL") or "INFO").upper(),
             run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
             not in ("0", "no", "false"),

@@ -133,3 +133,25 @@ def test_no_number_of_corroborations_gives_a_status() -> None:
     state = folded(report)
     assert state["corroborations"] == 20
     assert status_of(state["verdict"]) is report.status is Status.UNVERIFIED
+
+
+def test_an_outcome_that_rewrites_a_known_value_after_verification_needs_a_new_verdict() -> None:
+    report = CourthouseArrest.submit(
+        uuid4(),
+        courthouse_code="NYC",
+        lat=None,
+        lon=None,
+        observed_at=NOW - timedelta(hours=2),
+        details={"outcome": "detained", "taken_to": "unknown"},
+        author_token=TOKEN,
+        now=NOW,
+    )
+    assert isinstance(report, CourthouseArrest)
+    report.verify("verifier-1")
+    # Learned later: where the person was taken was not known when verified.
+    report.record_outcome(token=TOKEN, outcome={"taken_to": "ice_processing_center"})
+    assert report.status.value == "verified"
+    # Rewritten: the verified outcome itself changes.
+    report.record_outcome(token=TOKEN, outcome={"outcome": "released"})
+    assert report.status.value == "amended_after_verdict"
+    assert folded(report) == aggregate_state(report)

@@ -39,3 +39,18 @@ def test_a_missing_secret_file_or_two_passwords_is_a_plain_error(tmp_path: Path)
         Settings.from_env(
             {"DATABASE_URL": "postgresql://u:p@h/db", "DATABASE_PASSWORD_FILE": str(secret)}
         )
+
+
+@pytest.mark.parametrize(
+    "raw", ["\uff11", "\u0661\u0660", "nan", "inf", "-1", "1e3", " 5", "5\n", "9" * 4301]
+)
+def test_numeric_settings_take_ascii_digits_only(raw: str) -> None:
+    with pytest.raises(ConfigError, match="COURTWATCH_MAX_VIEWERS"):
+        Settings.from_env({"COURTWATCH_MAX_VIEWERS": raw})
+
+
+def test_numeric_settings_take_plain_numbers() -> None:
+    settings = Settings.from_env(
+        {"COURTWATCH_MAX_VIEWERS": "250", "COURTWATCH_CHECKPOINT_INTERVAL": "0.5"}
+    )
+    assert settings.max_viewers == 250 and settings.checkpoint_interval_seconds == 0.5

@@ -52,6 +52,9 @@ def test_every_address_form_is_removed_from_messages_and_extra_fields(
     bare = address.strip("[]").split("]")[0].split("%")[0]
     assert bare not in text and "[address removed]" in line["event"]
     assert line["peer"].count("[address removed]") == 1
+    # Nothing of the address is left beside the marker (not even its last digits).
+    leftover = line["peer"].replace("[address removed]", "").strip("[]:")
+    assert leftover in ("", "443"), leftover
 
 
 def test_an_exception_is_logged_with_its_traceback_and_without_addresses(

@@ -684,7 +684,12 @@ def run_websocket(base: str, tally: Tally) -> None:
                 # Still serving after the client's frames: a ping is answered. (max_queue=None
                 # above: a client that stops reading the catch-up frames would not see the pong.)
                 if not ws.ping().wait(REQUEST_TIMEOUT):
-                    raise TimeoutError("no pong")
+                    # The server may have closed the connection meanwhile (a frame
+                    # over its size limit gets 1009): a close frame with a reason is
+                    # an answer here too, as below; only silence is a failure.
+                    received = ws.protocol.close_rcvd
+                    if received is None or received.code in (1006, 1011):
+                        raise TimeoutError("no pong")
             except ConnectionClosed as closed:
                 # A close frame with a reason is an answer; 1006 (no close frame) or 1011 is not.
                 code = closed.rcvd.code if closed.rcvd else 1006

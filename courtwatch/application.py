@@ -62,6 +62,15 @@ class ReportNotFound(LookupError):
         self.report_id = report_id
 
 
+class ShiftStillRunning(ReportNotFound):
+    """A running watch shift is not public: its start time and place would
+    locate a watcher who is still there. It is shown once it has ended."""
+
+    def __init__(self, report_id: UUID | str) -> None:
+        super().__init__(report_id)
+        self.args = (f"report {report_id} is a watch shift still running: shown once it has ended",)
+
+
 class IdempotencyConflict(Exception):
     """A client key was reused for a different report."""
 
@@ -319,6 +328,18 @@ class Courtwatch(Application[UUID]):
         raise WriteContention("this report kept changing while it was written; try again")
 
     # Reading ----------------------------------------------------------------
+
+    def public_report(self, report_id: UUID) -> dict[str, Any]:
+        """What anyone may read of a report: everything, except a running watch shift.
+
+        Report ids are not secret (every leaf of the transparency log names
+        one), so a running shift's start time and place must not be served to
+        whoever holds its id; its author acts on it with the edit key.
+        """
+        report = self.report_with_history(report_id)
+        if report["kind"] == Kind.WATCH_SHIFT.value and not report["details"].get("ended_at"):
+            raise ShiftStillRunning(report_id)
+        return report
 
     def report_with_history(self, report_id: UUID) -> dict[str, Any]:
         # One read of the events serves both the state and the history: every

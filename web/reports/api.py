@@ -114,9 +114,7 @@ async def submit_report(request: Request) -> Response:
 
 
 async def get_report(request: Request) -> Response:
-    report = await run_in_threadpool(
-        services_app(request).report_with_history, report_id_from(request)
-    )
+    report = await run_in_threadpool(services_app(request).public_report, report_id_from(request))
     return JSONResponse(report)
 
 

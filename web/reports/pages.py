@@ -227,7 +227,7 @@ async def report_page(request: Request) -> Response:
     raw = request.path_params["report_id"]
     try:
         report_id = uuid.UUID(raw)
-        report = await run_in_threadpool(_app(request).report_with_history, report_id)
+        report = await run_in_threadpool(_app(request).public_report, report_id)
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)

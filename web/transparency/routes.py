@@ -171,6 +171,8 @@ async def consistency(request: Request) -> Response:
 async def evidence(request: Request) -> Response:
     report_id = report_id_from(request)
     services = _services(request)
+    # Not for a report anyone may not read (a running watch shift): 404.
+    await run_in_threadpool(services.app.public_report, report_id)
 
     def build() -> bytes:
         with tempfile.TemporaryDirectory() as folder:

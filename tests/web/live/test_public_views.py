@@ -8,7 +8,6 @@ time. Each test here drives the real server, websocket and database.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 import uuid
@@ -22,6 +21,7 @@ from courtwatch import credentials
 from courtwatch.domain.reports import MOST_CORROBORATIONS
 from courtwatch.services import Services
 from tests.conftest import ServerThread
+from tests.web.live.test_routes import frame, submit, ws_url
 
 
 def ago(minutes: float) -> str:
@@ -30,24 +30,6 @@ def ago(minutes: float) -> str:
 
 def key() -> str:
     return uuid.uuid4().hex
-
-
-async def submit(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    response = await client.post("/api/reports", json=body, headers={"Idempotency-Key": key()})
-    assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-def ws_url(server: ServerThread, since: int | None = None) -> str:
-    query = f"?since={since}" if since is not None else ""
-    return server.url.replace("http://", "ws://") + "/ws/live" + query
-
-
-async def frame(ws: ClientConnection, timeout: float = 5.0) -> dict[str, Any]:
-    while True:
-        message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-        if message["type"] != "heartbeat":
-            return message  # type: ignore[no-any-return]
 
 
 async def delta_at(ws: ClientConnection, position: int) -> list[dict[str, Any]]:

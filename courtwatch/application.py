@@ -26,7 +26,7 @@ from eventsourcing.persistence import IntegrityError
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField
 from courtwatch.domain.reports import OUTCOME_FIELDS, REPORT_CLASSES, Report
-from courtwatch.domain.vocabulary import Kind
+from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.intake import (
     COMMON_FIELDS,
@@ -237,7 +237,7 @@ class Courtwatch(Application[UUID]):
             raise ReportNotFound(report_id)
         return report
 
-    def amend(self, report_id: UUID, token: str, changes: Mapping[str, Any]) -> int:
+    def amend(self, report_id: UUID, token: str, changes: Mapping[str, Any]) -> int | None:
         def command(report: Report) -> None:
             amended = parse_amendment(report.kind.value, _as_submitted(report), changes)
             normalised = amended.model_dump(mode="python", include=set(changes))
@@ -260,7 +260,7 @@ class Courtwatch(Application[UUID]):
 
         return self._apply(report_id, command)
 
-    def corroborate(self, report_id: UUID, corroborator_key: str) -> int:
+    def corroborate(self, report_id: UUID, corroborator_key: str) -> int | None:
         if not isinstance(corroborator_key, str) or not CLIENT_KEY.fullmatch(corroborator_key):
             raise ValidationFailed.single("client_key", "16-128 letters, digits or . _ : -")
         # Derived with the report's id: the same key gives unrelated hashes on
@@ -269,16 +269,15 @@ class Courtwatch(Application[UUID]):
         digest = hashlib.sha256(self._derive(purpose, corroborator_key)).hexdigest()
         return self._apply(report_id, lambda report: report.corroborate(corroborator_hash=digest))
 
-    def verify(self, report_id: UUID, verifier: str) -> int:
+    def verify(self, report_id: UUID, verifier: str) -> int | None:
         return self._apply(report_id, lambda report: report.verify(verifier))
 
-    def dispute(self, report_id: UUID, verifier: str, reason: str) -> int:
-        if not isinstance(reason, str) or not reason.strip() or len(reason) > 200:
-            raise ValidationFailed.single("reason", "say why, in at most 200 characters")
-        check_plain_values(reason, "reason")
+    def dispute(self, report_id: UUID, verifier: str, reason: str) -> int | None:
         return self._apply(report_id, lambda report: report.dispute(verifier, reason))
 
-    def record_outcome(self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]) -> int:
+    def record_outcome(
+        self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]
+    ) -> int | None:
         if token is not None and not isinstance(token, str):
             raise ValidationFailed.single("token", "the author token, as text")
 
@@ -298,14 +297,17 @@ class Courtwatch(Application[UUID]):
 
         return self._apply(report_id, command)
 
-    def end_shift(self, report_id: UUID, token: str, ended_at: datetime) -> int:
+    def end_shift(self, report_id: UUID, token: str, ended_at: datetime) -> int | None:
         return self._apply(
             report_id,
             lambda report: report.end_shift(token=token, ended_at=ended_at, now=self._clock()),
         )
 
-    def _apply(self, report_id: UUID, command: Callable[[Report], None]) -> int:
+    def _apply(self, report_id: UUID, command: Callable[[Report], None]) -> int | None:
         """Run a command on the report's current state and store its event.
+
+        Commands are idempotent by state: one that would change nothing (a
+        client retrying after a lost answer) stores nothing and gives None.
 
         save() is the last thing that can fail: once it returns, the event is
         stored and the caller must answer 2xx. A version conflict (another
@@ -319,6 +321,8 @@ class Courtwatch(Application[UUID]):
                     command(report)
                 except InvalidField as error:
                     raise ValidationFailed.single(error.field, error.reason) from None
+                if not report.pending_events:
+                    return None  # the report already says this: a retry stores nothing
                 try:
                     recordings = self.save(report)
                 except IntegrityError:
@@ -392,11 +396,17 @@ def _pause(attempt: int) -> None:
 
 def _public_event_data(domain_event: Any) -> dict[str, Any]:
     skip = {"originator_id", "originator_version", "timestamp", "originator_topic"}
-    return {
+    data = {
         name: _json_ready(value)
         for name, value in vars(domain_event).items()
         if name not in skip and name not in PRIVATE_EVENT_FIELDS
     }
+    # Disputes stored before reasons were a closed list hold free text, which
+    # may name someone: read views show it as "other". (The log keeps the
+    # stored event, which its hashes cover; erasing it is redaction's work.)
+    if "reason" in data and data["reason"] not in set(DisputeReason):
+        data["reason"] = DisputeReason.OTHER.value
+    return data
 
 
 def _json_ready(value: Any) -> Any:

@@ -168,7 +168,7 @@ class _Generator:
         if verdict < 0.25:
             report.verify(VERIFIER)
         elif verdict < 0.28:
-            report.dispute(VERIFIER, "could not be confirmed")
+            report.dispute(VERIFIER, "unconfirmed_rumour")
 
 
 def generate(

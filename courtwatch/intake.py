@@ -11,7 +11,15 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+)
 
 from courtwatch.domain.vocabulary import (
     Agency,
@@ -36,6 +44,25 @@ REFUSED_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u
 # anything much deeper is a probe, refused before any recursive code sees it.
 DEEPEST_BODY = 8
 COURTHOUSE_CODE = r"^[A-Z0-9][A-Z0-9-]{1,23}$"
+
+
+def _not_a_boolean(value: Any) -> Any:
+    # Pydantic's lax mode reads true as 1: a client that sends true for a count
+    # or a coordinate has a bug, and its report must not say "1 agent".
+    if isinstance(value, bool):
+        raise ValueError("a number, not true or false")
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_not_a_boolean), Field(ge=0, le=100)] | None
+Latitude = (
+    Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=-90, le=90, allow_inf_nan=False)]
+    | None
+)
+Longitude = (
+    Annotated[float, BeforeValidator(_not_a_boolean), Field(ge=-180, le=180, allow_inf_nan=False)]
+    | None
+)
 
 
 class FieldProblem(BaseModel):
@@ -81,15 +108,15 @@ class _Common(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     courthouse_code: str | None = Field(None, pattern=COURTHOUSE_CODE)
-    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+    lat: Latitude = None
+    lon: Longitude = None
     observed_at: AwareDatetime
 
 
 class ArrestSubmission(_Common):
     kind: Literal["courthouse_arrest"]
     place: Place = Place.UNKNOWN
-    agents_count: int | None = Field(None, ge=0, le=100)
+    agents_count: Count = None
     agency: Agency = Agency.UNKNOWN
     plain_clothes: Answer = Answer.UNKNOWN
     identification_shown: Answer = Answer.UNKNOWN
@@ -103,8 +130,8 @@ class ArrestSubmission(_Common):
 class SightingSubmission(_Common):
     kind: Literal["sighting"]
     place: Place = Place.UNKNOWN
-    agents_count: int | None = Field(None, ge=0, le=100)
-    vehicles_count: int | None = Field(None, ge=0, le=100)
+    agents_count: Count = None
+    vehicles_count: Count = None
     agency: Agency = Agency.UNKNOWN
     plain_clothes: Answer = Answer.UNKNOWN
 

@@ -108,6 +108,19 @@ TEXT: dict[str, tuple[str, str]] = {
     "outcome.pending": ("Appointment still ahead", "La cita aún no ocurre"),
     "outcome.told_to_return": ("Told to come back", "Le dijeron que regrese"),
     # Where an arrested person was taken: kinds of place, never a named one.
+    "dispute_reason.not_immigration_agents": (
+        "Not immigration agents",
+        "No eran agentes de inmigración",
+    ),
+    "dispute_reason.not_found_on_scene": (
+        "Nothing found on scene",
+        "No se encontró nada en el lugar",
+    ),
+    "dispute_reason.wrong_place_or_time": ("Wrong place or time", "Lugar u hora equivocados"),
+    "dispute_reason.duplicate": ("Duplicate of another report", "Duplicado de otro reporte"),
+    "dispute_reason.unconfirmed_rumour": ("Unconfirmed rumour", "Rumor sin confirmar"),
+    "dispute_reason.false_report": ("False report", "Reporte falso"),
+    "dispute_reason.other": ("Other", "Otro"),
     "taken_to.ice_field_office": ("An ICE field office", "Una oficina de campo de ICE"),
     "taken_to.ice_processing_center": (
         "An ICE processing center",
@@ -216,6 +229,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "event.OutcomeRecorded": ("Outcome recorded", "Resultado registrado"),
     "event.Ended": ("Shift ended", "Turno terminado"),
     "error.not_found": ("No report with this link.", "No hay reporte con este enlace."),
+    "error.no_such_form": (
+        "There is no such kind of report. Pick one on the home page.",
+        "No existe ese tipo de reporte. Elija uno en la página de inicio.",
+    ),
     "outbox.pending": (
         "Saved on this phone: {n} report(s) will be sent as soon as there is signal. "
         "Keep this page open or come back to it.",
@@ -249,6 +266,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "problem.unknown_courthouse": (
         "Not a courthouse in the list.",
         "No es un tribunal de la lista.",
+    ),
+    "problem.place_required": (
+        "Pick a courthouse or drop a pin.",
+        "Elija un tribunal o marque un punto en el mapa.",
     ),
     "problem.pin_pair": (
         "Give both latitude and longitude, or neither.",
@@ -444,6 +465,7 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^input should be '|^one of |enumeration member", "problem.choice"),
         (r"unknown courthouse", "problem.unknown_courthouse"),
         (r"both lat and lon", "problem.pin_pair"),
+        (r"courthouse or drop a pin", "problem.place_required"),
         (r"unknown field", "problem.unknown_field"),
         (r"control character", "problem.control_characters"),
     )

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from courtwatch.domain.reports import OUTCOME_FIELDS
+from courtwatch.domain.vocabulary import DisputeReason
 from courtwatch.intake import MODELS, SUBMISSION
 
 PATH = "/api/openapi.json"
@@ -95,10 +96,17 @@ AFTER_COMMAND = _json(
     {
         "allOf": [
             _ref("Report"),
-            {"type": "object", "properties": {"position": {"type": "integer"}}},
+            {
+                "type": "object",
+                "properties": {
+                    "position": {"type": ["integer", "null"]},
+                    "stored": {"type": "boolean"},
+                },
+            },
         ]
     },
-    "the report after the command, and the log position of the stored event",
+    "the report after the command, and the log position of the stored event "
+    "(null, with stored false, when the report already said this: a retry stores nothing)",
 )
 HTML = {"description": "an HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
 
@@ -527,7 +535,13 @@ COMMON_SCHEMAS: dict[str, Any] = {
     "Dispute": {
         "type": "object",
         "required": ["reason"],
-        "properties": {"reason": {"type": "string", "minLength": 1}},
+        "properties": {
+            "reason": {
+                "type": "string",
+                "enum": [r.value for r in DisputeReason],
+                "description": "a closed list: the reason is public and forever",
+            }
+        },
     },
     "EndShift": {
         "type": "object",

@@ -27,7 +27,7 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.domain.fold import ReportState, status_of
-from courtwatch.domain.vocabulary import Kind, Status
+from courtwatch.domain.vocabulary import DisputeReason, Kind, Status
 
 # Reports may be sent from a phone whose clock runs a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -61,6 +61,13 @@ def check_position(lat: float | None, lon: float | None) -> None:
         raise InvalidField("lon", "longitude must be between -180 and 180")
 
 
+def check_place(courthouse_code: str | None, lat: float | None, lon: float | None) -> None:
+    """A report says where: a courthouse, a pin, or both; never neither."""
+    check_position(lat, lon)
+    if courthouse_code is None and lat is None:
+        raise InvalidField("courthouse_code", "pick a courthouse or drop a pin")
+
+
 def check_plausible_time(
     field: str, when: datetime, now: datetime, ahead: timedelta = CLOCK_SKEW
 ) -> None:
@@ -81,6 +88,12 @@ def check_plausible_time(
 
 def check_not_future(field: str, when: datetime, now: datetime) -> None:
     check_plausible_time(field, when, now)
+
+
+def check_dispute_reason(reason: str) -> None:
+    # Closed: the reason is public and forever (DisputeReason says why).
+    if reason not in set(DisputeReason):
+        raise InvalidField("reason", "one of: " + ", ".join(r.value for r in DisputeReason))
 
 
 def check_plausible_date(field: str, value: str, now: datetime) -> None:
@@ -145,6 +158,7 @@ class Report(Aggregate):
         self.corroborator_hashes: list[str] = []
         self.verdict: str | None = None
         self.verdict_by: str | None = None
+        self.verdict_reason: str | None = None
 
     @property
     def kind(self) -> Kind:
@@ -172,15 +186,28 @@ class Report(Aggregate):
         self.check_author(token)
         if not changes:
             raise InvalidField("changes", "nothing to amend")
-        where = {k: changes[k] for k in ("courthouse_code", "lat", "lon") if k in changes}
-        if "lat" in where or "lon" in where:
-            check_position(where.get("lat", self.lat), where.get("lon", self.lon))
+        # A retried amendment whose first answer was lost changes nothing the
+        # second time: it stores nothing rather than a duplicate event.
+        changes = {k: v for k, v in changes.items() if not self._already_says(k, v)}
+        if not changes:
+            return
+        if {"courthouse_code", "lat", "lon"} & set(changes):
+            check_place(
+                changes.get("courthouse_code", self.courthouse_code),
+                changes.get("lat", self.lat),
+                changes.get("lon", self.lon),
+            )
         if "observed_at" in changes:
             self.check_observed_at(changes["observed_at"], now)
         merged = {**self.details, **{k: v for k, v in changes.items() if k in self.details}}
         self.check_details(merged, now)
         self.check_consistency(changes.get("observed_at", self.observed_at), merged)
         self._amended(changes=changes)
+
+    def _already_says(self, name: str, value: Any) -> bool:
+        if name in fold.WHERE_AND_WHEN:
+            return bool(getattr(self, name) == value)
+        return name in self.details and bool(self.details[name] == value)
 
     @event("Amended")
     def _amended(self, changes: dict[str, Any]) -> None:
@@ -211,15 +238,31 @@ class Report(Aggregate):
     def _corroborated(self, corroborator_hash: str) -> None:
         self.corroborator_hashes.append(corroborator_hash)
 
-    @event("Verified")
+    # A verdict the same verifier has already given, on the report as it
+    # stands, is a retry: it stores nothing (commands are idempotent by state).
+
     def verify(self, verifier: str) -> None:
+        if self.verdict == "verified" and self.verdict_by == verifier:
+            return
+        self._verified(verifier=verifier)
+
+    @event("Verified")
+    def _verified(self, verifier: str) -> None:
         self._take(fold.given_verdict(self._state(), "verified"))
         self.verdict_by = verifier
+        self.verdict_reason = None
+
+    def dispute(self, verifier: str, reason: str) -> None:
+        check_dispute_reason(reason)
+        if (self.verdict, self.verdict_by, self.verdict_reason) == ("disputed", verifier, reason):
+            return
+        self._disputed(verifier=verifier, reason=reason)
 
     @event("Disputed")
-    def dispute(self, verifier: str, reason: str) -> None:
+    def _disputed(self, verifier: str, reason: str) -> None:
         self._take(fold.given_verdict(self._state(), "disputed"))
         self.verdict_by = verifier
+        self.verdict_reason = reason
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
@@ -243,9 +286,7 @@ class Report(Aggregate):
         author_token: str,
         now: datetime,
     ) -> Report:
-        check_position(lat, lon)
-        if courthouse_code is None and lat is None:
-            raise InvalidField("courthouse_code", "pick a courthouse or drop a pin")
+        check_place(courthouse_code, lat, lon)
         prototype = cls.__new__(cls)
         prototype.check_observed_at(observed_at, now)
         prototype.check_details(details, now)
@@ -278,6 +319,8 @@ class ReportWithOutcome(Report):
             raise InvalidField(sorted(unknown)[0], "not an outcome field of this report")
         if not outcome:
             raise InvalidField("outcome", "nothing to record")
+        if all(name in self.details and self.details[name] == v for name, v in outcome.items()):
+            return  # a retry of an outcome already recorded
         self._outcome_recorded(outcome=outcome)
 
     @event("OutcomeRecorded")
@@ -344,6 +387,8 @@ class WatchShift(Report):
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         self.check_author(token)
         if self.ended_at is not None:
+            if self.ended_at == ended_at:
+                return  # a retry of this very end: nothing more to store
             raise ShiftAlreadyEnded()
         check_not_future("ended_at", ended_at, now)
         self.check_shift(self.observed_at, ended_at)

@@ -83,6 +83,23 @@ class Status(StrEnum):
     AMENDED_AFTER_VERDICT = "amended_after_verdict"
 
 
+class DisputeReason(StrEnum):
+    """Why a verifier disputes a report: a closed list, never free text.
+
+    The reason is in the public log forever; free text there named people
+    ("she was not there, it was her cousin J. Doe") and could not be erased.
+    Details belong in the sealed notes that come with sealed fields.
+    """
+
+    NOT_IMMIGRATION_AGENTS = "not_immigration_agents"  # other police, security, a process server
+    NOT_FOUND_ON_SCENE = "not_found_on_scene"  # a responder went and saw nothing
+    WRONG_PLACE_OR_TIME = "wrong_place_or_time"
+    DUPLICATE = "duplicate"  # the same event is already reported
+    UNCONFIRMED_RUMOUR = "unconfirmed_rumour"  # passed on, no one saw it
+    FALSE_REPORT = "false_report"  # made up or a deliberate hoax
+    OTHER = "other"
+
+
 class TakenTo(StrEnum):
     """Where an arrested person was taken: kinds of place, never a named one.
 

@@ -79,7 +79,7 @@ def test_an_ended_shift_folds_as_the_aggregate_says() -> None:
     )
     assert isinstance(shift, WatchShift)
     shift.end_shift(token=TOKEN, ended_at=NOW - timedelta(minutes=5), now=NOW)
-    shift.dispute("verifier-1", "no one was there")
+    shift.dispute("verifier-1", "not_found_on_scene")
     state = folded(shift)
     assert state == aggregate_state(shift)
     assert state["details"]["ended_at"] == (NOW - timedelta(minutes=5)).isoformat()

@@ -80,7 +80,7 @@ def test_status_follows_verdicts_only_never_corroborations() -> None:
         report.corroborate(corroborator_hash=f"{0:064x}")
     report.verify("maria")
     assert report.status is Status.VERIFIED
-    report.dispute("jo", "duplicate of another report")
+    report.dispute("jo", "duplicate")
     assert report.status is Status.DISPUTED
 
 
@@ -111,12 +111,12 @@ def test_an_amendment_after_verification_needs_a_new_verdict() -> None:
 
 def test_an_amendment_never_washes_off_a_dispute() -> None:
     report = arrest()
-    report.dispute("jo", "no arrest that day")
+    report.dispute("jo", "false_report")
     report.amend(token="secret-token", changes={"agents_count": 1}, now=NOW)
     assert report.status is Status.DISPUTED
     report.amend(token="secret-token", changes={"agents_count": 2}, now=NOW)
     report.verify("maria")
-    report.dispute("jo", "still wrong")
+    report.dispute("jo", "false_report")
     assert report.status is Status.DISPUTED
 
 

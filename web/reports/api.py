@@ -118,22 +118,25 @@ async def get_report(request: Request) -> Response:
     return JSONResponse(report)
 
 
-async def _after(request: Request, report_id: UUID, position: int) -> Response:
+async def _after(request: Request, report_id: UUID, position: int | None) -> Response:
     """The answer to a command whose event is stored: always 2xx from here on.
+
+    ``position`` is None when the report already said what the command says
+    (a retry whose first answer was lost): nothing new was stored, and the
+    answer says so with ``stored: false``.
 
     The report is read back for the client's convenience; if that read fails,
     the client still learns that its command was stored (and must not retry it).
     """
+    outcome = {"position": position, "stored": position is not None}
     try:
         report = await run_in_threadpool(services_app(request).report_with_history, report_id)
-        return JSONResponse({**report, "position": position})
+        return JSONResponse({**report, **outcome})
     except Exception:
         log.exception(
             "stored event %s of report %s, but could not read it back", position, report_id
         )
-        return JSONResponse(
-            {"id": str(report_id), "url": f"/reports/{report_id}", "position": position}
-        )
+        return JSONResponse({"id": str(report_id), "url": f"/reports/{report_id}", **outcome})
 
 
 async def amend_report(request: Request) -> Response:

@@ -120,11 +120,18 @@ async def _render_form(
     return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
 
 
-def _kind(request: Request) -> Kind:
+def _kind(request: Request) -> Kind | None:
     try:
         return Kind(request.path_params["kind"])
     except ValueError:
-        raise ReportNotFound(request.path_params["kind"]) from None
+        return None
+
+
+def _no_such_form(request: Request) -> Response:
+    # Not "no report with id zzz": /new/<kind> names a form, and the reader
+    # needs to hear that the kind is unknown.
+    context = _context(request, message_key="error.no_such_form")
+    return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
 
 
 def _defaults(kind: Kind) -> dict[str, str]:
@@ -141,6 +148,8 @@ def _defaults(kind: Kind) -> dict[str, str]:
 
 async def new_report(request: Request) -> Response:
     kind = _kind(request)
+    if kind is None:
+        return _no_such_form(request)
     # ?courthouse=CODE (a bookmark per courthouse) pre-selects it and pre-fills
     # its local time, which is what a phone without JavaScript needs.
     code = request.query_params.get("courthouse", "")
@@ -189,6 +198,8 @@ def _wants_json(request: Request) -> bool:
 
 async def create_report(request: Request) -> Response:
     kind = _kind(request)
+    if kind is None:
+        return _no_such_form(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     code = form.get("courthouse_code", "").strip()
     courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None

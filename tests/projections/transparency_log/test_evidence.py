@@ -105,7 +105,7 @@ def test_a_bundle_with_the_last_event_removed_fails(services: Services, tmp_path
     from tests.projections.transparency_log.conftest import project, submit_reports
 
     [report_id] = submit_reports(services, 1)
-    services.app.dispute(report_id, "verifier-1", "not seen by anyone else")
+    services.app.dispute(report_id, "verifier-1", "not_found_on_scene")
     project(services.database)
     bundle = tmp_path / "evidence.zip"
     result = export_bundle(services.database, services.settings, bundle, report_id=report_id)

@@ -112,7 +112,7 @@ async def test_every_lifecycle_event_appears_in_the_history_in_order(
         ("amend", {"token": token, "changes": {"agents_count": 4}}, {}),
         ("corroborate", {"client_key": key()}, {}),
         ("verify", {}, bearer),
-        ("dispute", {"reason": "two reports of one arrest"}, bearer),
+        ("dispute", {"reason": "duplicate"}, bearer),
         ("verify", {}, bearer),
         ("outcome", {"token": token, "outcome": {"outcome": "released"}}, {}),
     ]

@@ -62,3 +62,27 @@ async def test_a_new_report_appears_on_an_open_map_within_two_seconds(
     assert await page.evaluate("window.courtwatchMap.position()") == response.json()["position"]
     assert foreign == [], f"the page asked other hosts: {foreign}"
     assert elapsed < 2.0
+
+
+async def test_the_filter_panel_fits_a_phone_screen(
+    live_server: ServerThread, browser: Any
+) -> None:
+    # The courthouse select's longest name made the panel 540 px wide at 390 px:
+    # every select and fieldset was cut off on the right ("Periodo", "Tribunal").
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(live_server.url + "/map?lang=es")
+    await page.click("#cw-filters > summary")
+    await page.wait_for_function("document.querySelectorAll('#cw-courthouse option').length > 50")
+    panel = await page.evaluate(
+        """() => {
+          const form = document.getElementById('cw-filter-form');
+          const box = form.getBoundingClientRect();
+          const controls = [...form.querySelectorAll('select, fieldset')]
+            .map(e => e.getBoundingClientRect().right);
+          return {left: box.left, right: box.right, scroll: form.scrollWidth,
+                  client: form.clientWidth, controls: Math.max(...controls)};
+        }"""
+    )
+    assert panel["left"] >= 0 and panel["right"] <= 390, panel
+    assert panel["scroll"] <= panel["client"], panel
+    assert panel["controls"] <= panel["right"], panel

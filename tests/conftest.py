@@ -10,6 +10,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import pytest
 import uvicorn
 
 from courtwatch.cli.bootstrap import bootstrap
+from courtwatch.domain.reports import Sighting, hash_token
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import (
     Database,
@@ -163,3 +165,19 @@ async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.0
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+def store_bypassing_intake(services: Services, observed_at: datetime, **details: Any) -> uuid.UUID:
+    """A sighting saved straight through the application's repository, as the
+    log may already hold from before intake refused such values."""
+    report = Sighting(
+        uuid.uuid4(),
+        courthouse_code="NYC",
+        lat=40.714,
+        lon=-74.006,
+        observed_at=observed_at,
+        details={"agents_count": 2, **details},
+        author_token_hash=hash_token("not-used"),
+    )
+    services.app.save(report)
+    return report.id  # type: ignore[no-any-return]

@@ -190,23 +190,27 @@ def _leaf(row: tuple[Any, ...]) -> Leaf:
 _LEAF_COLUMNS = "leaf_index, notification_id, originator_id, originator_version, leaf_hash"
 
 
-def leaf_at(database: Database, leaf_index: int) -> Leaf:
+def _one_row(database: Database, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
     with _connect(database) as conn:
-        row = conn.execute(
-            f"SELECT {_LEAF_COLUMNS} FROM log_leaves WHERE leaf_index = %s", (leaf_index,)
-        ).fetchone()
+        return conn.execute(sql, params).fetchone()
+
+
+def leaf_at(database: Database, leaf_index: int) -> Leaf:
+    row = _one_row(
+        database, f"SELECT {_LEAF_COLUMNS} FROM log_leaves WHERE leaf_index = %s", (leaf_index,)
+    )
     if row is None:
         raise LogError(f"the log has no leaf {leaf_index}")
     return _leaf(row)
 
 
 def leaf_for(database: Database, report_id: UUID, version: int) -> Leaf:
-    with _connect(database) as conn:
-        row = conn.execute(
-            f"SELECT {_LEAF_COLUMNS} FROM log_leaves "
-            "WHERE originator_id = %s AND originator_version = %s",
-            (report_id, version),
-        ).fetchone()
+    row = _one_row(
+        database,
+        f"SELECT {_LEAF_COLUMNS} FROM log_leaves "
+        "WHERE originator_id = %s AND originator_version = %s",
+        (report_id, version),
+    )
     if row is None:
         raise LogError(f"report {report_id} v{version} is not in the log (yet)")
     return _leaf(row)
@@ -245,18 +249,17 @@ def checkpoints(
 
 
 def latest_checkpoint(database: Database) -> CheckpointRecord | None:
-    with _connect(database) as conn:
-        row = conn.execute(
-            f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1"
-        ).fetchone()
+    row = _one_row(
+        database,
+        f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints ORDER BY tree_size DESC LIMIT 1",
+    )
     return _checkpoint(row) if row else None
 
 
 def checkpoint_at(database: Database, size: int) -> CheckpointRecord:
-    with _connect(database) as conn:
-        row = conn.execute(
-            f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints WHERE tree_size = %s", (size,)
-        ).fetchone()
+    row = _one_row(
+        database, f"SELECT {_CHECKPOINT_COLUMNS} FROM log_checkpoints WHERE tree_size = %s", (size,)
+    )
     if row is None:
         raise LogError(f"no checkpoint was published at tree size {size}")
     return _checkpoint(row)

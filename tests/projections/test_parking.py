@@ -30,6 +30,7 @@ from courtwatch.services import Services
 from projections import parking, runner
 from projections.live_map.projection import LiveMapProjection
 from projections.trends.projection import TrendProjection
+from tests.conftest import store_bypassing_intake
 from tests.projections.test_rebuild_all import snapshot_views
 
 SPECS = runner.all_projections()
@@ -45,22 +46,6 @@ def submit(services: Services, **overrides: Any) -> tuple[uuid.UUID, str, int]:
     result = services.app.submit(body, uuid.uuid4().hex)
     assert result.position is not None
     return result.report_id, result.author_token, result.position
-
-
-def store_bypassing_intake(services: Services, observed_at: datetime, **details: Any) -> uuid.UUID:
-    """A sighting saved straight through the application's repository, as the
-    log may already hold from before intake refused such values."""
-    report = Sighting(
-        uuid.uuid4(),
-        courthouse_code="NYC",
-        lat=40.714,
-        lon=-74.006,
-        observed_at=observed_at,
-        details={"agents_count": 2, **details},
-        author_token_hash=hash_token("not-used"),
-    )
-    services.app.save(report)
-    return report.id  # type: ignore[no-any-return]
 
 
 def catch_up(database: Database, specs: list[runner.ProjectionSpec] = SPECS) -> None:

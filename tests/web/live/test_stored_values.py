@@ -14,9 +14,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import connect
 
-from courtwatch.domain.reports import Sighting, hash_token
 from courtwatch.services import Services
-from tests.conftest import ServerThread
+from tests.conftest import ServerThread, store_bypassing_intake
 from tests.web.live.test_routes import frame, sighting, submit, until_seen, ws_url
 from web.live import protocol
 
@@ -24,30 +23,18 @@ PLUS_14 = timezone(timedelta(hours=14))
 MINUS_14 = timezone(timedelta(hours=-14))
 
 
-def store_bypassing_intake(services: Services, observed_at: datetime, **details: Any) -> str:
-    report = Sighting(
-        uuid.uuid4(),
-        courthouse_code="NYC",
-        lat=40.714,
-        lon=-74.006,
-        observed_at=observed_at,
-        details={"agents_count": 2, **details},
-        author_token_hash=hash_token("not-used"),
-    )
-    services.app.save(report)
-    return str(report.id)
-
-
 async def test_stored_year_one_and_nul_sightings_do_not_stop_the_map_or_its_reads(
     live_server: ServerThread, client: httpx.AsyncClient, services: Services
 ) -> None:
     async with connect(ws_url(live_server), compression=None) as watching:
         assert (await frame(watching))["type"] == "snapshot"
-        year_one = store_bypassing_intake(services, datetime(1, 1, 1, tzinfo=PLUS_14))
+        year_one = str(store_bypassing_intake(services, datetime(1, 1, 1, tzinfo=PLUS_14)))
         store_bypassing_intake(
             services, datetime.now(UTC) - timedelta(minutes=5), taken_to="a\u0000b"
         )
-        year_9999 = store_bypassing_intake(services, datetime(9999, 12, 31, 23, tzinfo=MINUS_14))
+        year_9999 = str(
+            store_bypassing_intake(services, datetime(9999, 12, 31, 23, tzinfo=MINUS_14))
+        )
         # A report sent after them still reaches a client that was watching...
         created = await submit(client, sighting())
         await until_seen(watching, created["id"])

@@ -134,13 +134,24 @@ def _write(
             "trend_watch",
             "trend_reports",
             "trend_meta",
-            "trends_tracking",
+            # Left by eventsourcing's migration of a tracking table an earlier
+            # rebuild made without its migration row; a second such migration
+            # then failed on this name and the trend projection never started.
+            "bkup1_trends_tracking",
         ):
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         for statement in DDL:
             conn.execute(statement)  # type: ignore[arg-type]
+        # The tracking table stays eventsourcing's (single-row tracking: one row
+        # per application, plus its "__migration__" marker row). Made here only
+        # when no projection has run yet, in the same shape, marker included,
+        # so the recorder takes it up as its own instead of migrating it.
         conn.execute(
-            "CREATE TABLE trends_tracking (application_name text PRIMARY KEY, notification_id bigint)"
+            "CREATE TABLE IF NOT EXISTS trends_tracking "
+            "(application_name text PRIMARY KEY, notification_id bigint)"
+        )
+        conn.execute(
+            "INSERT INTO trends_tracking VALUES ('__migration__', 1) ON CONFLICT DO NOTHING"
         )
         with conn.cursor().copy(
             "COPY trend_counts (day, courthouse_code, kind, dimension, value, n) FROM STDIN"
@@ -159,7 +170,9 @@ def _write(
                 copy.write_row((report_id, Jsonb(state)))
         conn.execute("INSERT INTO trend_meta (zone, events) VALUES (%s, %s)", (zone, view.events))
         conn.execute(
-            "INSERT INTO trends_tracking VALUES (%s, %s)", (Courtwatch.name, view.position)
+            "INSERT INTO trends_tracking VALUES (%s, %s) ON CONFLICT (application_name) "
+            "DO UPDATE SET notification_id = EXCLUDED.notification_id",
+            (Courtwatch.name, view.position),
         )
         with conn.cursor() as curs:
             parking.create_table(curs)

@@ -73,3 +73,44 @@ def test_rebuild_replays_the_log_into_identical_views(
     assert result.returncode == 0, result.stderr
     assert "replaying the log" in result.stderr  # the progress bar
     assert snapshot_views(database) == before
+
+
+def test_a_rebuilt_view_is_taken_up_by_its_projection_again_and_again(
+    services: Services, database: Database, tmp_path: Path
+) -> None:
+    """Rebuild, let the projections carry on, rebuild again: each time the
+    projections take up the rebuilt tracking tables as their own, and nothing
+    is left behind (eventsourcing renames a tracking table it does not
+    recognise to bkup1_<name>, which a second rebuild then collided with)."""
+    make_history(services)
+    specs = runner.all_projections()
+    env = {**os.environ, "DATABASE_URL": database.url, "COURTWATCH_DATA_DIR": str(tmp_path)}
+    for round_ in range(2):
+        rebuilt = subprocess.run(
+            [sys.executable, "-m", "courtwatch", "project", "--rebuild", "--exit-when-caught-up"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert rebuilt.returncode == 0, (round_, rebuilt.stderr)
+        services.app.submit(
+            {
+                "kind": "sighting",
+                "courthouse_code": "NYC",
+                "observed_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+            },
+            uuid.uuid4().hex,
+        )
+        running = runner.start(database, specs)
+        try:
+            runner.wait_caught_up(database, running, specs, timeout=60)
+            running.check()
+        finally:
+            running.stop()
+        assert len(snapshot_views(database)[0]) == 61 + round_
+    with database.connect(autocommit=True) as conn:
+        leftovers = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'bkup%'"
+        ).fetchall()
+    assert leftovers == []

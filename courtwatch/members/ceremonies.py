@@ -202,7 +202,10 @@ def sign_in(store: MemberStore, rp: RelyingParty, credential: object) -> Session
             credential_current_sign_count=sign_count,
             require_user_verification=True,
         )
-    except _MALFORMED:
+    except _MALFORMED as error:
+        if "sign count" in str(error):
+            # The authenticator has signed since: this assertion is an old or copied one.
+            raise PasskeyRefused("this passkey's signature counter did not move forward") from None
         raise PasskeyRefused() from None
     if parsed.response.user_handle is not None and bytes(parsed.response.user_handle) != (
         member_id.bytes

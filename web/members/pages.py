@@ -99,7 +99,7 @@ async def invite_page(request: Request) -> Response:
 def qr_svg(link: str) -> Markup:
     """The link as an inline SVG QR code (made here: no third-party service sees the link)."""
     code = segno.make(link, error="m")
-    return Markup(code.svg_inline(scale=4, dark="#111", light="#fff", title="QR"))
+    return Markup(code.svg_inline(scale=4, dark="#111", light="#fff", omitsize=True, title="QR"))
 
 
 def credential_label(credential_id: bytes) -> str:

@@ -47,6 +47,10 @@ async def test_invite_register_sign_out_sign_in_verify_and_revocation_takes_effe
 
     await join(page, link, "Río 7")
     assert await page.text_content("#me") == "Río 7"
+    (cookie,) = await context.cookies()
+    assert cookie["name"] == "courtwatch_session"  # __Host- and Secure off http://localhost only
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1
+    assert not await page.evaluate("document.cookie")  # no script can read it
     assert len(services.members.passkeys(services.members.members()[0].id)) == 1
 
     await page.click("#signout")

@@ -48,7 +48,16 @@ def test_member_changes_are_logged_without_addresses_agents_or_names(services: S
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     events = [line.get("member_event") for line in lines if "member_event" in line]
     assert events == ["invite_issued", "created", "roles_changed", "api_token_issued", "revoked"]
-    allowed = {"event", "level", "logger", "timestamp", "member_event", "member", "roles", "by_member"}
+    allowed = {
+        "event",
+        "level",
+        "logger",
+        "timestamp",
+        "member_event",
+        "member",
+        "roles",
+        "by_member",
+    }
     for line in lines:
         if "member_event" in line:
             assert set(line) <= allowed, line  # no address, agent, name or token field

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
+from courtwatch.members import MemberStore
 
 
 @dataclass
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     database: Database
     app: Courtwatch
+    members: MemberStore
 
     def close(self) -> None:
         self.app.close()

@@ -24,6 +24,8 @@ PACKAGES=(
   leaflet.heat@0.2.0
   topojson-client@3.1.0
   us-atlas@3.0.1
+  # Passkey sign-in for team members (web/members/): the UMD bundle only.
+  @simplewebauthn/browser@14.0.0
 )
 
 # Only the files the page loads (plus each package's licence). Source maps and
@@ -41,6 +43,7 @@ files_for() {
     leaflet.heat) echo LICENSE dist/leaflet-heat.js ;;
     topojson-client) echo LICENSE dist/topojson-client.min.js ;;
     us-atlas) echo LICENSE states-10m.json counties-10m.json ;;
+    @simplewebauthn/browser) echo LICENSE.md dist/bundle/index.umd.min.js ;;
     *) echo "no file list for $1" >&2; return 1 ;;
   esac
 }
@@ -79,11 +82,16 @@ for spec in "${PACKAGES[@]}"; do
   # the BSD 2-clause text (and it bundles simpleheat, same author, same terms).
   license="$(node -p "require('$src/package.json').license || 'BSD-2-Clause (LICENSE file; package.json names none)'")"
   integrity="$(node -p "require('$WORK/package-lock.json').packages['node_modules/$name'].integrity")"
-  out="$DEST/$name-$version"
+  # A scoped name (@scope/pkg) becomes one folder: scope-pkg-<version>.
+  folder="$(echo "${name#@}" | tr / -)-$version"
+  out="$DEST/$folder"
+  # The registry's tarball address (the lock file may omit "resolved").
+  tarball="https://registry.npmjs.org/$name/-/${name##*/}-$version.tgz"
   {
     echo "## $name $version"
     echo
     echo "- license: $license"
+    echo "- source: $tarball"
     echo "- integrity: \`$integrity\`"
     echo
     echo "| file | bytes | sha256 |"
@@ -99,7 +107,7 @@ for spec in "${PACKAGES[@]}"; do
     cp "$src/$f" "$out/$f"
     size="$(stat -c %s "$out/$f")"
     sum="$(sha256sum "$out/$f" | cut -d' ' -f1)"
-    echo "| \`$name-$version/$f\` | $size | \`$sum\` |" >>"$PROV"
+    echo "| \`$folder/$f\` | $size | \`$sum\` |" >>"$PROV"
   done
   echo >>"$PROV"
 done

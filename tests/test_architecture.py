@@ -36,7 +36,12 @@ OWNERS: dict[str, str] = {
     "trends_tracking": "projections/trends",
     "published_summaries": "projections/trends/publishing.py",
     "projection_parked": "projections/parking.py",
-    "courtwatch_credentials": "courtwatch/credentials.py",
+    "courtwatch_members": "courtwatch/members/store.py",
+    "courtwatch_member_invites": "courtwatch/members/store.py",
+    "courtwatch_member_passkeys": "courtwatch/members/store.py",
+    "courtwatch_member_sessions": "courtwatch/members/store.py",
+    "courtwatch_member_api_tokens": "courtwatch/members/store.py",
+    "courtwatch_webauthn_challenges": "courtwatch/members/store.py",
     "courtwatch_secrets": "courtwatch/credentials.py",
 }
 SQL_WORDS = re.compile(

@@ -26,6 +26,8 @@ from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
+from web.members import pages as member_pages
+from web.members import passkeys
 from web.reports import api, pages
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
@@ -128,6 +130,32 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        # Team members: passkey sign-in, invites, roles, sessions, API tokens.
+        Route("/signin", member_pages.signin_page, methods=["GET"]),
+        Route("/signout", member_pages.sign_out, methods=["POST"]),
+        Route("/invite/{token}", member_pages.invite_page, methods=["GET"]),
+        Route("/console/members", member_pages.members_page, methods=["GET"]),
+        Route("/console/members/invite", member_pages.issue_invite, methods=["POST"]),
+        Route("/console/members/{member_id}/roles", member_pages.set_roles, methods=["POST"]),
+        Route("/console/members/{member_id}/revoke", member_pages.revoke_member, methods=["POST"]),
+        Route("/console/members/me/tokens", member_pages.issue_token, methods=["POST"]),
+        Route(
+            "/console/members/me/tokens/{token_id}/revoke",
+            member_pages.revoke_token,
+            methods=["POST"],
+        ),
+        Route(
+            "/console/members/me/passkeys/{credential_id}/revoke",
+            member_pages.revoke_passkey,
+            methods=["POST"],
+        ),
+        Route("/api/members/me", passkeys.me, methods=["GET"]),
+        Route("/api/members/invites/{token}/options", passkeys.invite_options, methods=["POST"]),
+        Route("/api/members/invites/{token}", passkeys.join, methods=["POST"]),
+        Route("/api/members/signin/options", passkeys.signin_options, methods=["POST"]),
+        Route("/api/members/signin", passkeys.sign_in, methods=["POST"]),
+        Route("/api/members/me/passkeys/options", passkeys.passkey_options, methods=["POST"]),
+        Route("/api/members/me/passkeys", passkeys.add_passkey, methods=["POST"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

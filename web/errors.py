@@ -22,6 +22,13 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.intake import ValidationFailed
+from courtwatch.members import (
+    InvalidMemberField,
+    InviteNotUsable,
+    MemberError,
+    MemberNotFound,
+    PasskeyRefused,
+)
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
 
 log = logging.getLogger(__name__)
@@ -38,7 +45,19 @@ class BodyTooLarge(Exception):
 
 
 class NotAuthorised(Exception):
-    """A verifier's or coordinator's bearer token is missing or wrong."""
+    """The member signed in, but does not hold the role this needs."""
+
+
+class NotSignedIn(Exception):
+    """No session cookie or bearer token of a member that may act (missing, expired, revoked)."""
+
+
+class CsrfRefused(Exception):
+    """A state-changing request made with the session cookie without this session's CSRF token."""
+
+
+class ForeignOrigin(Exception):
+    """A sign-in or registration request sent from a page of another origin."""
 
 
 class MalformedBody(Exception):
@@ -73,7 +92,30 @@ async def not_found(request: Request, exc: Exception) -> Response:
 
 
 async def forbidden(request: Request, exc: Exception) -> Response:
-    return _error(403, str(exc) or "this needs a verifier's or coordinator's token")
+    return _error(403, str(exc) or "this needs a member with another role")
+
+
+async def not_signed_in(request: Request, exc: Exception) -> Response:
+    response = _error(401, str(exc) or "sign in, or send a member's bearer token")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="courtwatch"'
+    return response
+
+
+async def refused(request: Request, exc: Exception) -> Response:
+    return _error(403, str(exc))
+
+
+async def invalid_member_field(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidMemberField)
+    return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": exc.reason}])
+
+
+async def gone(request: Request, exc: Exception) -> Response:
+    return _error(410, str(exc))
+
+
+async def bad_request(request: Request, exc: Exception) -> Response:
+    return _error(400, str(exc))
 
 
 async def conflict(request: Request, exc: Exception) -> Response:
@@ -121,6 +163,14 @@ EXCEPTION_HANDLERS = {
     LogInconsistent: conflict,
     AwaitingCheckpoint: awaiting_checkpoint,
     NotAuthorised: forbidden,
+    NotSignedIn: not_signed_in,
+    CsrfRefused: refused,
+    ForeignOrigin: refused,
+    InvalidMemberField: invalid_member_field,
+    InviteNotUsable: gone,
+    MemberNotFound: not_found,
+    PasskeyRefused: bad_request,
+    MemberError: conflict,
     WrongAuthorToken: forbidden,
     IdempotencyConflict: conflict,
     WriteContention: busy,

@@ -400,6 +400,96 @@ TEXT: dict[str, tuple[str, str]] = {
         "Su teléfono está en {phone}; este tribunal está en {place}: escriba la hora "
         "local del tribunal.",
     ),
+    # Team members (web/members/): sign-in, invites, the members page.
+    "nav.team": ("Team sign-in", "Equipo"),
+    "role_member.responder": ("Responder", "Respuesta rápida"),
+    "role_member.lawyer": ("Lawyer", "Abogado/a"),
+    "role_member.coordinator": ("Coordinator", "Coordinación"),
+    "members.signin_title": ("Team sign-in", "Acceso del equipo"),
+    "members.signin_intro": (
+        "Responders, lawyers and coordinators sign in with a passkey: your phone's "
+        "fingerprint or face, or a security key. There is no password.",
+        "Quienes responden, abogados y coordinación entran con una llave de acceso "
+        "(passkey): la huella o la cara en su teléfono, o una llave de seguridad. No hay "
+        "contraseña.",
+    ),
+    "members.signin_button": ("Sign in with a passkey", "Entrar con llave de acceso"),
+    "members.signin_note": (
+        "Reporting does not need an account. Lost your passkey? Ask a coordinator for a "
+        "new invite.",
+        "Para reportar no hace falta cuenta. ¿Perdió su llave de acceso? Pida una nueva "
+        "invitación a coordinación.",
+    ),
+    "members.signed_in_as": ("Signed in as", "Sesión iniciada como"),
+    "members.open_members": ("Open the members page", "Abrir la página del equipo"),
+    "members.signout": ("Sign out", "Cerrar sesión"),
+    "members.passkey_failed": (
+        "The passkey was not accepted. Try again, or ask a coordinator for a new invite.",
+        "La llave de acceso no fue aceptada. Inténtelo de nuevo o pida una nueva "
+        "invitación a coordinación.",
+    ),
+    "members.passkey_unsupported": (
+        "This browser cannot use passkeys. Try an up-to-date browser on your phone.",
+        "Este navegador no puede usar llaves de acceso. Pruebe un navegador actualizado "
+        "en su teléfono.",
+    ),
+    "members.needs_javascript": (
+        "Passkeys need JavaScript: turn it on for this site.",
+        "Las llaves de acceso necesitan JavaScript: actívelo para este sitio.",
+    ),
+    "members.invite_title": ("Join the team", "Unirse al equipo"),
+    "members.invite_intro": (
+        "Choose the name the team will see (a nickname is fine; not your legal name), "
+        "then create a passkey on this device.",
+        "Elija el nombre que verá el equipo (un apodo está bien; no su nombre legal) y "
+        "luego cree una llave de acceso en este dispositivo.",
+    ),
+    "members.roles_granted": ("This invite gives you", "Esta invitación le da"),
+    "members.display_name": ("Name the team sees", "Nombre que ve el equipo"),
+    "members.display_name_hint": (
+        "1 to 60 characters. No email or phone number is needed.",
+        "De 1 a 60 caracteres. No hace falta correo ni teléfono.",
+    ),
+    "members.name_problem": (
+        "Choose a name of 1 to 60 ordinary characters.",
+        "Elija un nombre de 1 a 60 caracteres normales.",
+    ),
+    "members.create_passkey": ("Create my passkey", "Crear mi llave de acceso"),
+    "members.invite_unusable": (
+        "This invite link cannot be used: it was used already, it expired (after 48 hours), "
+        "or it was copied wrong. Ask a coordinator for a new one.",
+        "Este enlace de invitación no se puede usar: ya se usó, venció (a las 48 horas) o "
+        "se copió mal. Pida uno nuevo a coordinación.",
+    ),
+    "members.title": ("Team members", "Miembros del equipo"),
+    "members.no_roles": ("no roles", "sin funciones"),
+    "members.invite_someone": ("Invite someone", "Invitar a alguien"),
+    "members.invite_button": ("Make a one-time invite", "Crear invitación de un solo uso"),
+    "members.invite_made": (
+        "One-time invite, valid 48 hours. Hand it over in person or on a secure channel:",
+        "Invitación de un solo uso, válida 48 horas. Entréguela en persona o por un canal seguro:",
+    ),
+    "members.save_roles": ("Save roles", "Guardar funciones"),
+    "members.revoke": ("Revoke", "Revocar"),
+    "members.revoked": ("revoked", "revocado"),
+    "members.your_passkeys": ("Your passkeys", "Sus llaves de acceso"),
+    "members.passkey": ("Passkey", "Llave"),
+    "members.added": ("added", "añadida"),
+    "members.add_passkey": ("Add another passkey", "Añadir otra llave de acceso"),
+    "members.none": ("None.", "Ninguna."),
+    "members.your_tokens": ("Your API tokens", "Sus tokens de API"),
+    "members.tokens_intro": (
+        "For scripts and other programs that act in your name. Anything done with a token "
+        "is recorded under your name.",
+        "Para scripts y otros programas que actúan en su nombre. Todo lo hecho con un token "
+        "queda registrado con su nombre.",
+    ),
+    "members.token_label": ("What the token is for", "Para qué es el token"),
+    "members.issue_token": ("Issue a token", "Emitir un token"),
+    "members.token_shown_once": (
+        "Your new API token, shown only this once. Copy it now:",
+        "Su nuevo token de API, que se muestra solo esta vez. Cópielo ahora:",
+    ),
 }
 
 

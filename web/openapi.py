@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from courtwatch.domain.reports import OUTCOME_FIELDS
 from courtwatch.domain.vocabulary import DisputeReason
 from courtwatch.intake import MODELS, SUBMISSION
+from courtwatch.members import ROLES
 
 PATH = "/api/openapi.json"
 SCHEMAS = "#/components/schemas/"
@@ -41,6 +42,22 @@ def _json(schema: Mapping[str, Any], description: str = "") -> dict[str, Any]:
 
 def _body(schema: Mapping[str, Any], *, required: bool = True) -> dict[str, Any]:
     return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def _form(**fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A page form's body; every one carries the session's CSRF token."""
+    properties = {"csrf_token": {"type": "string"}, **fields}
+    return {
+        "required": True,
+        "content": {
+            "application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "required": ["csrf_token"], "properties": properties}
+            }
+        },
+    }
+
+
+ROLES_FIELD = {"type": "array", "items": {"type": "string", "enum": list(ROLES)}}
 
 
 def _query(name: str, description: str, schema: Mapping[str, Any] | None = None) -> Operation:
@@ -74,10 +91,15 @@ IDEMPOTENCY_KEY = {
     "retrying with the same key stores nothing twice.",
     "schema": {"type": "string", "minLength": 1},
 }
-VERIFIER: list[dict[str, list[str]]] = [{"bearer": []}]
+# A member's bearer token, or the session cookie with the X-CSRF-Token header.
+VERIFIER: list[dict[str, list[str]]] = [{"bearer": []}, {"session": []}]
+MEMBER = VERIFIER
 
 # Answers every JSON endpoint can give, by status.
 ERRORS = {
+    "400": {"$ref": "#/components/responses/Refused"},
+    "401": {"$ref": "#/components/responses/NotSignedIn"},
+    "410": {"$ref": "#/components/responses/Gone"},
     "403": {"$ref": "#/components/responses/NotAuthorised"},
     "404": {"$ref": "#/components/responses/NotFound"},
     "409": {"$ref": "#/components/responses/Conflict"},
@@ -204,7 +226,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "summary": "A verifier confirms the report",
         "security": VERIFIER,
         "parameters": [REPORT_ID],
-        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "503")},
+        "responses": {"200": AFTER_COMMAND, **_errors("401", "403", "404", "409", "503")},
     },
     ("/api/reports/{report_id}/dispute", "POST"): {
         "tags": ["reports"],
@@ -212,7 +234,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "security": VERIFIER,
         "parameters": [REPORT_ID],
         "requestBody": _body(_ref("Dispute")),
-        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+        "responses": {
+            "200": AFTER_COMMAND,
+            **_errors("401", "403", "404", "409", "413", "422", "503"),
+        },
     },
     ("/api/reports/{report_id}/outcome", "POST"): {
         "tags": ["reports"],
@@ -220,7 +245,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "security": [*VERIFIER, {}],
         "parameters": [REPORT_ID],
         "requestBody": _body(_ref("Outcome")),
-        "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
+        "responses": {
+            "200": AFTER_COMMAND,
+            **_errors("401", "403", "404", "409", "413", "422", "503"),
+        },
     },
     ("/api/reports/{report_id}/end", "POST"): {
         "tags": ["reports"],
@@ -251,7 +279,133 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "requestBody": _body(_ref("Courthouse")),
         "responses": {
             "201": _json(_ref("Courthouse"), "added"),
-            **_errors("403", "409", "413", "422", "503"),
+            **_errors("401", "403", "409", "413", "422", "503"),
+        },
+    },
+    # Team members (web/members/). The page forms post with the session's CSRF token.
+    ("/signin", "GET"): _html("Team sign-in with a passkey"),
+    ("/signout", "POST"): {
+        **_html("End this session", **_errors("401", "403")),
+        "requestBody": _form(),
+    },
+    ("/invite/{token}", "GET"): _html(
+        "Join the team with a one-time invite: choose a display name, create a passkey",
+        _path("token", "the invite token"),
+        **{"410": HTML},
+    ),
+    ("/console/members", "GET"): _html("Members, invites, roles; your passkeys and API tokens"),
+    ("/console/members/invite", "POST"): {
+        **_html("A coordinator makes a one-time invite", **_errors("401", "403", "422")),
+        "requestBody": _form(roles=ROLES_FIELD),
+    },
+    ("/console/members/{member_id}/roles", "POST"): {
+        **_html(
+            "A coordinator sets a member's roles",
+            _path("member_id", "the member's id", {"type": "string", "format": "uuid"}),
+            **_errors("401", "403", "404", "409", "422"),
+        ),
+        "requestBody": _form(roles=ROLES_FIELD),
+    },
+    ("/console/members/{member_id}/revoke", "POST"): {
+        **_html(
+            "A coordinator revokes a member: its sessions and API tokens stop working at once",
+            _path("member_id", "the member's id", {"type": "string", "format": "uuid"}),
+            **_errors("401", "403", "404", "409"),
+        ),
+        "requestBody": _form(),
+    },
+    ("/console/members/me/tokens", "POST"): {
+        **_html("Issue yourself an API token, shown once", **_errors("401", "403", "422")),
+        "requestBody": _form(label={"type": "string", "maxLength": 60}),
+    },
+    ("/console/members/me/tokens/{token_id}/revoke", "POST"): {
+        **_html(
+            "Revoke one of your API tokens",
+            _path("token_id", "the token's id", {"type": "string", "format": "uuid"}),
+            **_errors("401", "403", "404"),
+        ),
+        "requestBody": _form(),
+    },
+    ("/console/members/me/passkeys/{credential_id}/revoke", "POST"): {
+        **_html(
+            "Revoke one of your passkeys",
+            _path("credential_id", "the passkey's credential id, base64url"),
+            **_errors("401", "403", "404"),
+        ),
+        "requestBody": _form(),
+    },
+    ("/api/members/me", "GET"): {
+        "tags": ["members"],
+        "summary": "Who this session or bearer token belongs to",
+        "security": MEMBER,
+        "responses": {"200": _json(_ref("Member"), "the member"), **_errors("401", "503")},
+    },
+    ("/api/members/invites/{token}/options", "POST"): {
+        "tags": ["members"],
+        "summary": "WebAuthn registration options for an invite (from a courtwatch page only)",
+        "parameters": [_path("token", "the invite token")],
+        "requestBody": _body(
+            {"type": "object", "properties": {"display_name": {"type": "string", "maxLength": 60}}}
+        ),
+        "responses": {
+            "200": _json({"type": "object"}, "PublicKeyCredentialCreationOptionsJSON"),
+            **_errors("403", "410", "413", "422", "503"),
+        },
+    },
+    ("/api/members/invites/{token}", "POST"): {
+        "tags": ["members"],
+        "summary": "Use an invite: register the passkey, become a member, get a session cookie",
+        "parameters": [_path("token", "the invite token")],
+        "requestBody": _body(
+            {
+                "type": "object",
+                "properties": {
+                    "display_name": {"type": "string", "maxLength": 60},
+                    "credential": {"type": "object"},
+                },
+            }
+        ),
+        "responses": {
+            "201": _json(_ref("SignedIn"), "signed in (Set-Cookie)"),
+            **_errors("400", "403", "410", "413", "422", "503"),
+        },
+    },
+    ("/api/members/signin/options", "POST"): {
+        "tags": ["members"],
+        "summary": "WebAuthn authentication options (a single-use challenge)",
+        "requestBody": _body({"type": "object"}, required=False),
+        "responses": {
+            "200": _json({"type": "object"}, "PublicKeyCredentialRequestOptionsJSON"),
+            **_errors("403", "503"),
+        },
+    },
+    ("/api/members/signin", "POST"): {
+        "tags": ["members"],
+        "summary": "Sign in with a passkey assertion; a session cookie is set",
+        "requestBody": _body({"type": "object", "properties": {"credential": {"type": "object"}}}),
+        "responses": {
+            "200": _json(_ref("SignedIn"), "signed in (Set-Cookie)"),
+            **_errors("400", "403", "413", "422", "503"),
+        },
+    },
+    ("/api/members/me/passkeys/options", "POST"): {
+        "tags": ["members"],
+        "summary": "WebAuthn registration options for another passkey of this member",
+        "security": MEMBER,
+        "requestBody": _body({"type": "object"}, required=False),
+        "responses": {
+            "200": _json({"type": "object"}, "PublicKeyCredentialCreationOptionsJSON"),
+            **_errors("401", "403", "503"),
+        },
+    },
+    ("/api/members/me/passkeys", "POST"): {
+        "tags": ["members"],
+        "summary": "Register another passkey for this member",
+        "security": MEMBER,
+        "requestBody": _body({"type": "object", "properties": {"credential": {"type": "object"}}}),
+        "responses": {
+            "201": _json({"type": "object"}, "added"),
+            **_errors("400", "401", "403", "413", "422", "503"),
         },
     },
     ("/map", "GET"): _html("The live map"),
@@ -318,7 +472,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "responses": {
             "201": _json(_ref("Checkpoint"), "a new checkpoint"),
             "200": _json(_ref("Checkpoint"), "nothing new since the last one"),
-            **_errors("403", "404", "503"),
+            **_errors("401", "403", "404", "503"),
         },
     },
     ("/api/log/checkpoints/latest", "GET"): {
@@ -576,10 +730,36 @@ COMMON_SCHEMAS: dict[str, Any] = {
         },
     },
     "Checkpoint": {"type": "object", "description": "tree size, root hash and the signed note"},
+    "Member": {
+        "type": "object",
+        "required": ["id", "display_name", "roles", "revoked"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "display_name": {"type": "string", "maxLength": 60},
+            "roles": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["responder", "lawyer", "coordinator"]},
+            },
+            "revoked": {"type": "boolean"},
+        },
+    },
+    "SignedIn": {
+        "type": "object",
+        "required": ["member", "next"],
+        "properties": {
+            "member": {"$ref": "#/components/schemas/Member"},
+            "next": {"type": "string"},
+        },
+    },
 }
 
 RESPONSES: dict[str, Any] = {
-    "NotAuthorised": _json(_ref("Error"), "a verifier's or coordinator's token is missing"),
+    "NotSignedIn": _json(_ref("Error"), "no live session or member's bearer token"),
+    "NotAuthorised": _json(
+        _ref("Error"), "the member lacks the role, the CSRF token is missing, or a foreign origin"
+    ),
+    "Refused": _json(_ref("Error"), "the passkey response was refused (forged, replayed, unknown)"),
+    "Gone": _json(_ref("Error"), "the invite was used, expired, or never existed"),
     "NotFound": _json(_ref("Error"), "no such report, period, revision or log entry"),
     "Conflict": _json(_ref("Error"), "the command does not apply to the report as it is now"),
     "TooLarge": _json(_ref("Error"), "the body is larger than the configured limit"),
@@ -633,8 +813,15 @@ def document(routes: Iterable[BaseRoute]) -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "a verifier's or coordinator's token (courtwatch admin)",
-                }
+                    "description": "a team member's API token (issued on /console/members)",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "courtwatch_session",
+                    "description": "a signed-in member's session (__Host-courtwatch_session "
+                    "over https); unsafe methods also need the X-CSRF-Token header",
+                },
             },
         },
     }

@@ -38,7 +38,7 @@ def arguments(configure: Callable[[argparse.ArgumentParser], None]) -> Callable[
 
 def build_parser() -> argparse.ArgumentParser:
     # Importing the command modules registers their sub-commands.
-    from courtwatch.cli import admin, audit, parked, project, serve, trends  # noqa: F401
+    from courtwatch.cli import admin, audit, members, parked, project, serve, trends  # noqa: F401
 
     parser = argparse.ArgumentParser(
         prog="courtwatch",

@@ -1,4 +1,4 @@
-"""Administration: credentials for verifiers and coordinators, courthouses, the database."""
+"""Administration: courthouses, the database. (Team members: courtwatch/cli/members.py.)"""
 
 from __future__ import annotations
 
@@ -6,35 +6,10 @@ import argparse
 import json
 import sys
 
-from courtwatch import credentials
 from courtwatch.cli import arguments, command
 from courtwatch.cli.bootstrap import bootstrap, connect_database
 from courtwatch.infrastructure.config import Settings
 from courtwatch.intake import ValidationFailed
-
-
-def _credential_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "action", choices=["add", "revoke"], help="add (prints a new token) or revoke"
-    )
-    parser.add_argument("name", help="the verifier's or coordinator's name (a pseudonym is fine)")
-    parser.add_argument("--role", choices=credentials.ROLES, default="verifier")
-
-
-@command("credentials", help="give a verifier or coordinator a bearer token, or revoke it")
-@arguments(_credential_args)
-def manage_credentials(args: argparse.Namespace, settings: Settings) -> int:
-    database = connect_database(settings)
-    if args.action == "add":
-        token = credentials.add(database, args.name, args.role)
-        print(f"{args.role} {args.name!r} can now use this bearer token (shown once):")
-        print(token)
-        return 0
-    if not credentials.revoke(database, args.name):
-        print(f"no credential named {args.name!r}", file=sys.stderr)
-        return 1
-    print(f"revoked {args.name!r}")
-    return 0
 
 
 def _courthouse_args(parser: argparse.ArgumentParser) -> None:

@@ -10,6 +10,7 @@ the same things in the same way.
 from __future__ import annotations
 
 import errno
+from datetime import timedelta
 from pathlib import Path
 
 from courtwatch import credentials
@@ -23,6 +24,7 @@ from courtwatch.infrastructure.database import (
     resolve_database,
     stop_embedded_server,
 )
+from courtwatch.members import MemberStore
 from courtwatch.services import Services
 from projections.background import Background
 from projections.trends import publishing
@@ -46,6 +48,7 @@ def connect_database(settings: Settings) -> Database:
         raise
     database = database.with_timeout(settings.database_timeout_seconds)
     credentials.install(database)
+    MemberStore(database).install()
     return database
 
 
@@ -102,12 +105,14 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
         database = connect_database(settings)
     else:
         credentials.install(database)
+        MemberStore(database).install()
     # Created at start-up, so the summary pages work before the first publication.
     publishing.install(database)
     app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
     bound_application_waits(app, database.timeout)  # a request never waits on an outage
     immigration_courts()  # place the courts by ZIP now, not during the first report
-    return Services(settings=settings, database=database, app=app)
+    members = MemberStore(database, session_idle=timedelta(hours=settings.session_idle_hours))
+    return Services(settings=settings, database=database, app=app, members=members)
 
 
 def shutdown(services: Services) -> None:

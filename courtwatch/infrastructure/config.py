@@ -34,6 +34,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     # Open /ws/live connections one web process accepts; more are refused (1013).
     max_viewers: int = 10_000
+    # A member's session ends after this long without a request (sign in again).
+    session_idle_hours: float = 12.0
     log_level: str = "INFO"
     run_projections: bool = True
     checkpoint_interval_seconds: float = 60.0
@@ -80,6 +82,7 @@ class Settings:
             sighting_stale_hours=number("COURTWATCH_SIGHTING_STALE_HOURS", 6.0),
             max_body_bytes=int(number("COURTWATCH_MAX_BODY_BYTES", 64 * 1024)),
             max_viewers=int(number("COURTWATCH_MAX_VIEWERS", 10_000)),
+            session_idle_hours=number("COURTWATCH_SESSION_IDLE_HOURS", 12.0),
             log_level=(env.get("COURTWATCH_LOG_LEVEL") or "INFO").upper(),
             run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
             not in ("0", "no", "false"),
@@ -89,6 +92,8 @@ class Settings:
             public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),
             database_timeout_seconds=number("COURTWATCH_DATABASE_TIMEOUT", 3.0),
         )
+        if not 0 < settings.session_idle_hours <= 24 * 30:
+            raise ConfigError("COURTWATCH_SESSION_IDLE_HOURS must be between 0 and 720 hours")
         if not 0 < settings.database_timeout_seconds <= 60:
             raise ConfigError("COURTWATCH_DATABASE_TIMEOUT must be between 0 and 60 seconds")
         try:

@@ -43,12 +43,12 @@ from hypothesis import strategies as st
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 from websockets.sync.client import connect
 
-from courtwatch import credentials
 from courtwatch.infrastructure import event_log
 from courtwatch.services import Services
 from projections import runner
 from projections.transparency_log import store
 from tests.conftest import ServerThread
+from tests.members.tokens import member_token
 from web import openapi
 from web.app import routes
 
@@ -257,8 +257,8 @@ class World:
 
 def make_world(http: httpx.Client, services: Services) -> World:
     world = World()
-    world.verifier = credentials.add(services.database, "fuzz-verifier", "verifier")
-    world.coordinator = credentials.add(services.database, "fuzz-coordinator", "coordinator")
+    world.verifier = member_token(services, "fuzz-verifier", "responder")
+    world.coordinator = member_token(services, "fuzz-coordinator", "coordinator")
     for kind, template in TEMPLATES.items():
         answer = http.post(
             "/api/reports",

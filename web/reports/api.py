@@ -13,11 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from courtwatch import credentials
 from courtwatch.application import Courtwatch, ReportNotFound
-from courtwatch.credentials import Credential
 from courtwatch.intake import ValidationFailed, check_plain_values
-from web.errors import MalformedBody, NotAuthorised
+from courtwatch.members import Member, MemberRole
+from web.errors import MalformedBody
+from web.members.auth import require_member
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +59,9 @@ def report_id_from(request: Request) -> UUID:
         raise ReportNotFound(raw) from None
 
 
-async def credential(request: Request, role: str) -> Credential:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise NotAuthorised(f"this needs a {role}'s bearer token")
-    found = await run_in_threadpool(
-        credentials.authenticate, request.app.state.services.database, token.strip()
-    )
-    if found is None or not found.may(role):
-        raise NotAuthorised(f"this needs a {role}'s bearer token")
-    return found
+async def credential(request: Request, role: str) -> Member:
+    """The member (session + CSRF, or bearer token) holding ``role``; see web/members/auth.py."""
+    return await require_member(request, role)
 
 
 def _object(body: dict[str, Any], name: str, reason: str) -> dict[str, Any]:
@@ -161,17 +153,19 @@ async def corroborate_report(request: Request) -> Response:
 
 async def verify_report(request: Request) -> Response:
     report_id = report_id_from(request)
-    who = await credential(request, "verifier")
-    position = await run_in_threadpool(services_app(request).verify, report_id, who.name)
+    who = await credential(request, MemberRole.RESPONDER)
+    position = await run_in_threadpool(services_app(request).verify, report_id, who.display_name)
     return await _after(request, report_id, position)
 
 
 async def dispute_report(request: Request) -> Response:
     report_id = report_id_from(request)
-    who = await credential(request, "verifier")
+    who = await credential(request, MemberRole.RESPONDER)
     body = await json_object(request)
     reason = _string(body, "reason")
-    position = await run_in_threadpool(services_app(request).dispute, report_id, who.name, reason)
+    position = await run_in_threadpool(
+        services_app(request).dispute, report_id, who.display_name, reason
+    )
     return await _after(request, report_id, position)
 
 
@@ -183,7 +177,7 @@ async def record_outcome(request: Request) -> Response:
     if token is not None and (not isinstance(token, str) or not token):
         raise ValidationFailed.single("token", "the author token, as text")
     if token is None:
-        await credential(request, "verifier")
+        await credential(request, MemberRole.RESPONDER)
     position = await run_in_threadpool(
         services_app(request).record_outcome, report_id, token, outcome
     )
@@ -209,7 +203,7 @@ async def list_courthouses(request: Request) -> Response:
 
 
 async def add_courthouse(request: Request) -> Response:
-    await credential(request, "coordinator")
+    await credential(request, MemberRole.COORDINATOR)
     body = await json_object(request)
     courthouse: dict[str, Any] = {
         "code": _string(body, "code").upper(),

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from courtwatch.intake import ValidationFailed
+from courtwatch.members import MemberRole
 from courtwatch.services import Services
 from projections.transparency_log import store as audit_log
 from projections.transparency_log.evidence import export_bundle
@@ -89,7 +90,7 @@ async def publish(request: Request) -> Response:
     Nothing is signed or stored here (this process has no key): the signing
     process publishes whenever the tree grew, at most one interval from now.
     """
-    await credential(request, "coordinator")
+    await credential(request, MemberRole.COORDINATOR)
     services = _services(request)
     latest = await run_in_threadpool(audit_log.latest_checkpoint, services.database)
     interval = max(1, int(services.settings.checkpoint_interval_seconds))

@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
-from courtwatch import credentials
 from courtwatch.domain.reports import MOST_CORROBORATIONS
 from courtwatch.services import Services
 from tests.conftest import ServerThread
+from tests.members.tokens import member_token
 from tests.web.live.test_routes import frame, submit, ws_url
 
 
@@ -62,9 +62,7 @@ async def first_paint(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
 async def test_a_verified_sighting_rewritten_to_another_courthouse_needs_a_new_verdict(
     live_server: ServerThread, client: httpx.AsyncClient, services: Services
 ) -> None:
-    verifier = {
-        "Authorization": f"Bearer {credentials.add(services.database, 'maria', 'verifier')}"
-    }
+    verifier = {"Authorization": f"Bearer {member_token(services, 'maria', 'responder')}"}
     boston = services.app.courthouse("BOS")
     assert boston is not None
     created = await submit(

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from courtwatch import credentials
 from courtwatch.services import Services
+from tests.members.tokens import member_token
 
 
 def recent(hours: float = 1) -> str:
@@ -99,7 +99,7 @@ async def test_each_kind_of_report_round_trips(client: httpx.AsyncClient, kind: 
 async def test_every_lifecycle_event_appears_in_the_history_in_order(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    verifier = credentials.add(services.database, "maria", "verifier")
+    verifier = member_token(services, "maria", "responder")
     created = (
         await submit(
             client, {**REPORTS["courthouse_arrest"], "observed_at": recent(), "outcome": "unknown"}
@@ -153,13 +153,13 @@ async def test_a_shift_is_ended_by_its_author_only(client: httpx.AsyncClient) ->
     assert [h["event"] for h in ended.json()["history"]] == ["Submitted", "Ended"]
 
 
-async def test_verifying_needs_a_verifiers_token(client: httpx.AsyncClient) -> None:
+async def test_verifying_needs_a_responders_token(client: httpx.AsyncClient) -> None:
     created = (await submit(client, {**REPORTS["sighting"], "observed_at": recent()})).json()
     anonymous = await client.post(f"/api/reports/{created['id']}/verify")
     forged = await client.post(
         f"/api/reports/{created['id']}/verify", headers={"Authorization": "Bearer forged"}
     )
-    assert anonymous.status_code == forged.status_code == 403
+    assert anonymous.status_code == forged.status_code == 401
     report = (await client.get(f"/api/reports/{created['id']}")).json()
     assert report["status"] == "unverified"
 
@@ -246,7 +246,7 @@ async def test_an_unknown_report_is_404(client: httpx.AsyncClient) -> None:
 async def test_courthouses_include_immigration_courts_and_local_ones(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    coordinator = credentials.add(services.database, "coord", "coordinator")
+    coordinator = member_token(services, "coord", "coordinator")
     local = {
         "code": "BKLYN-CRIM",
         "name": "Brooklyn Criminal Court",
@@ -257,7 +257,7 @@ async def test_courthouses_include_immigration_courts_and_local_ones(
         "state": "NY",
     }
     refused = await client.post("/api/courthouses", json=local)
-    assert refused.status_code == 403
+    assert refused.status_code == 401
     added = await client.post(
         "/api/courthouses", json=local, headers={"Authorization": f"Bearer {coordinator}"}
     )

@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
-from courtwatch import credentials
 from courtwatch.application import Courtwatch, WriteContention
 from courtwatch.domain.reports import MOST_CORROBORATIONS
 from courtwatch.services import Services
+from tests.members.tokens import member_token
 from tests.web.reports.test_api import REPORTS, count_events, key, recent, submit
 
 NAME_AND_NUMBER = "J. Doe DOB 1990-01-02 A#123456789"
@@ -134,8 +134,8 @@ def raw_json(value: Any) -> str:
 async def test_control_characters_are_refused_in_every_text_field(
     client: httpx.AsyncClient, services: Services, text: str
 ) -> None:
-    verifier = credentials.add(services.database, "vera", "verifier")
-    coordinator = credentials.add(services.database, "cora", "coordinator")
+    verifier = member_token(services, "vera", "responder")
+    coordinator = member_token(services, "cora", "coordinator")
     arrest = await create(client)
     rid, token = arrest["id"], arrest["author_token"]
     before = count_events(services)
@@ -269,7 +269,7 @@ async def test_client_coordinates_are_rounded_on_every_path(client: httpx.AsyncC
 async def test_amending_observed_at_keeps_the_report_readable_and_writable(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    verifier = credentials.add(services.database, "maria", "verifier")
+    verifier = member_token(services, "maria", "responder")
     bearer = {"Authorization": f"Bearer {verifier}"}
     arrest = await create(client)
     rid, token = arrest["id"], arrest["author_token"]
@@ -443,7 +443,7 @@ async def test_hostile_bodies_get_a_clear_4xx_and_store_nothing(
 async def test_a_courthouse_with_a_huge_integer_coordinate_is_refused(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    coordinator = credentials.add(services.database, "coord", "coordinator")
+    coordinator = member_token(services, "coord", "coordinator")
     raw = (
         '{"code": "BIG-1", "name": "Big", "kind": "criminal", "lat": ' + "9" * 4_000 + ', "lon": 1}'
     )

@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from courtwatch import credentials
 from courtwatch.services import Services
 from courtwatch.timezones import localize
+from tests.members.tokens import member_token
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -48,7 +48,7 @@ async def stored_observed_at(client: httpx.AsyncClient, services: Services, clie
 async def test_every_courthouse_carries_the_zone_of_its_coordinates(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    coordinator = credentials.add(services.database, "coord", "coordinator")
+    coordinator = member_token(services, "coord", "coordinator")
     # Florida and Oregon span two zones: a state table would get these wrong.
     for local in (
         {"code": "ESCAMBIA-CO", "name": "Escambia County Courthouse", "kind": "county",

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from starlette.concurrency import run_in_threadpool
 
-from courtwatch import credentials
 from courtwatch.infrastructure import event_log
 from courtwatch.services import Services
 from courtwatch.transparency.checkpoint import parse_and_verify_checkpoint
@@ -17,6 +16,7 @@ from courtwatch.transparency.verify import verify_bundle
 from projections import runner
 from projections.transparency_log import store as audit_log
 from tests.conftest import wait_until
+from tests.members.tokens import member_token
 from tests.projections.transparency_log.conftest import SPEC, submit_reports
 
 
@@ -48,7 +48,7 @@ async def test_proofs_from_the_api_verify_against_signed_checkpoints(
 ) -> None:
     ids = await run_in_threadpool(submit_reports, services, 3)
     await logged_up_to_now(services)
-    assert (await client.post("/api/log/checkpoints")).status_code == 403
+    assert (await client.post("/api/log/checkpoints")).status_code == 401
     first = await sign(services)
     ids += await run_in_threadpool(submit_reports, services, 2)
     await logged_up_to_now(services)
@@ -132,7 +132,7 @@ async def test_the_web_process_never_signs_and_answers_503_until_a_checkpoint_ex
         waiting = await client.get(url)
         assert waiting.status_code == 503, (url, waiting.text)
         assert int(waiting.headers["retry-after"]) >= 1
-    token = credentials.add(services.database, "coordinator-3", "coordinator")
+    token = member_token(services, "coordinator-3", "coordinator")
     asked = await publish(client, token)
     assert asked.status_code == 202 and int(asked.headers["retry-after"]) >= 1
     assert asked.json()["latest"] is None

@@ -1,0 +1,1 @@
+"""Team members on the web: passkey sign-in, sessions, CSRF, the members page."""

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField
-from courtwatch.domain.reports import OUTCOME_FIELDS, REPORT_CLASSES, Report
+from courtwatch.domain.reports import OUTCOME_FIELDS, PRESENCE_EVENTS, REPORT_CLASSES, Report
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.intake import (
@@ -45,6 +45,12 @@ PIN_DECIMALS = 3
 # Fields of an event that say who acted, kept out of what the public sees.
 PRIVATE_EVENT_FIELDS = frozenset({"author_token_hash", "corroborator_hash"})
 LOCAL_COURTHOUSES_TTL = 5.0
+# A responder's name on "I'm going" or "on scene" says where a person is right
+# now: anyone who can read public views (a hostile author who made up a report
+# to see who comes, say) must not learn it while it is true. Public views show
+# these events without the name until they are this old; the evidence bundle,
+# which must carry every event verbatim, waits as long (docs/members.md).
+PRESENCE_EMBARGO = timedelta(hours=24)
 # Two writers of one aggregate at once: the loser's save() hits the unique
 # (originator_id, originator_version) and its command is run again on the new
 # state. Writers in one application instance queue on a lock first, so retries
@@ -275,6 +281,27 @@ class Courtwatch(Application[UUID]):
     def dispute(self, report_id: UUID, verifier: str, reason: str) -> int | None:
         return self._apply(report_id, lambda report: report.dispute(verifier, reason))
 
+    def claim(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.claim(member))
+
+    def confirm_on_scene(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.confirm_on_scene(member))
+
+    def resolve(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.resolve(member))
+
+    def presence_embargo_ends(self, report_id: UUID) -> datetime | None:
+        """When the last member name withheld from public views of this report
+        may be shown, or None when nothing is withheld any more."""
+        now = self._clock()
+        ends = [
+            e.timestamp + PRESENCE_EMBARGO  # type: ignore[attr-defined]
+            for e in self.events.get(report_id)
+            if type(e).__name__ in PRESENCE_EVENTS
+        ]
+        latest = max(ends, default=None)
+        return latest if latest is not None and latest > now else None
+
     def record_outcome(
         self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]
     ) -> int | None:
@@ -345,23 +372,47 @@ class Courtwatch(Application[UUID]):
             raise ShiftStillRunning(report_id)
         return report
 
-    def report_with_history(self, report_id: UUID) -> dict[str, Any]:
+    def report_with_history(self, report_id: UUID, *, for_members: bool = False) -> dict[str, Any]:
+        """The report and its history; ``for_members`` adds who is going and who is there.
+
+        Without it (anyone, including the report's author) the names on
+        presence events younger than PRESENCE_EMBARGO are withheld.
+        """
         # One read of the events serves both the state and the history: every
         # command answers with this, so reading twice doubled its cost.
         events = list(self.events.get(report_id))
         report: Any = project_aggregate(None, events)
         if not isinstance(report, Report):
             raise ReportNotFound(report_id)
-        history = [
+        shown_from = self._clock() - PRESENCE_EMBARGO
+        history = []
+        for e in events:
+            data = _public_event_data(e)
+            withheld = (
+                not for_members and type(e).__name__ in PRESENCE_EVENTS and e.timestamp > shown_from  # type: ignore[attr-defined]
+            )
+            if withheld:
+                data.pop("member", None)
+            history.append(
+                {
+                    "version": e.originator_version,
+                    "event": type(e).__name__,
+                    "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
+                    "data": data,
+                    **({"withheld": ["member"]} if withheld else {}),
+                }
+            )
+        members_only = (
             {
-                "version": e.originator_version,
-                "event": type(e).__name__,
-                "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
-                "data": _public_event_data(e),
+                "claimed_by": list(report.claimed_by),
+                "on_scene_by": list(report.on_scene_by),
+                "resolved_by": report.resolved_by,
             }
-            for e in events
-        ]
+            if for_members
+            else {}
+        )
         return {
+            **members_only,
             "id": str(report.id),
             "kind": report.kind.value,
             "status": report.status.value,

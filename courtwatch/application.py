@@ -24,8 +24,16 @@ from eventsourcing.application import AggregateNotFoundError, Application, proje
 from eventsourcing.persistence import IntegrityError
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
-from courtwatch.domain.errors import InvalidField
-from courtwatch.domain.reports import OUTCOME_FIELDS, PRESENCE_EVENTS, REPORT_CLASSES, Report
+from courtwatch.domain.errors import InvalidField, WrongAuthorToken
+from courtwatch.domain.fold import WHERE_AND_WHEN
+from courtwatch.domain.reports import (
+    OUTCOME_FIELDS,
+    PRESENCE_EVENTS,
+    REPORT_CLASSES,
+    Report,
+    evolve,
+    is_report_event,
+)
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.intake import (
@@ -360,17 +368,28 @@ class Courtwatch(Application[UUID]):
 
     # Reading ----------------------------------------------------------------
 
-    def public_report(self, report_id: UUID) -> dict[str, Any]:
+    def public_report(self, report_id: UUID, *, for_members: bool = False) -> dict[str, Any]:
         """What anyone may read of a report: everything, except a running watch shift.
 
         Report ids are not secret (every leaf of the transparency log names
         one), so a running shift's start time and place must not be served to
         whoever holds its id; its author acts on it with the edit key.
         """
-        report = self.report_with_history(report_id)
+        report = self.report_with_history(report_id, for_members=for_members)
         if report["kind"] == Kind.WATCH_SHIFT.value and not report["details"].get("ended_at"):
             raise ShiftStillRunning(report_id)
         return report
+
+    def report_for_author(self, report_id: UUID, token: str) -> dict[str, Any]:
+        """The report as its author may see it (a running shift included), given its edit key.
+
+        Members' names stay withheld as for anyone: an author is anonymous, and
+        a made-up report must not tell its author who came.
+        """
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise WrongAuthorToken()
+        self._report(report_id).check_author(token)
+        return self.report_with_history(report_id)
 
     def report_with_history(self, report_id: UUID, *, for_members: bool = False) -> dict[str, Any]:
         """The report and its history; ``for_members`` adds who is going and who is there.
@@ -386,8 +405,11 @@ class Courtwatch(Application[UUID]):
             raise ReportNotFound(report_id)
         shown_from = self._clock() - PRESENCE_EMBARGO
         history = []
+        state: dict[str, Any] | None = None
         for e in events:
             data = _public_event_data(e)
+            before = _values_before(state, e)
+            state = evolve(state, e) if is_report_event(e) else state
             withheld = (
                 not for_members and type(e).__name__ in PRESENCE_EVENTS and e.timestamp > shown_from  # type: ignore[attr-defined]
             )
@@ -399,6 +421,7 @@ class Courtwatch(Application[UUID]):
                     "event": type(e).__name__,
                     "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
                     "data": data,
+                    **({"before": before} if before is not None else {}),
                     **({"withheld": ["member"]} if withheld else {}),
                 }
             )
@@ -437,6 +460,23 @@ def _as_submitted(report: Report) -> dict[str, Any]:
         "lon": report.lon,
         "observed_at": report.observed_at,
         **report.details,
+    }
+
+
+def _values_before(state: dict[str, Any] | None, domain_event: Any) -> dict[str, Any] | None:
+    """What an amendment or an outcome changed, as it was before: the history
+    shows "before -> after" (both are public: each is in an earlier event)."""
+    if state is None:
+        return None
+    if isinstance(domain_event, Report.Amended):
+        changed = domain_event.changes
+    elif type(domain_event).__name__ == "OutcomeRecorded":
+        changed = domain_event.outcome
+    else:
+        return None
+    return {
+        name: _json_ready(state[name] if name in WHERE_AND_WHEN else state["details"].get(name))
+        for name in changed
     }
 
 

@@ -483,7 +483,7 @@ async def test_a_dispute_reason_is_one_of_a_closed_list(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     # The reason was free text served in every history and bundle, forever.
-    verifier = credentials.add(services.database, "vera", "verifier")
+    verifier = member_token(services, "vera", "responder")
     bearer = {"Authorization": f"Bearer {verifier}"}
     rid = (await create(client))["id"]
     before = count_events(services)
@@ -558,7 +558,7 @@ async def test_a_command_retried_after_a_lost_answer_is_stored_once(
 ) -> None:
     # Verify, dispute, amend, outcome and end had no idempotency: a client that
     # lost the answer and sent again stored a second, identical event.
-    verifier = credentials.add(services.database, "vera", "verifier")
+    verifier = member_token(services, "vera", "responder")
     bearer = {"Authorization": f"Bearer {verifier}"}
     arrest = await create(client)
     shift = await create(client, "watch_shift", observed_at=recent(3), ended_at=None)

@@ -85,6 +85,17 @@ class ShiftStillRunning(ReportNotFound):
         self.args = (f"report {report_id} is a watch shift still running: shown once it has ended",)
 
 
+class NamesWithheld(Exception):
+    """A public view would show a member's name that says where they are now."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__(
+            "this report names a team member who went there in the last 24 hours; "
+            f"its evidence bundle is public from {until.isoformat()} (members may fetch it now)"
+        )
+        self.retry_after = max(1, int((until - now).total_seconds()) + 1)
+
+
 class IdempotencyConflict(Exception):
     """A client key was reused for a different report."""
 
@@ -309,6 +320,13 @@ class Courtwatch(Application[UUID]):
         ]
         latest = max(ends, default=None)
         return latest if latest is not None and latest > now else None
+
+    def check_names_may_be_public(self, report_id: UUID) -> None:
+        """Raise NamesWithheld while a verbatim copy of this report's events would
+        name a member on their way or on scene (the evidence bundle)."""
+        until = self.presence_embargo_ends(report_id)
+        if until is not None:
+            raise NamesWithheld(until, self._clock())
 
     def record_outcome(
         self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]

@@ -28,6 +28,7 @@ async def submit(client: httpx.AsyncClient, **overrides: Any) -> dict[str, Any]:
         "observed_at": (datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
         **overrides,
     }
+    body = {name: value for name, value in body.items() if value is not None}
     answer = await client.post(
         "/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
     )
@@ -68,3 +69,14 @@ def count_events(services: Services) -> int:
     with services.database.connect() as conn:
         row = conn.execute("SELECT count(*) FROM courtwatch_events").fetchone()
     return int(row[0]) if row else 0
+
+
+async def until_seen(ws: ClientConnection, report_id: str) -> dict[str, Any]:
+    """Read frames until one carries the report (a snapshot, or the delta that
+    brings it when the projection had not caught up at connect)."""
+    while True:
+        message = await frame(ws)
+        reports = message.get("reports", []) + ([message["report"]] if "report" in message else [])
+        found = [r for r in reports if r["id"] == report_id]
+        if found:
+            return found[0]  # type: ignore[no-any-return]

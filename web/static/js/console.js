@@ -23,6 +23,12 @@
     if (data.courthouses.length && data.courthouses.indexOf(report.courthouse_code) < 0) return false;
     return true;
   }
+  // Times as the responder's phone reads them (the server writes them with their offset).
+  function localTime(iso) {
+    var when = new Date(iso);
+    if (isNaN(when.getTime())) return String(iso);
+    return when.toLocaleString(lang, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+  }
   function text(node, selector, value) { var n = node.querySelector(selector); if (n) n.textContent = value; }
   function names(list) { return Array.isArray(list) ? list.join(", ") : ""; }
 
@@ -40,7 +46,7 @@
     text(li, ".qi-place", r.courthouse_name || r.courthouse_code || "");
     var time = li.querySelector(".qi-time");
     time.setAttribute("datetime", r.observed_at);
-    time.textContent = String(r.observed_at).slice(0, 16).replace("T", " ");
+    time.textContent = localTime(r.observed_at);
     text(li, ".qi-agents", r.agents_count ? " · " + r.agents_count + " " + label("console.agents") : "");
     li.querySelector(".qi-going").hidden = !(r.claimed_by && r.claimed_by.length);
     text(li, ".qi-going-names", names(r.claimed_by));
@@ -164,5 +170,8 @@
     }).then(function () { buttons.forEach(function (b) { b.disabled = false; }); });
   });
 
+  queue.querySelectorAll(".qi-time").forEach(function (t) {
+    t.textContent = localTime(t.getAttribute("datetime"));
+  });
   connect();
 })();

@@ -18,7 +18,6 @@ from tests.members.tokens import member_token
 from tests.web.console.helpers import submit
 from tests.web.reports.test_client_evidence import CSP_WATCH, screenshot_path
 
-
 WIDEST = """() => [...document.querySelectorAll('body *')]
   .filter(e => e.getBoundingClientRect().right > 391)
   .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""

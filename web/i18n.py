@@ -476,7 +476,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "members.passkey": ("Passkey", "Llave"),
     "members.added": ("added", "añadida"),
     "members.add_passkey": ("Add another passkey", "Añadir otra llave de acceso"),
-    "members.none": ("None.", "Ninguna."),
+    "members.none": ("None yet.", "Todavía no hay."),
     "members.your_tokens": ("Your API tokens", "Sus tokens de API"),
     "members.tokens_intro": (
         "For scripts and other programs that act in your name. Anything done with a token "

@@ -45,8 +45,11 @@ from courtwatch.members.model import Member, PasskeyRefused, Session, check_disp
 from courtwatch.members.store import MemberStore
 
 TIMEOUT_MS = 120_000
-# Whatever a library raises on a malformed or forged response is a refusal, not a 500.
-_MALFORMED = (WebAuthnException, ValueError, TypeError, KeyError, AttributeError, IndexError)
+# Whatever the parsers and checks raise on a malformed or forged response is a
+# refusal, not a 500: py_webauthn raises its own errors, but CBOR, ASN.1 and
+# cryptography errors of every kind can surface from hostile bytes. These blocks
+# touch no database, so nothing else is swallowed; they fail closed.
+_MALFORMED = (WebAuthnException, Exception)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pytest
 from courtwatch.infrastructure.config import Settings
 from courtwatch.services import Services
 from tests.conftest import ServerThread, free_port
+from tests.members.tokens import member_token
 
 PHONE = {"width": 390, "height": 844}
 
@@ -100,6 +101,4 @@ async def session_cookie(page: Any) -> str:
 
 
 def as_member(services: Services, name: str, *roles: str) -> dict[str, str]:
-    member = services.members.create_member(name, roles)
-    _, token = services.members.issue_api_token(member.id, "tests")
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {member_token(services, name, *roles)}"}

@@ -5,6 +5,7 @@ producing real attestations and assertions."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import uuid
@@ -395,3 +396,29 @@ async def test_hostile_forms_and_paths_answer_4xx(
     assert all(400 <= c < 500 for c in codes), codes
     assert rows(services, "courtwatch_member_invites") == 0
     assert rows(services, "courtwatch_member_api_tokens") == 1
+
+
+async def test_an_assertion_sent_after_its_challenge_expired_is_refused(
+    live_server: ServerThread, client: httpx.AsyncClient, browser: Any, services: Services
+) -> None:
+    context, page, _ = await joined(browser, services, "Late", "responder")
+    kept_back = await capture_assertion(page, live_server.url, deliver=False)
+    later = datetime.now(UTC) + timedelta(minutes=6)
+    services.members.clock = lambda: later
+    answer = await client.post("/api/members/signin", json=kept_back)
+    assert answer.status_code == 400 and "used or expired" in answer.json()["error"]
+    await context.close()
+
+
+async def test_one_assertion_sent_twice_at_once_opens_one_session(
+    live_server: ServerThread, client: httpx.AsyncClient, browser: Any, services: Services
+) -> None:
+    context, page, _ = await joined(browser, services, "Twice", "responder")
+    kept_back = await capture_assertion(page, live_server.url, deliver=False)
+    sessions = rows(services, "courtwatch_member_sessions")
+    answers = await asyncio.gather(
+        *(client.post("/api/members/signin", json=kept_back) for _ in range(4))
+    )
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
+    assert rows(services, "courtwatch_member_sessions") == sessions + 1
+    await context.close()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from playwright.async_api import expect
 
 from courtwatch.cli.members import invite
 from courtwatch.services import Services
@@ -47,6 +48,10 @@ async def test_invite_register_sign_out_sign_in_verify_and_revocation_takes_effe
 
     await join(page, link, "Río 7")
     assert await page.text_content("#me") == "Río 7"
+    (cookie,) = await context.cookies()
+    assert cookie["name"] == "courtwatch_session"  # __Host- and Secure off http://localhost only
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1
+    assert not await page.evaluate("document.cookie")  # no script can read it
     assert len(services.members.passkeys(services.members.members()[0].id)) == 1
 
     await page.click("#signout")
@@ -74,4 +79,45 @@ async def test_invite_register_sign_out_sign_in_verify_and_revocation_takes_effe
     assert (await client.get(f"/api/reports/{another}")).json()["status"] == "unverified"
     await page.goto(live_server.url + "/console/members")
     assert "/signin" in page.url
+    await context.close()
+
+
+async def test_a_member_adds_a_second_passkey_signs_in_with_it_and_revokes_the_first(
+    live_server: ServerThread, browser: Any, services: Services
+) -> None:
+    link = invite(services.members, services.settings.public_url, ["lawyer"])
+    context, page = await phone(browser)
+    await join(page, link, "Lee")
+    (lee,) = services.members.members()
+    (first,) = services.members.passkeys(lee.id)
+
+    # The first phone is lost; a second authenticator (a security key) is added.
+    cdp = await context.new_cdp_session(page)
+    await cdp.send("WebAuthn.enable")
+    authenticators = await cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "usb",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    await page.click("#add-passkey")
+    await expect(page.locator("#passkeys form")).to_have_count(2)
+    assert len(services.members.passkeys(lee.id)) == 2
+
+    # Revoke the first passkey from the list; the second one still signs in.
+    await page.locator("#passkeys form").first.locator("button").click()
+    await expect(page.locator("#passkeys form")).to_have_count(1)
+    remaining = services.members.passkeys(lee.id)
+    assert [p.credential_id for p in remaining] != [first.credential_id] and len(remaining) == 1
+    await page.click("#signout")
+    await page.wait_for_url("**/signin**")
+    await sign_in(page, live_server.url)
+    assert await page.text_content("#me") == "Lee"
+    assert authenticators["authenticatorId"]
     await context.close()

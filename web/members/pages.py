@@ -67,10 +67,12 @@ async def signin_page(request: Request) -> Response:
 
 
 async def sign_out(request: Request) -> Response:
-    await require_member(request, None)  # checks the CSRF token too
-    found = session_id(request)
-    if found is not None:
-        await run_in_threadpool(store(request).end_session, found)
+    # An ended or expired session has nothing left to protect: just drop the cookie.
+    if await current_member(request) is not None:
+        await require_member(request, None)  # checks the CSRF token
+        found = session_id(request)
+        if found is not None:
+            await run_in_threadpool(store(request).end_session, found)
     response = _back(request, "/signin")
     end_session_cookie(response, request)
     return response
@@ -99,7 +101,7 @@ async def invite_page(request: Request) -> Response:
 def qr_svg(link: str) -> Markup:
     """The link as an inline SVG QR code (made here: no third-party service sees the link)."""
     code = segno.make(link, error="m")
-    return Markup(code.svg_inline(scale=4, dark="#111", light="#fff", title="QR"))
+    return Markup(code.svg_inline(scale=4, dark="#111", light="#fff", omitsize=True, title="QR"))
 
 
 def credential_label(credential_id: bytes) -> str:

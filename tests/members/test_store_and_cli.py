@@ -1,0 +1,113 @@
+"""The members' store and CLI without a browser: cookies, logs, invites from the command."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from typing import Any
+
+import pytest
+
+from courtwatch.cli import main
+from courtwatch.infrastructure import logs
+from courtwatch.infrastructure.database import Database
+from courtwatch.members import InvalidMemberField, InviteNotUsable, MemberStore
+from courtwatch.services import Services
+from web.members.auth import cookie_is_secure, cookie_name
+
+
+@pytest.mark.parametrize(
+    ("origin", "secure"),
+    [
+        ("http://localhost:8000", False),
+        ("http://127.0.0.1:8000", False),
+        ("https://localhost", True),
+        ("https://courtwatch.example.org", True),
+        ("http://courtwatch.example.org", True),  # misconfigured: still Secure (fails closed)
+        ("http://localhost.evil.example", True),
+    ],
+)
+def test_the_cookie_is_secure_except_on_plain_http_localhost(origin: str, secure: bool) -> None:
+    assert cookie_is_secure(origin) is secure
+    assert cookie_name(origin).startswith("__Host-") is secure
+
+
+def test_member_changes_are_logged_without_addresses_agents_or_names(services: Services) -> None:
+    stream = io.StringIO()
+    logs.configure("INFO", stream)
+    try:
+        store = services.members
+        invite = store.invite(["responder"])
+        member = store.create_member("Secret Name", ["responder"])
+        store.set_roles(member.id, ["responder", "lawyer"], by=None)
+        _, token = store.issue_api_token(member.id, "script")
+        store.revoke(member.id, by=None)
+    finally:
+        logging.getLogger().handlers[:] = []
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    events = [line.get("member_event") for line in lines if "member_event" in line]
+    assert events == ["invite_issued", "created", "roles_changed", "api_token_issued", "revoked"]
+    allowed = {
+        "event",
+        "level",
+        "logger",
+        "timestamp",
+        "member_event",
+        "member",
+        "roles",
+        "by_member",
+    }
+    for line in lines:
+        if "member_event" in line:
+            assert set(line) <= allowed, line  # no address, agent, name or token field
+    text = stream.getvalue()
+    for secret in ("Secret Name", invite.token, token):
+        assert secret not in text
+
+
+def test_an_invite_is_stored_as_a_hash_only(services: Services, database: Database) -> None:
+    invite = services.members.invite(["lawyer"])
+    with database.connect() as conn:
+        dump = str(conn.execute("SELECT * FROM courtwatch_member_invites").fetchall())
+    assert invite.token not in dump
+    assert services.members.usable_invite(invite.token) == {"lawyer"}
+
+
+def test_roles_outside_the_three_are_refused(services: Services) -> None:
+    for roles in (["admin"], ["responder", "verifier"], ["responder"] * 4, [7]):
+        with pytest.raises(InvalidMemberField):
+            services.members.invite(roles)  # type: ignore[arg-type]
+
+
+def test_an_invite_is_used_once_even_when_two_joins_race(services: Services) -> None:
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = services.members.invite(["responder"]).token
+
+    def use(n: int) -> Any:
+        try:
+            return services.members.join(token, uuid.uuid4(), f"M{n}", bytes([n]) * 16, b"k", 0)
+        except InviteNotUsable:
+            return None
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(use, range(8)))
+    assert sum(r is not None for r in results) == 1
+    assert len(services.members.members()) == 1
+
+
+def test_the_cli_invites_the_first_coordinator(
+    database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("COURTWATCH_PUBLIC_URL", "https://courtwatch.example.org")
+    assert main(["members", "invite", "--name", "Ana", "--role", "coordinator"]) == 0
+    out = capsys.readouterr().out
+    link = next(line for line in out.splitlines() if line.startswith("https://"))
+    assert link.startswith("https://courtwatch.example.org/invite/")
+    assert "█" in out or "▀" in out  # the QR code for a phone
+    token = link.rsplit("/", 1)[1]
+    assert MemberStore(database).usable_invite(token) == {"coordinator"}
+    assert main(["members", "invite"]) == 2  # a role is required

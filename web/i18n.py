@@ -194,7 +194,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "answer.no": ("No", "No"),
     "answer.unknown": ("Not known", "No se sabe"),
     "status.unverified": ("Unverified", "Sin verificar"),
-    # No longer given (corroboration does not change a status); old summaries may say it.
+    # A team member confirmed it on scene (anonymous corroborations never give it).
     "status.corroborated": ("Corroborated", "Corroborado"),
     "status.verified": ("Verified", "Verificado"),
     "status.disputed": ("Disputed", "Disputado"),

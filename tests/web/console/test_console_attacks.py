@@ -11,7 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from courtwatch.services import Services
 from tests.conftest import ServerThread
@@ -235,3 +235,48 @@ async def test_hostile_values_on_every_new_endpoint_are_4xx_and_store_nothing(
     ]
     assert count_events(services) == before
     await context.close()
+
+
+@pytest.fixture
+def fast_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hub's heartbeat (15 s) is when a console socket checks its session
+    again: make it 0.2 s, before the server starts its timer."""
+    from web.live import hub
+
+    monkeypatch.setattr(hub, "HEARTBEAT_SECONDS", 0.2)
+
+
+async def test_a_revoked_members_console_socket_closes_at_the_next_heartbeat(
+    fast_heartbeat: None, live_server: ServerThread, browser: Any, services: Services
+) -> None:
+    context, _, headers = await joined(browser, services, "Ana", "responder")
+    (member,) = [m for m in services.members.members() if m.display_name == "Ana"]
+    async with connect(
+        ws_url(live_server, "/ws/console"),
+        origin=live_server.url,  # type: ignore[arg-type]
+        additional_headers={"Cookie": headers["Cookie"]},
+        compression=None,
+    ) as socket:
+        assert (await frame(socket))["type"] == "snapshot"
+        services.members.revoke(member.id, None)
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await asyncio.wait_for(socket.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
+    await context.close()
+
+
+async def test_ten_responders_claiming_one_report_at_once_are_all_recorded(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    report = (await submit(client))["id"]
+    tokens = [member_token(services, f"R{n}", "responder") for n in range(10)]
+    answers = await asyncio.gather(
+        *(
+            client.post(f"/api/reports/{report}/claim", headers={"Authorization": f"Bearer {t}"})
+            for t in tokens
+        )
+    )
+    assert [a.status_code for a in answers] == [200] * 10
+    state = (await client.get(f"/api/reports/{report}")).json()
+    assert [h["event"] for h in state["history"]].count("Claimed") == 10

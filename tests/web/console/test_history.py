@@ -40,6 +40,9 @@ async def acted_on(client: httpx.AsyncClient, services: Services) -> dict[str, A
     ):
         answer = await client.post(url, headers=headers, json=body)
         assert answer.status_code == 200, (url, answer.text)
+        if not headers:
+            # The author's answer is a public view: it does not say who came.
+            assert "Ana" not in answer.text and "claimed_by" not in answer.json()
     return report
 
 

@@ -141,8 +141,10 @@ async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
 
 
 async def names_withheld(request: Request, exc: Exception) -> Response:
+    # 403, not 503: nothing is wrong with the server; this caller may not have
+    # it yet (a member may, now), and anyone may after Retry-After seconds.
     assert isinstance(exc, NamesWithheld)
-    response = _error(503, str(exc), retry_after=exc.retry_after)
+    response = _error(403, str(exc), retry_after=exc.retry_after)
     response.headers["Retry-After"] = str(exc.retry_after)
     return response
 

@@ -614,7 +614,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "parameters": [REPORT_ID],
         "responses": {
             "200": {"description": "the bundle", "content": {"application/zip": {}}},
-            **_errors("404", "503"),
+            # 403 + Retry-After: it names a member on their way or on scene
+            # within 24 hours; members (session or bearer token) get it now.
+            **_errors("403", "404", "503"),
         },
     },
     ("/summaries", "GET"): _html("Published and recent trend summaries"),

@@ -76,7 +76,7 @@ async def test_the_evidence_bundle_waits_24_hours_for_the_public_and_not_for_mem
     await logged_up_to_now(services)
     await sign(services)
     refused = await client.get(f"/reports/{rid}/evidence.zip")
-    assert refused.status_code == 503
+    assert refused.status_code == 403
     assert 23 * 3600 < int(refused.headers["retry-after"]) <= 24 * 3600 + 1
     for_member = await client.get(f"/reports/{rid}/evidence.zip", headers=bearer(services, "Cy"))
     assert for_member.status_code == 200, for_member.text

@@ -26,7 +26,7 @@ from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.intake import ValidationFailed
 from courtwatch.members import MemberRole
 from web import query
-from web.i18n import LANGUAGES, negotiate, translator
+from web.i18n import LANGUAGES, TEXT, negotiate, translator
 from web.live import protocol
 from web.live.guard import same_origin
 from web.live.hub import Gone, SlowConsumer
@@ -64,8 +64,6 @@ def _filters(request: Request) -> tuple[list[str], list[str]]:
 
 
 def _labels(lang: str) -> dict[str, str]:
-    from web.i18n import TEXT
-
     t = translator(lang)
     return {key: t(key) for key in TEXT if key.startswith(LABEL_PREFIXES)}
 

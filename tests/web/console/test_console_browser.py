@@ -6,6 +6,7 @@ action is a leaf of the transparency log -> sign out ends the console."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -30,6 +31,19 @@ async def signed_in_console(browser: Any, server: ServerThread, services: Servic
     return context, page
 
 
+async def map_says(page: Any, report_id: str, status: str, since: float) -> None:
+    """Wait until the open public map's feed shows the report with ``status``,
+    at most 1 s after ``since`` (markers at one courthouse are clustered, so the
+    feed entry is what a viewer reads)."""
+    meta = f'#cw-feed [data-report-id="{report_id}"] .cw-feed-meta'
+    while True:
+        shown = await page.locator(meta).all_text_contents()
+        if shown and status in shown[0]:
+            return
+        assert time.monotonic() - since < 1.0, f"the map still says {shown} after 1 s"
+        await asyncio.sleep(0.02)
+
+
 async def test_verify_dispute_claim_and_on_scene_from_the_console_reach_the_public_feed_in_1_s(
     live_server: ServerThread, client: httpx.AsyncClient, browser: Any, services: Services
 ) -> None:
@@ -40,6 +54,25 @@ async def test_verify_dispute_claim_and_on_scene_from_the_console_reach_the_publ
     await page.wait_for_selector(f"#r-{first}", timeout=5_000)
     await page.wait_for_selector(f"#r-{second}", timeout=5_000)
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # The public map in a second, anonymous page.
+    viewer = await browser.new_context(viewport={"width": 1280, "height": 800})
+    public_map = await viewer.new_page()
+    await public_map.goto(live_server.url + "/map")
+    # Polled from here: the page's CSP (rightly) refuses wait_for_function's eval.
+    for _ in range(400):
+        live = await public_map.evaluate("window.courtwatchMap && courtwatchMap.status()")
+        if live == "live" and await public_map.locator(f'[data-report-id="{second}"]').count():
+            break
+        await asyncio.sleep(0.025)
+    else:
+        raise AssertionError(
+            await public_map.evaluate(
+                "[window.courtwatchMap && courtwatchMap.status(), "
+                "window.courtwatchMap && courtwatchMap.markerCount(), "
+                "document.querySelectorAll('[data-report-id]').length]"
+            )
+        )
 
     public_frames: list[dict[str, Any]] = []
     async with connect(ws_url(live_server, "/ws/live"), compression=None) as public:
@@ -54,6 +87,8 @@ async def test_verify_dispute_claim_and_on_scene_from_the_console_reach_the_publ
         arrived, frames = await until_status(public, first, "verified")
         public_frames += frames
         assert arrived - clicked < 1.0, f"verified after {arrived - clicked:.3f} s"
+        print(f"click -> public verified frame: {arrived - clicked:.3f} s")
+        await map_says(public_map, first, "Verified", clicked)
         # Verified needs no more verdict: it leaves the queue by itself.
         await page.wait_for_selector(f"#r-{first}", state="detached", timeout=5_000)
 
@@ -63,13 +98,20 @@ async def test_verify_dispute_claim_and_on_scene_from_the_console_reach_the_publ
         arrived, frames = await until_status(public, second, "disputed")
         public_frames += frames
         assert arrived - clicked < 1.0, f"disputed after {arrived - clicked:.3f} s"
+        print(f"click -> public disputed frame: {arrived - clicked:.3f} s")
+        await map_says(public_map, second, "Disputed", clicked)
 
         clicked = time.monotonic()
         await page.click(f"#r-{second} form[data-action=on-scene] button")
         arrived, frames = await until_status(public, second, "corroborated")
         public_frames += frames
         assert arrived - clicked < 1.0, f"corroborated after {arrived - clicked:.3f} s"
+        print(f"click -> public corroborated frame: {arrived - clicked:.3f} s")
+        await map_says(public_map, second, "Corroborated", clicked)
         await page.wait_for_selector(f"#r-{second} .qi-there-names:text('{NAME}')")
+    # The public map page never received a member's name either.
+    assert NAME not in await public_map.content()
+    await viewer.close()
 
     # The public feed carried statuses only: no member's name, no claim.
     assert NAME not in str(public_frames)

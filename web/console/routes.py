@@ -35,6 +35,7 @@ from web.members.auth import csrf_token, current_member, member_for_websocket, r
 from web.reports.pages import FORMS, VALUE_LABELS, templates
 
 QUEUE_LIMIT = 300
+MAP_WAIT = 2.0
 NO_STORE = {"Cache-Control": "no-store"}
 ACTIONS = ("verify", "dispute", "claim", "on-scene", "resolve", "outcome")
 # The labels the console's script needs, by key.
@@ -113,25 +114,42 @@ async def console_action(request: Request) -> Response:
         raise ReportNotFound(request.path_params["report_id"]) from None
     form = await request.form(max_files=0, max_fields=10)
     app, name = _app(request), member.display_name
+    position: int | None
     if action == "verify":
-        await run_in_threadpool(app.verify, report_id, name)
+        position = await run_in_threadpool(app.verify, report_id, name)
     elif action == "dispute":
         reason = form.get("reason")
         if not isinstance(reason, str) or not reason:
             raise ValidationFailed.single("reason", "required")
-        await run_in_threadpool(app.dispute, report_id, name, reason)
+        position = await run_in_threadpool(app.dispute, report_id, name, reason)
     elif action == "claim":
-        await run_in_threadpool(app.claim, report_id, name)
+        position = await run_in_threadpool(app.claim, report_id, name)
     elif action == "on-scene":
-        await run_in_threadpool(app.confirm_on_scene, report_id, name)
+        position = await run_in_threadpool(app.confirm_on_scene, report_id, name)
     elif action == "resolve":
-        await run_in_threadpool(app.resolve, report_id, name)
+        position = await run_in_threadpool(app.resolve, report_id, name)
     else:
         outcome = form.get("outcome")
         if not isinstance(outcome, str) or not outcome:
             raise ValidationFailed.single("outcome", "required")
-        await run_in_threadpool(app.record_outcome, report_id, None, {"outcome": outcome})
+        position = await run_in_threadpool(
+            app.record_outcome, report_id, None, {"outcome": outcome}
+        )
+    if position is not None:
+        await _until_on_the_map(_live(request), position)
     return RedirectResponse(f"/console?lang={negotiate(request)}#r-{report_id}", status_code=303)
+
+
+async def _until_on_the_map(live: Live, position: int) -> None:
+    """Wait (briefly) until the live map view has folded ``position``, so the
+    queue the redirect shows already says what this member just did. The
+    projection takes milliseconds; after MAP_WAIT the page shows what it has."""
+    deadline = asyncio.get_running_loop().time() + MAP_WAIT
+    with contextlib.suppress(*DATABASE_LOST):
+        while await live.reader.feed_head() < position:
+            if asyncio.get_running_loop().time() > deadline:
+                return
+            await asyncio.sleep(0.02)
 
 
 async def console_socket(websocket: WebSocket) -> None:

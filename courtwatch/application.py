@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -24,8 +24,16 @@ from eventsourcing.application import AggregateNotFoundError, Application, proje
 from eventsourcing.persistence import IntegrityError
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
-from courtwatch.domain.errors import InvalidField
-from courtwatch.domain.reports import OUTCOME_FIELDS, REPORT_CLASSES, Report
+from courtwatch.domain.errors import InvalidField, WrongAuthorToken
+from courtwatch.domain.fold import WHERE_AND_WHEN
+from courtwatch.domain.reports import (
+    OUTCOME_FIELDS,
+    PRESENCE_EVENTS,
+    REPORT_CLASSES,
+    Report,
+    evolve,
+    is_report_event,
+)
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.intake import (
@@ -45,6 +53,12 @@ PIN_DECIMALS = 3
 # Fields of an event that say who acted, kept out of what the public sees.
 PRIVATE_EVENT_FIELDS = frozenset({"author_token_hash", "corroborator_hash"})
 LOCAL_COURTHOUSES_TTL = 5.0
+# A responder's name on "I'm going" or "on scene" says where a person is right
+# now: anyone who can read public views (a hostile author who made up a report
+# to see who comes, say) must not learn it while it is true. Public views show
+# these events without the name until they are this old; the evidence bundle,
+# which must carry every event verbatim, waits as long (docs/members.md).
+PRESENCE_EMBARGO = timedelta(hours=24)
 # Two writers of one aggregate at once: the loser's save() hits the unique
 # (originator_id, originator_version) and its command is run again on the new
 # state. Writers in one application instance queue on a lock first, so retries
@@ -69,6 +83,17 @@ class ShiftStillRunning(ReportNotFound):
     def __init__(self, report_id: UUID | str) -> None:
         super().__init__(report_id)
         self.args = (f"report {report_id} is a watch shift still running: shown once it has ended",)
+
+
+class NamesWithheld(Exception):
+    """A public view would show a member's name that says where they are now."""
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        super().__init__(
+            "this report names a team member who went there in the last 24 hours; "
+            f"its evidence bundle is public from {until.isoformat()} (members may fetch it now)"
+        )
+        self.retry_after = max(1, int((until - now).total_seconds()) + 1)
 
 
 class IdempotencyConflict(Exception):
@@ -275,6 +300,34 @@ class Courtwatch(Application[UUID]):
     def dispute(self, report_id: UUID, verifier: str, reason: str) -> int | None:
         return self._apply(report_id, lambda report: report.dispute(verifier, reason))
 
+    def claim(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.claim(member))
+
+    def confirm_on_scene(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.confirm_on_scene(member))
+
+    def resolve(self, report_id: UUID, member: str) -> int | None:
+        return self._apply(report_id, lambda report: report.resolve(member))
+
+    def presence_embargo_ends(self, report_id: UUID) -> datetime | None:
+        """When the last member name withheld from public views of this report
+        may be shown, or None when nothing is withheld any more."""
+        now = self._clock()
+        ends = [
+            e.timestamp + PRESENCE_EMBARGO  # type: ignore[attr-defined]
+            for e in self.events.get(report_id)
+            if type(e).__name__ in PRESENCE_EVENTS
+        ]
+        latest = max(ends, default=None)
+        return latest if latest is not None and latest > now else None
+
+    def check_names_may_be_public(self, report_id: UUID) -> None:
+        """Raise NamesWithheld while a verbatim copy of this report's events would
+        name a member on their way or on scene (the evidence bundle)."""
+        until = self.presence_embargo_ends(report_id)
+        if until is not None:
+            raise NamesWithheld(until, self._clock())
+
     def record_outcome(
         self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]
     ) -> int | None:
@@ -333,35 +386,74 @@ class Courtwatch(Application[UUID]):
 
     # Reading ----------------------------------------------------------------
 
-    def public_report(self, report_id: UUID) -> dict[str, Any]:
+    def public_report(self, report_id: UUID, *, for_members: bool = False) -> dict[str, Any]:
         """What anyone may read of a report: everything, except a running watch shift.
 
         Report ids are not secret (every leaf of the transparency log names
         one), so a running shift's start time and place must not be served to
         whoever holds its id; its author acts on it with the edit key.
         """
-        report = self.report_with_history(report_id)
+        report = self.report_with_history(report_id, for_members=for_members)
         if report["kind"] == Kind.WATCH_SHIFT.value and not report["details"].get("ended_at"):
             raise ShiftStillRunning(report_id)
         return report
 
-    def report_with_history(self, report_id: UUID) -> dict[str, Any]:
+    def report_for_author(self, report_id: UUID, token: str) -> dict[str, Any]:
+        """The report as its author may see it (a running shift included), given its edit key.
+
+        Members' names stay withheld as for anyone: an author is anonymous, and
+        a made-up report must not tell its author who came.
+        """
+        if not isinstance(token, str) or not token or len(token) > 200:
+            raise WrongAuthorToken()
+        self._report(report_id).check_author(token)
+        return self.report_with_history(report_id)
+
+    def report_with_history(self, report_id: UUID, *, for_members: bool = False) -> dict[str, Any]:
+        """The report and its history; ``for_members`` adds who is going and who is there.
+
+        Without it (anyone, including the report's author) the names on
+        presence events younger than PRESENCE_EMBARGO are withheld.
+        """
         # One read of the events serves both the state and the history: every
         # command answers with this, so reading twice doubled its cost.
         events = list(self.events.get(report_id))
         report: Any = project_aggregate(None, events)
         if not isinstance(report, Report):
             raise ReportNotFound(report_id)
-        history = [
+        shown_from = self._clock() - PRESENCE_EMBARGO
+        history = []
+        state: dict[str, Any] | None = None
+        for e in events:
+            data = _public_event_data(e)
+            before = _values_before(state, e)
+            state = evolve(state, e) if is_report_event(e) else state
+            withheld = (
+                not for_members and type(e).__name__ in PRESENCE_EVENTS and e.timestamp > shown_from  # type: ignore[attr-defined]
+            )
+            if withheld:
+                data.pop("member", None)
+            history.append(
+                {
+                    "version": e.originator_version,
+                    "event": type(e).__name__,
+                    "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
+                    "data": data,
+                    **({"before": before} if before is not None else {}),
+                    **({"withheld": ["member"]} if withheld else {}),
+                }
+            )
+        members_only = (
             {
-                "version": e.originator_version,
-                "event": type(e).__name__,
-                "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
-                "data": _public_event_data(e),
+                "claimed_by": list(report.claimed_by),
+                "on_scene_by": list(report.on_scene_by),
+                "resolved_by": report.resolved_by,
             }
-            for e in events
-        ]
+            if for_members
+            else {}
+        )
         return {
+            **members_only,
             "id": str(report.id),
             "kind": report.kind.value,
             "status": report.status.value,
@@ -386,6 +478,23 @@ def _as_submitted(report: Report) -> dict[str, Any]:
         "lon": report.lon,
         "observed_at": report.observed_at,
         **report.details,
+    }
+
+
+def _values_before(state: dict[str, Any] | None, domain_event: Any) -> dict[str, Any] | None:
+    """What an amendment or an outcome changed, as it was before: the history
+    shows "before -> after" (both are public: each is in an earlier event)."""
+    if state is None:
+        return None
+    if isinstance(domain_event, Report.Amended):
+        changed = domain_event.changes
+    elif type(domain_event).__name__ == "OutcomeRecorded":
+        changed = domain_event.outcome
+    else:
+        return None
+    return {
+        name: _json_ready(state[name] if name in WHERE_AND_WHEN else state["details"].get(name))
+        for name in changed
     }
 
 

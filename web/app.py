@@ -21,6 +21,7 @@ from courtwatch.services import Services
 from projections.background import Background
 from web import openapi
 from web.assets import STATIC_DIR
+from web.console import routes as console
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
 from web.live import routes as live
@@ -28,7 +29,7 @@ from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
 from web.members import pages as member_pages
 from web.members import passkeys
-from web.reports import api, pages
+from web.reports import api, manage, pages
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
 
@@ -99,6 +100,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/new/{kind}", pages.new_report, methods=["GET"]),
         Route("/new/{kind}", pages.create_report, methods=["POST"]),
         Route("/reports/{report_id}", pages.report_page),
+        Route("/reports/{report_id}/manage", manage.manage_page, methods=["GET"]),
+        Route("/reports/{report_id}/manage", manage.manage_post, methods=["POST"]),
         Route("/api/reports", api.submit_report, methods=["POST"]),
         Route("/api/reports/{report_id}", api.get_report, methods=["GET"]),
         Route("/api/reports/{report_id}/amend", api.amend_report, methods=["POST"]),
@@ -106,6 +109,9 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/reports/{report_id}/verify", api.verify_report, methods=["POST"]),
         Route("/api/reports/{report_id}/dispute", api.dispute_report, methods=["POST"]),
         Route("/api/reports/{report_id}/outcome", api.record_outcome, methods=["POST"]),
+        Route("/api/reports/{report_id}/claim", api.claim_report, methods=["POST"]),
+        Route("/api/reports/{report_id}/on-scene", api.confirm_on_scene, methods=["POST"]),
+        Route("/api/reports/{report_id}/resolve", api.resolve_report, methods=["POST"]),
         Route("/api/reports/{report_id}/end", api.end_shift, methods=["POST"]),
         Route("/api/courthouses", api.list_courthouses, methods=["GET"]),
         Route("/api/courthouses", api.add_courthouse, methods=["POST"]),
@@ -149,6 +155,10 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
             member_pages.revoke_passkey,
             methods=["POST"],
         ),
+        # The responder console: the live triage queue, members only.
+        Route("/console", console.console_page, methods=["GET"]),
+        Route("/console/reports/{report_id}/{action}", console.console_action, methods=["POST"]),
+        WebSocketRoute("/ws/console", console.console_socket),
         Route("/api/members/me", passkeys.me, methods=["GET"]),
         Route("/api/members/invites/{token}/options", passkeys.invite_options, methods=["POST"]),
         Route("/api/members/invites/{token}", passkeys.join, methods=["POST"]),

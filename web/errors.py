@@ -11,7 +11,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from courtwatch.application import IdempotencyConflict, ReportNotFound, WriteContention
+from courtwatch.application import (
+    IdempotencyConflict,
+    NamesWithheld,
+    ReportNotFound,
+    WriteContention,
+)
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     DomainError,
@@ -135,6 +140,15 @@ async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def names_withheld(request: Request, exc: Exception) -> Response:
+    # 403, not 503: nothing is wrong with the server; this caller may not have
+    # it yet (a member may, now), and anyone may after Retry-After seconds.
+    assert isinstance(exc, NamesWithheld)
+    response = _error(403, str(exc), retry_after=exc.retry_after)
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 async def unavailable(request: Request, exc: Exception) -> Response:
     # The database is down, restarting, out of connections, or its disk is
     # full or read-only: nothing the client did, and worth retrying soon.
@@ -162,6 +176,7 @@ EXCEPTION_HANDLERS = {
     LogError: not_found,
     LogInconsistent: conflict,
     AwaitingCheckpoint: awaiting_checkpoint,
+    NamesWithheld: names_withheld,
     NotAuthorised: forbidden,
     NotSignedIn: not_signed_in,
     CsrfRefused: refused,

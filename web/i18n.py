@@ -194,7 +194,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "answer.no": ("No", "No"),
     "answer.unknown": ("Not known", "No se sabe"),
     "status.unverified": ("Unverified", "Sin verificar"),
-    # No longer given (corroboration does not change a status); old summaries may say it.
+    # A team member confirmed it on scene (anonymous corroborations never give it).
     "status.corroborated": ("Corroborated", "Corroborado"),
     "status.verified": ("Verified", "Verificado"),
     "status.disputed": ("Disputed", "Disputado"),
@@ -489,6 +489,105 @@ TEXT: dict[str, tuple[str, str]] = {
     "members.token_shown_once": (
         "Your new API token, shown only this once. Copy it now:",
         "Su nuevo token de API, que se muestra solo esta vez. Cópielo ahora:",
+    ),
+    # Members' actions on a report (history and the console).
+    "event.Claimed": ("A team member is going", "Un miembro del equipo va en camino"),
+    "event.ConfirmedOnScene": (
+        "Confirmed on scene by a team member",
+        "Confirmado en el lugar por un miembro del equipo",
+    ),
+    "event.Resolved": ("Resolved", "Resuelto"),
+    "history.by": ("by", "por"),
+    "history.reason": ("reason", "motivo"),
+    "history.name_withheld": (
+        "name withheld for 24 hours: it says where a person is",
+        "nombre reservado 24 horas: dice dónde está una persona",
+    ),
+    "history.who": ("Who and why", "Quién y por qué"),
+    "history.changed": ("changed", "cambió"),
+    # The responder console.
+    "nav.console": ("Console", "Consola"),
+    "console.title": ("Responder console", "Consola de respuesta"),
+    "console.intro": (
+        "Reports that need a verdict, newest first. The list updates by itself.",
+        "Reportes que necesitan un veredicto, los más nuevos primero. La lista se actualiza sola.",
+    ),
+    "console.filters": ("Show only", "Mostrar solo"),
+    "console.courthouses": ("Courthouses", "Tribunales"),
+    "console.kinds": ("Kinds", "Tipos"),
+    "console.apply": ("Apply", "Aplicar"),
+    "console.empty": ("Nothing needs a verdict right now.", "Nada necesita veredicto ahora."),
+    "console.live": ("Live", "En vivo"),
+    "console.offline": ("Reconnecting…", "Reconectando…"),
+    "console.verify": ("Verify", "Verificar"),
+    "console.dispute": ("Dispute", "Disputar"),
+    "console.reason": ("Reason", "Motivo"),
+    "console.choose_reason": ("Choose a reason", "Elija un motivo"),
+    "console.claim": ("I'm going", "Voy yo"),
+    "console.on_scene": ("On scene / confirmed", "En el lugar / confirmado"),
+    "console.resolve": ("Resolved", "Resuelto"),
+    "console.record_outcome": ("Record outcome", "Registrar resultado"),
+    "console.going": ("Going", "Van"),
+    "console.there": ("On scene", "En el lugar"),
+    "console.agents": ("agents", "agentes"),
+    "console.done": ("Done.", "Hecho."),
+    "console.nothing_changed": (
+        "Already recorded: nothing changed.",
+        "Ya estaba registrado: no cambió nada.",
+    ),
+    "console.failed": ("That did not work:", "Eso no funcionó:"),
+    "console.open_report": ("Open the report", "Abrir el reporte"),
+    "console.members_page": ("Your passkeys and tokens", "Sus llaves y tokens"),
+    "console.needs_responder": (
+        "Your roles do not include responder: you can read the queue but not act on it.",
+        "Sus funciones no incluyen respuesta rápida: puede ver la lista pero no actuar.",
+    ),
+    # The watcher's own-report page, reached with the edit key.
+    "manage.title": ("Your report", "Su reporte"),
+    "manage.intro": (
+        "Paste your edit key to correct this report, record what happened or end your "
+        "watch shift. The key stays on this phone and in this form: it is never put in "
+        "an address.",
+        "Pegue su clave de edición para corregir este reporte, registrar lo que pasó o "
+        "terminar su turno. La clave se queda en este teléfono y en este formulario: "
+        "nunca se pone en una dirección.",
+    ),
+    "manage.key": ("Edit key", "Clave de edición"),
+    "manage.open": ("Open my report", "Abrir mi reporte"),
+    "manage.wrong_key": (
+        "This key does not open this report.",
+        "Esta clave no abre este reporte.",
+    ),
+    "manage.copy_key": ("Copy the key", "Copiar la clave"),
+    "manage.copied": ("Copied.", "Copiada."),
+    "manage.keep_link": (
+        "Private link for this phone (bookmark it, share it with no one):",
+        "Enlace privado para este teléfono (guárdelo, no lo comparta con nadie):",
+    ),
+    "manage.amend": ("Correct the report", "Corregir el reporte"),
+    "manage.save": ("Save the correction", "Guardar la corrección"),
+    "manage.outcome": ("What happened", "Qué pasó"),
+    "manage.save_outcome": ("Record the outcome", "Registrar el resultado"),
+    "manage.end_shift": ("End my watch shift", "Terminar mi turno"),
+    "manage.ended_at": ("Ended at (local time)", "Terminó a las (hora local)"),
+    "manage.shift_running": (
+        "Your watch shift is still running: no one else can see it until it ends.",
+        "Su turno sigue en curso: nadie más lo ve hasta que termine.",
+    ),
+    "manage.shift_ended": ("Your watch shift has ended.", "Su turno terminó."),
+    "manage.saved": ("Saved.", "Guardado."),
+    "manage.nothing_changed": (
+        "The report already said that: nothing changed.",
+        "El reporte ya decía eso: no cambió nada.",
+    ),
+    "manage.manage_link": (
+        "Correct it, record the outcome or end the shift later:",
+        "Corregirlo, registrar el resultado o terminar el turno más tarde:",
+    ),
+    "manage.open_page": ("open your report's page", "abrir la página de su reporte"),
+    "manage.needs_js_or_paste": (
+        "Opening… (without JavaScript, paste the key below)",
+        "Abriendo… (sin JavaScript, pegue la clave abajo)",
     ),
 }
 

@@ -257,6 +257,104 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "requestBody": _body(_ref("EndShift")),
         "responses": {"200": AFTER_COMMAND, **_errors("403", "404", "409", "413", "422", "503")},
     },
+    ("/api/reports/{report_id}/claim", "POST"): {
+        "tags": ["reports"],
+        "summary": 'A responder says "I\'m going" (other members see who; the public never does)',
+        "security": VERIFIER,
+        "parameters": [REPORT_ID],
+        "responses": {"200": AFTER_COMMAND, **_errors("401", "403", "404", "409", "503")},
+    },
+    ("/api/reports/{report_id}/on-scene", "POST"): {
+        "tags": ["reports"],
+        "summary": "A responder on scene confirms the report: it becomes corroborated",
+        "security": VERIFIER,
+        "parameters": [REPORT_ID],
+        "responses": {"200": AFTER_COMMAND, **_errors("401", "403", "404", "409", "503")},
+    },
+    ("/api/reports/{report_id}/resolve", "POST"): {
+        "tags": ["reports"],
+        "summary": "A responder closes the response: the report leaves the console's queue",
+        "security": VERIFIER,
+        "parameters": [REPORT_ID],
+        "responses": {"200": AFTER_COMMAND, **_errors("401", "403", "404", "409", "503")},
+    },
+    ("/reports/{report_id}/manage", "GET"): {
+        **_html(
+            "The watcher's own-report page; the edit key comes in the #key= fragment, "
+            "which never reaches the server",
+            REPORT_ID,
+            **_errors("404"),
+        ),
+    },
+    ("/reports/{report_id}/manage", "POST"): {
+        **_html(
+            "Open the own-report page with the edit key, or amend / record an outcome / "
+            "end the shift (answers are never cached)",
+            REPORT_ID,
+            **{"403": HTML, "409": HTML, "422": HTML, "404": HTML},
+            **_errors("413", "503"),
+        ),
+        # No CSRF token: nothing here acts without the edit key, which no other site has.
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["key"],
+                        "properties": {
+                            "key": {"type": "string", "maxLength": 200},
+                            "action": {
+                                "type": "string",
+                                "enum": ["open", "amend", "outcome", "end"],
+                            },
+                            "ended_at": {"type": "string", "description": "local YYYY-MM-DDTHH:MM"},
+                            "outcome": {"type": "string"},
+                        },
+                        "additionalProperties": {"type": "string"},
+                    }
+                }
+            },
+        },
+    },
+    ("/console", "GET"): {
+        **_html(
+            "The responder console: reports needing a verdict (members only)",
+            _query("courthouse", "a courthouse code (repeatable)"),
+            _query("kind", "a kind of report (repeatable)"),
+            **_errors("422"),
+        ),
+    },
+    ("/console/reports/{report_id}/{action}", "POST"): {
+        **_html(
+            "A console action sent without JavaScript (a responder, with the CSRF field)",
+            REPORT_ID,
+            _path(
+                "action",
+                "what to do",
+                {
+                    "type": "string",
+                    "enum": ["verify", "dispute", "claim", "on-scene", "resolve", "outcome"],
+                },
+            ),
+            **_errors("401", "403", "404", "409", "422", "503"),
+        ),
+        "requestBody": _form(
+            reason={"type": "string", "enum": [r.value for r in DisputeReason]},
+            outcome={"type": "string"},
+        ),
+    },
+    ("/ws/console", "GET"): {
+        "tags": ["live map"],
+        "summary": "The console's live feed (a websocket; a member's session, this site's pages only)",
+        "description": "Like /ws/live, with members' fields (claimed_by, on_scene_by, "
+        "resolved_by, event, verdict_needed). Refused without a live session cookie or "
+        "with a foreign or missing Origin.",
+        "responses": {
+            "101": {"description": "switching to the websocket protocol"},
+            **_errors("403"),
+        },
+    },
     ("/api/courthouses", "GET"): {
         "tags": ["courthouses"],
         "summary": "Every courthouse a report can name",
@@ -516,7 +614,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "parameters": [REPORT_ID],
         "responses": {
             "200": {"description": "the bundle", "content": {"application/zip": {}}},
-            **_errors("404", "503"),
+            # 403 + Retry-After: it names a member on their way or on scene
+            # within 24 hours; members (session or bearer token) get it now.
+            **_errors("403", "404", "503"),
         },
     },
     ("/summaries", "GET"): _html("Published and recent trend summaries"),

@@ -33,6 +33,11 @@ class ShiftAlreadyEnded(DomainError):
         super().__init__("this watch shift has already ended")
 
 
+class AlreadyResolved(DomainError):
+    def __init__(self) -> None:
+        super().__init__("this report was resolved: no one is going there any more")
+
+
 class NotApplicable(DomainError):
     """The command does not apply to this kind of report."""
 

@@ -9,12 +9,18 @@ The state is plain data: ``kind``, ``courthouse_code``, ``lat``, ``lon``,
 ``observed_at`` (an aware datetime), ``details`` (JSON values), ``verdict``
 and ``corroborations`` (a count of anonymous "I see it too").
 
-``verdict`` is what a verifier's word says *now*: None, "verified",
-"disputed", or "amended_after_verdict" when the author changed a verified
+``verdict`` is what a member's word says *now*: None, "verified",
+"disputed", "corroborated" (a member confirmed it on scene), or
+"amended_after_verdict" when the author changed a verified or confirmed
 report afterwards. A verification vouches for what the report said when it was
 given, so it stops standing once the report changes, and the report needs a
 new verdict. A dispute stands through an amendment: an author must not be able
 to wash a dispute off the map by editing the report.
+
+Members' presence on a report (docs/members.md, "The console") is kept as
+``claimed_by`` and ``on_scene_by`` (display names, in order) and
+``resolved_by`` (a display name or None). Those names are for signed-in
+members only; public views never take them from this state.
 """
 
 from __future__ import annotations
@@ -43,13 +49,19 @@ def plain(value: Any) -> Any:
 
 # The verdict an amendment leaves behind when it changes a verified report.
 AMENDED_AFTER_VERDICT = Status.AMENDED_AFTER_VERDICT.value
+# A member on scene saw it: the only thing besides a verdict that moves a status.
+CONFIRMED_ON_SCENE = Status.CORROBORATED.value
+# Verdicts that vouch for what the report said when given: an author's change
+# afterwards means they no longer stand.
+VOUCHING = ("verified", CONFIRMED_ON_SCENE)
 
 
 def status_of(verdict: str | None) -> Status:
-    """Only a verifier's word sets a status; without one a report is unverified.
+    """Only a member's word sets a status; without one a report is unverified.
 
     Anonymous corroborations are counted and shown, but never change the
     status: twenty keys are twenty POSTs from anyone, not twenty witnesses.
+    A member's on-scene confirmation does ("corroborated").
     """
     if verdict == "disputed":
         return Status.DISPUTED
@@ -57,6 +69,8 @@ def status_of(verdict: str | None) -> Status:
         return Status.VERIFIED
     if verdict == AMENDED_AFTER_VERDICT:
         return Status.AMENDED_AFTER_VERDICT
+    if verdict == CONFIRMED_ON_SCENE:
+        return Status.CORROBORATED
     return Status.UNVERIFIED
 
 
@@ -78,6 +92,9 @@ def submitted(
         "details": plain(details),
         "verdict": None,
         "corroborations": 0,
+        "claimed_by": [],
+        "on_scene_by": [],
+        "resolved_by": None,
     }
 
 
@@ -88,7 +105,7 @@ def amended(state: ReportState, changes: dict[str, Any]) -> ReportState:
         if name in changes:
             new[name] = changes[name]
     new["details"].update({k: plain(v) for k, v in changes.items() if k in state["details"]})
-    if state["verdict"] == "verified":
+    if state["verdict"] in VOUCHING:
         new["verdict"] = AMENDED_AFTER_VERDICT
     return new
 
@@ -114,10 +131,40 @@ def outcome_recorded(state: ReportState, outcome: dict[str, Any]) -> ReportState
         and state["details"].get(name) != new["details"][name]
         for name in outcome
     )
-    if state["verdict"] == "verified" and rewritten:
+    if state["verdict"] in VOUCHING and rewritten:
         new["verdict"] = AMENDED_AFTER_VERDICT
     return new
 
 
 def shift_ended(state: ReportState, ended_at: datetime) -> ReportState:
     return {**state, "details": {**state["details"], "ended_at": ended_at.isoformat()}}
+
+
+def _with_name(names: Any, member: str) -> list[str]:
+    names = list(names or [])
+    return names if member in names else [*names, member]
+
+
+def claimed(state: ReportState, member: str) -> ReportState:
+    """A member said "I'm going": shown to members so two don't drive to one place."""
+    return {**state, "claimed_by": _with_name(state.get("claimed_by"), member)}
+
+
+def confirmed_on_scene(state: ReportState, member: str) -> ReportState:
+    """A member on scene confirmed it: corroborated, unless already verified.
+
+    It is a member's word like a verdict, so the latest one stands: a report
+    disputed earlier and then confirmed by someone standing there is
+    corroborated. A verification is the stronger word and is kept.
+    """
+    verdict = state["verdict"] if state["verdict"] == "verified" else CONFIRMED_ON_SCENE
+    return {
+        **state,
+        "verdict": verdict,
+        "on_scene_by": _with_name(state.get("on_scene_by"), member),
+    }
+
+
+def resolved(state: ReportState, member: str) -> ReportState:
+    """The response is over: the report leaves the console's queue."""
+    return {**state, "resolved_by": member}

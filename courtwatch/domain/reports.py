@@ -20,6 +20,7 @@ from eventsourcing.utils import get_topic
 from courtwatch.domain import fold
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
+    AlreadyResolved,
     CorroborationsFull,
     InvalidField,
     NotApplicable,
@@ -96,6 +97,13 @@ def check_dispute_reason(reason: str) -> None:
         raise InvalidField("reason", "one of: " + ", ".join(r.value for r in DisputeReason))
 
 
+def check_member_name(member: str) -> None:
+    # The member store checks display names; this keeps an empty or absurd one
+    # out of the log whatever the caller.
+    if not isinstance(member, str) or not member.strip() or len(member) > 60:
+        raise InvalidField("member", "a member's display name")
+
+
 def check_plausible_date(field: str, value: str, now: datetime) -> None:
     """A calendar date (ISO text, as details hold it) between 2000 and today."""
     try:
@@ -137,6 +145,15 @@ class Report(Aggregate):
             verifier: str
             reason: str
 
+        class Claimed(Aggregate.Event):
+            member: str
+
+        class ConfirmedOnScene(Aggregate.Event):
+            member: str
+
+        class Resolved(Aggregate.Event):
+            member: str
+
     @event("Submitted")
     def __init__(
         self,
@@ -159,6 +176,9 @@ class Report(Aggregate):
         self.verdict: str | None = None
         self.verdict_by: str | None = None
         self.verdict_reason: str | None = None
+        self.claimed_by: list[str] = []
+        self.on_scene_by: list[str] = []
+        self.resolved_by: str | None = None
 
     @property
     def kind(self) -> Kind:
@@ -219,6 +239,9 @@ class Report(Aggregate):
             **{name: getattr(self, name) for name in fold.WHERE_AND_WHEN},
             "details": self.details,
             "verdict": self.verdict,
+            "claimed_by": self.claimed_by,
+            "on_scene_by": self.on_scene_by,
+            "resolved_by": self.resolved_by,
         }
 
     def _take(self, state: ReportState) -> None:
@@ -226,6 +249,9 @@ class Report(Aggregate):
             setattr(self, name, state[name])
         self.details = state["details"]
         self.verdict = state["verdict"]
+        self.claimed_by = state["claimed_by"]
+        self.on_scene_by = state["on_scene_by"]
+        self.resolved_by = state["resolved_by"]
 
     def corroborate(self, *, corroborator_hash: str) -> None:
         if corroborator_hash in self.corroborator_hashes:
@@ -263,6 +289,49 @@ class Report(Aggregate):
         self._take(fold.given_verdict(self._state(), "disputed"))
         self.verdict_by = verifier
         self.verdict_reason = reason
+
+    # Members' presence: who is going, who is there, when it is over. Each is
+    # idempotent by state: a member saying again what the report already
+    # says of them stores nothing.
+
+    def check_presence(self, member: str) -> None:
+        check_member_name(member)
+        if self.kind is Kind.WATCH_SHIFT:
+            raise NotApplicable("a watch shift is not something to go to")
+        if self.resolved_by is not None:
+            raise AlreadyResolved()
+
+    def claim(self, member: str) -> None:
+        self.check_presence(member)
+        if member in self.claimed_by:
+            return
+        self._claimed(member=member)
+
+    @event("Claimed")
+    def _claimed(self, member: str) -> None:
+        self._take(fold.claimed(self._state(), member))
+
+    def confirm_on_scene(self, member: str) -> None:
+        self.check_presence(member)
+        if fold.confirmed_on_scene(self._state(), member) == self._state():
+            return
+        self._confirmed_on_scene(member=member)
+
+    @event("ConfirmedOnScene")
+    def _confirmed_on_scene(self, member: str) -> None:
+        self._take(fold.confirmed_on_scene(self._state(), member))
+
+    def resolve(self, member: str) -> None:
+        check_member_name(member)
+        if self.kind is Kind.WATCH_SHIFT:
+            raise NotApplicable("a watch shift ends, it is not resolved")
+        if self.resolved_by is not None:
+            return  # resolved already, by whoever: there is nothing more to close
+        self._resolved(member=member)
+
+    @event("Resolved")
+    def _resolved(self, member: str) -> None:
+        self._take(fold.resolved(self._state(), member))
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
@@ -410,11 +479,16 @@ OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.COURTHOUSE_ARREST: ("outcome", "taken_to"),
     Kind.CALL_IN: ("outcome",),
 }
+# Members' presence on a report: who is going, who is there, who closed it.
+# Each carries the member's display name in ``member``; public views withhold
+# it for a while (courtwatch.application.PRESENCE_EMBARGO).
+PRESENCE_EVENTS = ("Claimed", "ConfirmedOnScene", "Resolved")
 # Every event that changes a report, as stored topics: what a read model of
 # reports subscribes to (the gazetteer's events are not reports).
 REPORT_TOPICS: tuple[str, ...] = (
     *(get_topic(cls.Submitted) for cls in REPORT_CLASSES.values()),  # type: ignore[attr-defined]
     *(get_topic(getattr(Report, n)) for n in ("Amended", "Corroborated", "Verified", "Disputed")),
+    *(get_topic(getattr(Report, n)) for n in PRESENCE_EVENTS),
     get_topic(ReportWithOutcome.OutcomeRecorded),  # type: ignore[attr-defined]
     get_topic(WatchShift.Ended),  # type: ignore[attr-defined]
 )
@@ -442,6 +516,12 @@ def evolve(state: ReportState | None, domain_event: Any) -> ReportState:
         return fold.given_verdict(state, "verified")
     if isinstance(domain_event, Report.Disputed):
         return fold.given_verdict(state, "disputed")
+    if isinstance(domain_event, Report.Claimed):
+        return fold.claimed(state, domain_event.member)
+    if isinstance(domain_event, Report.ConfirmedOnScene):
+        return fold.confirmed_on_scene(state, domain_event.member)
+    if isinstance(domain_event, Report.Resolved):
+        return fold.resolved(state, domain_event.member)
     if isinstance(domain_event, ReportWithOutcome.OutcomeRecorded):  # type: ignore[attr-defined]
         return fold.outcome_recorded(state, domain_event.outcome)
     if isinstance(domain_event, WatchShift.Ended):  # type: ignore[attr-defined]

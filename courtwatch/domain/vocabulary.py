@@ -73,9 +73,9 @@ class Answer(StrEnum):
 
 class Status(StrEnum):
     UNVERIFIED = "unverified"
-    # No longer produced: anonymous corroboration does not change a status
-    # (courtwatch.domain.fold.status_of). Kept so old rows and old summaries
-    # that say it can still be read.
+    # A team member on scene confirmed it (ConfirmedOnScene). Anonymous
+    # corroboration never gives it (courtwatch.domain.fold.status_of); old
+    # rows that once said it for anonymous counts are read from their verdict.
     CORROBORATED = "corroborated"
     VERIFIED = "verified"
     DISPUTED = "disputed"

@@ -45,6 +45,11 @@ DDL = [
         details jsonb NOT NULL,
         position bigint NOT NULL
     )""",
+    # Members' presence (display names): read by the console's reader only,
+    # never by a public one. Added after the table first shipped, hence ALTER.
+    "ALTER TABLE map_reports ADD COLUMN IF NOT EXISTS claimed_by jsonb NOT NULL DEFAULT '[]'",
+    "ALTER TABLE map_reports ADD COLUMN IF NOT EXISTS on_scene_by jsonb NOT NULL DEFAULT '[]'",
+    "ALTER TABLE map_reports ADD COLUMN IF NOT EXISTS resolved_by text",
     "CREATE INDEX IF NOT EXISTS map_reports_updated ON map_reports (updated_at DESC)",
     "CREATE INDEX IF NOT EXISTS map_reports_lat_lon ON map_reports (lat, lon)",
     """CREATE TABLE IF NOT EXISTS activity_feed (
@@ -58,12 +63,19 @@ DDL = [
 COLUMNS = (
     "report_id", "kind", "status", "verdict", "corroborations", "courthouse_code", "lat", "lon",
     "observed_at", "updated_at", "last_event", "details", "position",
+    "claimed_by", "on_scene_by", "resolved_by",
 )  # fmt: skip
+JSON_COLUMNS = ("details", "claimed_by", "on_scene_by")
+# Events that change nothing the public map shows: their feed rows go to the
+# console only, and they leave the public last_event and updated_at as they
+# were, so the public map cannot tell that someone is on their way.
+MEMBERS_ONLY_EVENTS = ("Claimed", "Resolved")
 
 Row = dict[str, Any]
 # The columns that hold the report's folded state (courtwatch.domain.fold).
 STATE_FIELDS = (
     "kind", "courthouse_code", "lat", "lon", "observed_at", "details", "verdict", "corroborations",
+    "claimed_by", "on_scene_by", "resolved_by",
 )  # fmt: skip
 Change = Callable[[Row | None], Row]
 
@@ -92,9 +104,11 @@ class LiveMapView(ParkingView):
             )
             current = curs.fetchone()
             row = change(dict(current) if current else None)
-            row.update(last_event=event, updated_at=at, position=tracking.notification_id)
+            row["position"] = tracking.notification_id
+            if current is None or event not in MEMBERS_ONLY_EVENTS:
+                row.update(last_event=event, updated_at=at)
             row["status"] = status_of(row["verdict"]).value
-            values = [Jsonb(row[c]) if c == "details" else row[c] for c in COLUMNS]
+            values = [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
             curs.execute(
                 SQL(
                     "INSERT INTO map_reports ({cols}) VALUES ({marks}) "

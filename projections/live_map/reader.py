@@ -16,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from courtwatch.infrastructure.database import Database
-from projections.live_map.projection import COLUMNS, DDL, NOTIFY_CHANNEL
+from projections.live_map.projection import COLUMNS, DDL, MEMBERS_ONLY_EVENTS, NOTIFY_CHANNEL
 
 __all__ = ["NOTIFY_CHANNEL", "LiveMapReader", "MapFilter"]
 
@@ -26,7 +26,18 @@ __all__ = ["NOTIFY_CHANNEL", "LiveMapReader", "MapFilter"]
 # row of its Ended event then brings it in. (Precise running shifts are for
 # signed-in members, later.)
 PUBLIC_REPORT = "NOT (kind = 'watch_shift' AND details->>'ended_at' IS NULL)"
-PUBLIC_FEED_ROW = "NOT (state->>'kind' = 'watch_shift' AND state->'details'->>'ended_at' IS NULL)"
+# Members' presence events (someone is going, the response is over) change
+# nothing the public map shows: their feed rows are for the console only.
+_MEMBERS_ONLY = ", ".join(f"'{name}'" for name in MEMBERS_ONLY_EVENTS)
+PUBLIC_FEED_ROW = (
+    "NOT (state->>'kind' = 'watch_shift' AND state->'details'->>'ended_at' IS NULL)"
+    f" AND event NOT IN ({_MEMBERS_ONLY})"
+)
+# The console's triage queue: reports still needing a member's verdict and not
+# resolved. Watch shifts are presence, not claims: nothing to verify.
+NEEDS_VERDICT = ("unverified", "corroborated", "amended_after_verdict", "disputed")
+# The public reads never name these columns' values (projection.py says why).
+PUBLIC_COLUMNS = tuple(c for c in COLUMNS if c not in ("claimed_by", "on_scene_by", "resolved_by"))
 
 
 @dataclass(frozen=True)
@@ -46,9 +57,17 @@ class MapFilter:
 _EARLIEST = "'0001-01-01 00:00:00+00'::timestamptz"
 _LATEST = "'9999-12-31 23:59:59.999999+00'::timestamptz"
 _TIMES = ("observed_at", "updated_at")
-REPORT_COLUMNS = ", ".join(
-    f"least(greatest({c}, {_EARLIEST}), {_LATEST}) AS {c}" if c in _TIMES else c for c in COLUMNS
-)
+
+
+def _select(columns: Sequence[str]) -> str:
+    return ", ".join(
+        f"least(greatest({c}, {_EARLIEST}), {_LATEST}) AS {c}" if c in _TIMES else c
+        for c in columns
+    )
+
+
+REPORT_COLUMNS = _select(PUBLIC_COLUMNS)
+CONSOLE_COLUMNS = _select(COLUMNS)
 
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
@@ -107,6 +126,7 @@ class LiveMapReader:
         return int(value)
 
     async def feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
+        """The public feed after ``position``."""
         async with self._acquire() as conn:
             return list(
                 await conn.fetch(
@@ -116,6 +136,56 @@ class LiveMapReader:
                     limit,
                 )
             )
+
+    async def whole_feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
+        """Every feed row after ``position``, each saying whether the public may see it.
+
+        For the hub, which serves the public map and the members' console from
+        one read; ``state`` holds members' names, so only the console's encoder
+        may read them.
+        """
+        async with self._acquire() as conn:
+            return list(
+                await conn.fetch(
+                    f"SELECT position, event, state, ({PUBLIC_FEED_ROW}) AS public "
+                    "FROM activity_feed WHERE position > $1 ORDER BY position LIMIT $2",
+                    position,
+                    limit,
+                )
+            )
+
+    async def console_feed_after(self, position: int, limit: int) -> list[asyncpg.Record]:
+        """The console's feed after ``position`` (every event, members' names included)."""
+        async with self._acquire() as conn:
+            return list(
+                await conn.fetch(
+                    "SELECT position, event, state FROM activity_feed WHERE position > $1 "
+                    "ORDER BY position LIMIT $2",
+                    position,
+                    limit,
+                )
+            )
+
+    async def queue(
+        self, courthouses: Sequence[str], kinds: Sequence[str], limit: int
+    ) -> tuple[int, list[asyncpg.Record]]:
+        """The console's triage queue: reports needing a verdict, newest first."""
+        clauses = ["kind <> 'watch_shift'", "resolved_by IS NULL", "status = ANY($1)"]
+        args: list[Any] = [list(NEEDS_VERDICT)]
+        if courthouses:
+            args.append(list(courthouses))
+            clauses.append(f"courthouse_code = ANY(${len(args)})")
+        if kinds:
+            args.append(list(kinds))
+            clauses.append(f"kind = ANY(${len(args)})")
+        async with self._acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
+            rows = await conn.fetch(
+                f"SELECT {CONSOLE_COLUMNS} FROM map_reports WHERE {' AND '.join(clauses)} "
+                f"ORDER BY observed_at DESC LIMIT {int(limit)}",
+                *args,
+            )
+        return int(position), list(rows)
 
     async def ping(self) -> None:
         """Raise unless the database answers within the timeout."""

@@ -29,6 +29,9 @@ def aggregate_state(report: Report) -> dict:
         "details": report.details,
         "verdict": report.verdict,
         "corroborations": len(report.corroborator_hashes),
+        "claimed_by": report.claimed_by,
+        "on_scene_by": report.on_scene_by,
+        "resolved_by": report.resolved_by,
     }
 
 

@@ -18,6 +18,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 LIVE_PATH = "/ws/live"
 
 
+def same_origin(scope: Scope, public_origin: str, *, browser_only: bool = False) -> bool:
+    """Whether a websocket handshake comes from a page of this site.
+
+    Without an Origin header the client is not a browser: allowed, unless
+    ``browser_only`` (a members' feed, which only our pages open).
+    """
+    headers = dict(scope.get("headers") or [])
+    raw = headers.get(b"origin")
+    if raw is None:
+        return not browser_only
+    origin = raw.decode("latin-1").strip().lower()
+    if origin == public_origin:
+        return True
+    # Same origin as the address the page was served from (a browser sets
+    # both Host and Origin; a foreign page cannot make them agree).
+    parts = urlsplit(origin)
+    host = headers.get(b"host", b"").decode("latin-1").strip().lower()
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
+
+
 class LiveSocketGuard:
     def __init__(self, app: ASGIApp, *, public_url: str, max_connections: int) -> None:
         self.app = app
@@ -26,18 +46,7 @@ class LiveSocketGuard:
         self.open = 0
 
     def allowed_origin(self, scope: Scope) -> bool:
-        headers = dict(scope.get("headers") or [])
-        raw = headers.get(b"origin")
-        if raw is None:
-            return True  # not a browser
-        origin = raw.decode("latin-1").strip().lower()
-        if origin == self.public_origin:
-            return True
-        # Same origin as the address the page was served from (a browser sets
-        # both Host and Origin; a foreign page cannot make them agree).
-        parts = urlsplit(origin)
-        host = headers.get(b"host", b"").decode("latin-1").strip().lower()
-        return parts.scheme in ("http", "https") and bool(host) and parts.netloc == host
+        return same_origin(scope, self.public_origin)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket" or scope.get("path") != LIVE_PATH:

@@ -48,9 +48,11 @@ HEARTBEAT_SECONDS = 15.0
 
 
 class Subscriber:
-    def __init__(self) -> None:
+    def __init__(self, members: bool = False) -> None:
         self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_SIZE)
         self.overflowed = False
+        # A signed-in member's console: every event, with members' names.
+        self.members = members
 
     def close(self) -> None:
         """Wake the sender: its client has gone."""
@@ -97,9 +99,12 @@ class Subscriber:
 
 
 class Hub:
-    def __init__(self, reader: LiveMapReader, encode: Encoder) -> None:
+    def __init__(
+        self, reader: LiveMapReader, encode: Encoder, encode_for_members: Encoder | None = None
+    ) -> None:
         self.reader = reader
         self._encode = encode
+        self._encode_for_members = encode_for_members
         self.subscribers: set[Subscriber] = set()
         self.position = 0
         self._doorbell = asyncio.Event()
@@ -123,8 +128,8 @@ class Hub:
         if self._listener is not None:
             await self._listener.close()
 
-    def subscribe(self) -> Subscriber:
-        subscriber = Subscriber()
+    def subscribe(self, members: bool = False) -> Subscriber:
+        subscriber = Subscriber(members)
         self.subscribers.add(subscriber)
         return subscriber
 
@@ -181,12 +186,32 @@ class Hub:
                 )
 
     async def _drain(self) -> None:
+        # One read serves both audiences: public subscribers get the rows the
+        # public may see, encoded without members' names; members' consoles
+        # get every row, encoded with them.
         while True:
-            rows = await self.reader.feed_after(self.position, FEED_PAGE)
+            rows = await self.reader.whole_feed_after(self.position, FEED_PAGE)
+            subscribers = list(self.subscribers)
+            any_public = any(not s.members for s in subscribers)
+            any_members = self._encode_for_members is not None and any(
+                s.members for s in subscribers
+            )
             for row in rows:
-                frame = protocol.delta(row["position"], self._encode(row))
-                self.position = row["position"]
-                for subscriber in list(self.subscribers):
-                    subscriber.offer(row["position"], frame)
+                position = row["position"]
+                public = (
+                    protocol.delta(position, self._encode(row))
+                    if row["public"] and any_public
+                    else None
+                )
+                for_members = (
+                    protocol.delta(position, self._encode_for_members(row))  # type: ignore[misc]
+                    if any_members
+                    else None
+                )
+                self.position = position
+                for subscriber in subscribers:
+                    frame = for_members if subscriber.members else public
+                    if frame is not None:
+                        subscriber.offer(position, frame)
             if len(rows) < FEED_PAGE:
                 return

@@ -14,6 +14,7 @@ from typing import Any, TypedDict
 
 from courtwatch.domain.fold import status_of
 from courtwatch.domain.vocabulary import Kind
+from projections.live_map.reader import NEEDS_VERDICT
 
 VERSION = 1
 VERSION_HEADER = "x-courtwatch-live-protocol"
@@ -99,7 +100,46 @@ def map_report(row: Mapping[str, Any], names: Mapping[str, str], stale_hours: fl
     }
 
 
-def snapshot(position: int, reports: list[MapReport]) -> str:
+class MemberReport(MapReport):
+    """What a signed-in member's console sees of a report: the MapReport plus
+    who is going, who is there, who resolved it, and the event just folded.
+    Never sent on a public socket (docs/members.md, "The console")."""
+
+    event: str
+    verdict_needed: bool
+    claimed_by: list[str]
+    on_scene_by: list[str]
+    resolved_by: str | None
+    agents_count: int | None
+
+
+def member_report(
+    row: Mapping[str, Any], names: Mapping[str, str], stale_hours: float, event: str | None = None
+) -> MemberReport:
+    public = map_report(row, names, stale_hours)
+    details = row["details"] if isinstance(row["details"], Mapping) else {}
+
+    def names_in(value: Any) -> list[str]:
+        if isinstance(value, str):  # a jsonb column read without its codec
+            value = json.loads(value)
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    agents = details.get("agents_count")
+    resolved_by = row.get("resolved_by")
+    return {
+        **public,
+        "event": event or str(row["last_event"]),
+        "verdict_needed": public["kind"] != Kind.WATCH_SHIFT
+        and public["status"] in NEEDS_VERDICT
+        and resolved_by is None,
+        "claimed_by": names_in(row.get("claimed_by")),
+        "on_scene_by": names_in(row.get("on_scene_by")),
+        "resolved_by": None if resolved_by is None else str(resolved_by),
+        "agents_count": agents if isinstance(agents, int) else None,
+    }
+
+
+def snapshot(position: int, reports: list[MapReport] | list[MemberReport]) -> str:
     return json.dumps({"type": "snapshot", "position": position, "reports": reports})
 
 
@@ -107,7 +147,7 @@ def resume(position: int) -> str:
     return json.dumps({"type": "resume", "position": position})
 
 
-def delta(position: int, report: MapReport) -> str:
+def delta(position: int, report: MapReport | MemberReport) -> str:
     return json.dumps({"type": "delta", "position": position, "report": report})
 
 

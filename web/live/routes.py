@@ -69,7 +69,7 @@ class Live:
         self.services = services
         self.names = CourthouseNames(services)
         self.reader = LiveMapReader(services.database)
-        self.hub = Hub(self.reader, self.encode_feed_row)
+        self.hub = Hub(self.reader, self.encode_feed_row, self.encode_member_feed_row)
 
     @property
     def stale_hours(self) -> float:
@@ -80,6 +80,15 @@ class Live:
 
     def encode(self, row: Mapping[str, Any]) -> protocol.MapReport:
         return protocol.map_report(row, self.names.names, self.stale_hours)
+
+    def encode_member_feed_row(self, row: asyncpg.Record) -> protocol.MemberReport:
+        # Members' names: only ever for a members' console subscriber.
+        return protocol.member_report(
+            row["state"], self.names.names, self.stale_hours, row["event"]
+        )
+
+    def encode_for_members(self, row: Mapping[str, Any]) -> protocol.MemberReport:
+        return protocol.member_report(row, self.names.names, self.stale_hours)
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Live]:

@@ -110,7 +110,9 @@ async def get_report(request: Request) -> Response:
     return JSONResponse(report)
 
 
-async def _after(request: Request, report_id: UUID, position: int | None) -> Response:
+async def _after(
+    request: Request, report_id: UUID, position: int | None, *, for_members: bool = False
+) -> Response:
     """The answer to a command whose event is stored: always 2xx from here on.
 
     ``position`` is None when the report already said what the command says
@@ -122,7 +124,9 @@ async def _after(request: Request, report_id: UUID, position: int | None) -> Res
     """
     outcome = {"position": position, "stored": position is not None}
     try:
-        report = await run_in_threadpool(services_app(request).report_with_history, report_id)
+        report = await run_in_threadpool(
+            lambda: services_app(request).report_with_history(report_id, for_members=for_members)
+        )
         return JSONResponse({**report, **outcome})
     except Exception:
         log.exception(
@@ -155,7 +159,7 @@ async def verify_report(request: Request) -> Response:
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
     position = await run_in_threadpool(services_app(request).verify, report_id, who.display_name)
-    return await _after(request, report_id, position)
+    return await _after(request, report_id, position, for_members=True)
 
 
 async def dispute_report(request: Request) -> Response:
@@ -166,7 +170,33 @@ async def dispute_report(request: Request) -> Response:
     position = await run_in_threadpool(
         services_app(request).dispute, report_id, who.display_name, reason
     )
-    return await _after(request, report_id, position)
+    return await _after(request, report_id, position, for_members=True)
+
+
+async def claim_report(request: Request) -> Response:
+    """I'm going: other members see who, the public never does (docs/members.md)."""
+    report_id = report_id_from(request)
+    who = await credential(request, MemberRole.RESPONDER)
+    position = await run_in_threadpool(services_app(request).claim, report_id, who.display_name)
+    return await _after(request, report_id, position, for_members=True)
+
+
+async def confirm_on_scene(request: Request) -> Response:
+    """A member on scene confirms it: the report is corroborated."""
+    report_id = report_id_from(request)
+    who = await credential(request, MemberRole.RESPONDER)
+    position = await run_in_threadpool(
+        services_app(request).confirm_on_scene, report_id, who.display_name
+    )
+    return await _after(request, report_id, position, for_members=True)
+
+
+async def resolve_report(request: Request) -> Response:
+    """The response is over: the report leaves the console's queue."""
+    report_id = report_id_from(request)
+    who = await credential(request, MemberRole.RESPONDER)
+    position = await run_in_threadpool(services_app(request).resolve, report_id, who.display_name)
+    return await _after(request, report_id, position, for_members=True)
 
 
 async def record_outcome(request: Request) -> Response:
@@ -181,7 +211,7 @@ async def record_outcome(request: Request) -> Response:
     position = await run_in_threadpool(
         services_app(request).record_outcome, report_id, token, outcome
     )
-    return await _after(request, report_id, position)
+    return await _after(request, report_id, position, for_members=token is None)
 
 
 async def end_shift(request: Request) -> Response:

@@ -30,6 +30,7 @@ from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.assets import TEMPLATES_DIR
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
+from web.members.auth import current_member
 from web.reports import when
 from web.transparency.citation import render_citation
 
@@ -236,16 +237,22 @@ async def create_report(request: Request) -> Response:
 
 async def report_page(request: Request) -> Response:
     raw = request.path_params["report_id"]
+    # A signed-in member sees who is going and who is there; no one else does.
+    member = await current_member(request)
+    for_members = member is not None and not member.revoked
     try:
         report_id = uuid.UUID(raw)
-        report = await run_in_threadpool(_app(request).public_report, report_id)
+        report = await run_in_threadpool(
+            lambda: _app(request).public_report(report_id, for_members=for_members)
+        )
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
     citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
     context = _context(request, report=report, citation_html=citation_html)
     context["value_labels"] = VALUE_LABELS
-    return templates.TemplateResponse(request, "report.html", context)
+    headers = {**NO_STORE, "Vary": "Cookie"} if for_members else {"Vary": "Cookie"}
+    return templates.TemplateResponse(request, "report.html", context, headers=headers)
 
 
 async def legacy_form(request: Request) -> Response:

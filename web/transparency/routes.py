@@ -33,6 +33,7 @@ from courtwatch.members import MemberRole
 from courtwatch.services import Services
 from projections.transparency_log import store as audit_log
 from projections.transparency_log.evidence import export_bundle
+from web.members.auth import current_member
 from web.reports.api import credential, report_id_from
 
 KEY_PATH = "/.well-known/courtwatch-log-key"
@@ -174,6 +175,10 @@ async def evidence(request: Request) -> Response:
     services = _services(request)
     # Not for a report anyone may not read (a running watch shift): 404.
     await run_in_threadpool(services.app.public_report, report_id)
+    # The bundle carries every event verbatim, members' names included: while
+    # one says where a member is (I'm going, on scene), only members get it.
+    if await current_member(request) is None:
+        await run_in_threadpool(services.app.check_names_may_be_public, report_id)
 
     def build() -> bytes:
         with tempfile.TemporaryDirectory() as folder:

@@ -231,12 +231,13 @@ def _report(
 
 FIRST_PAINT = [
     _report("A", "courthouse_arrest", "verified", 40.7143, -74.0037, hours_ago=1),
-    # Old data says "corroborated", with 20 anonymous corroborations: that keeps
-    # nothing bright any more (issue 9). Only a verification does.
+    # Twenty anonymous corroborations (old rows that once said "corroborated"
+    # are now read from their verdict, as unverified): that keeps nothing bright
+    # (issue 9). Only a member's word does.
     _report(
         "D",
         "sighting",
-        "corroborated",
+        "unverified",
         39.7392,
         -104.9903,
         hours_ago=8,
@@ -453,7 +454,8 @@ def test_live_map_in_chromium(stand_in: StandIn, chromium_path: str) -> None:
             assert page.locator('[data-report-id="C"].cw-status-amended_after_verdict').count() == 1
             legend = page.locator("#cw-legend-list li").all_text_contents()
             assert "Changed since verified" in legend and "Verified" in legend
-            assert "Corroborated" not in legend
+            # "Corroborated" now means a team member confirmed it on scene.
+            assert "Corroborated" in legend
             assert page.locator("#cw-status").get_attribute("data-state") == "live"
             _wait_for(page, "document.querySelectorAll('#cw-courthouse option').length > 2")
             query = stand_in.report_queries[0]

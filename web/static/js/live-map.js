@@ -22,9 +22,11 @@
   const cfg = JSON.parse(document.getElementById("courtwatch-config").textContent);
   const T = cfg.labels;
   const KINDS = cfg.kinds;
-  // What a verifier's word says now (courtwatch/domain/fold.py). Anything else,
-  // including an old "corroborated", is drawn as unverified.
-  const STATUSES = ["unverified", "verified", "amended_after_verdict", "disputed"];
+  // What a member's word says now (courtwatch/domain/fold.py): "corroborated"
+  // is a team member's on-scene confirmation (old rows never say it any more:
+  // the server derives status from the stored verdict). Anything else is
+  // drawn as unverified.
+  const STATUSES = ["unverified", "corroborated", "verified", "amended_after_verdict", "disputed"];
 
   // Live connection timing (the server promises a heartbeat every ~15 s).
   const DEAD_AFTER_MS = 40000;
@@ -122,6 +124,10 @@
     switch (status) {
       case "verified":
         paint = `fill="${style.color}" stroke="#ffffff" stroke-width="2"`;
+        break;
+      case "corroborated":
+        // A team member on scene confirmed it: filled, but paler than verified.
+        paint = `fill="${style.color}" fill-opacity="0.5" stroke="${style.color}" stroke-width="2"`;
         break;
       case "amended_after_verdict":
         // Changed by its author after it was verified: no longer vouched for.
@@ -254,11 +260,11 @@
     return true;
   }
 
-  // A sighting fades once stale unless a verifier verified it (anonymous
-  // "I see it too" does not keep it bright); it stays on the map (nothing is
-  // removed), just quieter.
+  // A sighting fades once stale unless a verifier verified it or a team member
+  // confirmed it on scene (anonymous "I see it too" does not keep it bright);
+  // it stays on the map (nothing is removed), just quieter.
   function isFaded(r, now) {
-    if (r.kind !== "sighting" || r.status === "verified") {
+    if (r.kind !== "sighting" || r.status === "verified" || r.status === "corroborated") {
       return false;
     }
     let staleAt = parseTime(r.stale_at);

@@ -98,6 +98,10 @@
       full.slice(-answer.url.length) === answer.url ? full : answer.url;
   }
 
+  function manageUrl(answer) {
+    return withLang(answer.url + "/manage") + "#key=" + encodeURIComponent(answer.author_token);
+  }
+
   function savedBox(answer, heading, own) {
     var url = withLang(answer.url);
     var link = { "class": "permalink", "href": url };
@@ -109,6 +113,10 @@
         element("a", link, [permalinkOf(answer)])]),
       element("p", {}, [word("token", "Your edit key. Keep it private.")]),
       element("p", {}, [element("code", code, [answer.author_token])]),
+      // The key rides in the fragment, which a browser never sends to a server.
+      element("p", {}, [word("manage_link", "Correct it later:") + " ",
+        element("a", own ? { "id": "manage-link", "href": manageUrl(answer) } : { "href": manageUrl(answer) },
+          [word("manage_open", "open your report's page")])]),
     ]);
   }
 

@@ -1,0 +1,91 @@
+"""The report page's history says who did what and why (verifier's display name,
+dispute reason label, before -> after of an amendment); the names on "I'm going"
+and "on scene" are withheld from public views, bundles included, for 24 hours."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from courtwatch.services import Services
+from tests.conftest import ServerThread
+from tests.members.tokens import member_token
+from tests.web.console.helpers import submit
+from tests.web.transparency.test_routes import logged_up_to_now, sign
+
+
+def bearer(services: Services, name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {member_token(services, name, 'responder')}"}
+
+
+async def acted_on(client: httpx.AsyncClient, services: Services) -> dict[str, Any]:
+    ana, bo = bearer(services, "Ana"), bearer(services, "Bo")
+    report = await submit(client, kind="sighting", agents_count=3)
+    rid = report["id"]
+    for url, headers, body in (
+        (f"/api/reports/{rid}/claim", ana, None),
+        (f"/api/reports/{rid}/on-scene", ana, None),
+        (f"/api/reports/{rid}/dispute", bo, {"reason": "duplicate"}),
+        (f"/api/reports/{rid}/verify", bo, None),
+        (
+            f"/api/reports/{rid}/amend",
+            {},
+            {"token": report["author_token"], "changes": {"agents_count": 9}},
+        ),
+        (f"/api/reports/{rid}/resolve", ana, None),
+    ):
+        answer = await client.post(url, headers=headers, json=body)
+        assert answer.status_code == 200, (url, answer.text)
+        if not headers:
+            # The author's answer is a public view: it does not say who came.
+            assert "Ana" not in answer.text and "claimed_by" not in answer.json()
+    return report
+
+
+async def test_the_history_says_who_did_what_and_why_and_withholds_presence_names(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    rid = (await acted_on(client, services))["id"]
+    public = (await client.get(f"/reports/{rid}")).text
+    assert "by <strong>Bo</strong>" in public  # Verified and Disputed
+    assert "reason: Duplicate of another report" in public
+    assert "<del>3</del> → <ins>9</ins>" in public  # the amendment, before -> after
+    assert "Ana" not in public  # going, on scene, resolved: withheld
+    assert public.count("name withheld for 24 hours") == 3
+    spanish = (await client.get(f"/reports/{rid}?lang=es")).text
+    assert "por <strong>Bo</strong>" in spanish and "motivo: Duplicado de otro reporte" in spanish
+    # A member reads the names, on a page no cache keeps.
+    member_view = await client.get(f"/reports/{rid}", headers=bearer(services, "Cy"))
+    assert member_view.text.count("by <strong>Ana</strong>") == 3
+    assert member_view.headers["cache-control"] == "no-store"
+    api = (await client.get(f"/api/reports/{rid}")).json()
+    amended = next(h for h in api["history"] if h["event"] == "Amended")
+    assert amended["before"] == {"agents_count": 3} and amended["data"]["changes"] == {
+        "agents_count": 9
+    }
+
+
+async def test_the_evidence_bundle_waits_24_hours_for_the_public_and_not_for_members(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    rid = (await acted_on(client, services))["id"]
+    await logged_up_to_now(services)
+    await sign(services)
+    refused = await client.get(f"/reports/{rid}/evidence.zip")
+    assert refused.status_code == 403
+    assert 23 * 3600 < int(refused.headers["retry-after"]) <= 24 * 3600 + 1
+    for_member = await client.get(f"/reports/{rid}/evidence.zip", headers=bearer(services, "Cy"))
+    assert for_member.status_code == 200, for_member.text
+    events = zipfile.ZipFile(io.BytesIO(for_member.content)).read("events.jsonl").decode()
+    assert '"member":"Ana"' in events  # the bundle is verbatim: this is why it waits
+
+    # A day later the names are history: public views and the bundle show them.
+    now = services.app._clock()
+    services.app._clock = lambda: now + timedelta(hours=24, minutes=1)
+    public = (await client.get(f"/reports/{rid}")).text
+    assert public.count("by <strong>Ana</strong>") == 3
+    assert (await client.get(f"/reports/{rid}/evidence.zip")).status_code == 200

@@ -1,0 +1,1 @@
+"""The responder console: a members-only live triage queue (docs/members.md)."""

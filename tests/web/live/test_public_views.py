@@ -36,7 +36,9 @@ async def delta_at(ws: ClientConnection, position: int) -> list[dict[str, Any]]:
     """Every delta up to and including ``position`` (the one asked for must come)."""
     seen = []
     while True:
-        message = await frame(ws)
+        # Generous: on a loaded machine the projection may fold a burst of
+        # events more slowly than frame()'s default wait.
+        message = await frame(ws, timeout=30)
         assert message["type"] == "delta", message
         seen.append(message)
         if message["position"] >= position:

@@ -14,19 +14,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.routing import Mount, Route, WebSocketRoute
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from courtwatch.services import Services
 from projections.background import Background
 from web import openapi
-from web.assets import STATIC_DIR
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
 from web.reports import api, pages
+from web.static_assets import StaticAssets
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
 
@@ -130,7 +129,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
-        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        # Compressed, and cached for a year when named by content hash (web/static_assets.py).
+        Mount("/static", StaticAssets(), name="static"),
     ]
 
 

@@ -28,6 +28,7 @@ from branca.element import Element, Figure
 
 from web.assets import STATIC_DIR
 from web.i18n import LANGUAGES, map_labels
+from web.static_assets import PREFIX, asset_url
 
 # Vendored files, relative to the static root. Versions are in the paths so a
 # browser never mixes a cached old build with a new one.
@@ -109,8 +110,8 @@ def render_map_page(
     )
     # Per instance, never on the class: a class-level change would leak into every
     # other folium map in the process (STACK_NOTES, "folium and the browser").
-    fmap.default_js = [(name, f"{prefix}/{path}") for name, path in VENDOR_JS]
-    fmap.default_css = [(name, f"{prefix}/{path}") for name, path in VENDOR_CSS]
+    fmap.default_js = [(name, _static_url(prefix, path)) for name, path in VENDOR_JS]
+    fmap.default_css = [(name, _static_url(prefix, path)) for name, path in VENDOR_CSS]
     fmap.default_css.append(("courtwatch_css", _static_url(prefix, APP_CSS)))
     if tile_url is not None:
         folium.TileLayer(tile_url, attr=tile_attribution, name="tiles", control=False).add_to(fmap)
@@ -127,9 +128,9 @@ def render_map_page(
         "hasTiles": tile_url is not None,
         "endpoints": ENDPOINTS,
         "basemap": {
-            "states": f"{prefix}/{STATES_TOPOJSON}",
+            "states": _static_url(prefix, STATES_TOPOJSON),
             # Counties are only worth their ~840 kB when zoomed in this far.
-            "counties": f"{prefix}/{COUNTIES_TOPOJSON}" if counties else None,
+            "counties": _static_url(prefix, COUNTIES_TOPOJSON) if counties else None,
             "countiesMinZoom": 7,
         },
     }
@@ -191,8 +192,10 @@ def _digest(relative: str) -> str:
 
 
 def _static_url(prefix: str, relative: str) -> str:
-    # Our own files keep their names across releases; the content hash makes a
-    # browser that kept the page open fetch the new file after a deploy.
+    # Named by content hash: served immutable (cached for good, nothing to
+    # revalidate on a phone's 400 ms round trip) and refetched after a deploy.
+    if prefix == PREFIX:
+        return asset_url(relative)
     return f"{prefix}/{relative}?v={_digest(relative)}"
 
 

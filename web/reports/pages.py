@@ -31,9 +31,12 @@ from web.assets import TEMPLATES_DIR
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.reports import when
+from web.static_assets import asset_url
 from web.transparency.citation import render_citation
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates name static files by content hash: cached for good, refetched after a change.
+templates.env.globals["asset_url"] = asset_url
 
 # (field, input type, vocabulary or None, label-prefix for the vocabulary)
 Field = tuple[str, str, type[StrEnum] | None, str]

@@ -191,6 +191,21 @@ def _digest(relative: str) -> str:
     return hashlib.sha256((STATIC_DIR / relative).read_bytes()).hexdigest()[:12]
 
 
+def preload_links(static_prefix: str = PREFIX) -> str:
+    """A ``Link`` header naming the page's scripts and styles.
+
+    The page carries a ``<meta>`` Content-Security-Policy, and Chromium's preload
+    scanner stops at one: without this header the four scripts are fetched one
+    after the other, each a 400 ms round trip on a bad phone connection.
+    """
+    prefix = static_prefix.rstrip("/")
+    scripts = [APP_JS, *(path for _, path in VENDOR_JS)]
+    styles = [*(path for _, path in VENDOR_CSS), APP_CSS]
+    links = [f"<{_static_url(prefix, path)}>; rel=preload; as=script" for path in scripts]
+    links += [f"<{_static_url(prefix, path)}>; rel=preload; as=style" for path in styles]
+    return ", ".join(links)
+
+
 def _static_url(prefix: str, relative: str) -> str:
     # Named by content hash: served immutable (cached for good, nothing to
     # revalidate on a phone's 400 ms round trip) and refetched after a deploy.

@@ -551,8 +551,26 @@
     ].join(",");
   }
 
+  // The first view fits the data: a phone's narrow screen centred on the
+  // country would leave the east coast (and its NYC cluster) off-screen. The
+  // first paint asks for the whole country, then the map moves to what it got;
+  // later loads follow the viewport again.
+  const WHOLE_COUNTRY = "-180,15,-60,72";
+  let fitted = false;
+
+  function fitToData(touched) {
+    const points = [];
+    for (const id of touched) {
+      const held = state.reports.get(id);
+      if (held) points.push([held.r.lat, held.r.lon]);
+    }
+    if (!points.length) return;
+    state.map.fitBounds(L.latLngBounds(points), { padding: [32, 32], maxZoom: 11 });
+  }
+
   async function loadView() {
     const f = readFilters();
+    const first = !fitted;
     if (loadAbort) loadAbort.abort();
     if (f.kinds.size === 0) {
       syncAll();
@@ -561,7 +579,7 @@
     }
     const since = sinceMs(f, Date.now());
     const params = new URLSearchParams({
-      bbox: bboxParam(),
+      bbox: first ? WHOLE_COUNTRY : bboxParam(),
       kinds: KINDS.filter((k) => f.kinds.has(k)).join(","),
       since: since === null ? "" : new Date(since).toISOString(),
       courthouse: f.courthouse,
@@ -598,6 +616,10 @@
     }
     showNotice(data.truncated ? T.truncated : "");
     syncMarkers(touched);
+    if (first) {
+      fitted = true;
+      fitToData(touched);
+    }
     scheduleFeed();
     startLive();
   }
@@ -937,15 +959,26 @@
       scheduleLoad();
     });
     form.addEventListener("submit", (ev) => ev.preventDefault());
-    map.on("moveend", () => scheduleLoad());
+    // Before the first paint the whole country is being fetched: a move (the
+    // layout settling, a thumb) must not cancel that request and start over.
+    map.on("moveend", () => {
+      if (fitted) scheduleLoad();
+    });
 
     // Time passes: sightings go stale, reports leave the time window, fresh
     // markers stop pulsing.
     setInterval(syncAll, REEVALUATE_MS);
 
-    drawBasemap();
+    // Reports first: on a 400 kbps phone the outlines (36 kB) would otherwise
+    // share the line with the first markers. They follow the first paint, or
+    // come after 3 s whatever happens to it.
+    let outlines = null;
+    const drawOutlines = () => {
+      if (!outlines) outlines = drawBasemap();
+    };
+    setTimeout(drawOutlines, 3000);
+    loadView().finally(drawOutlines);
     loadCourthouses();
-    loadView();
 
     window.courtwatchMap = {
       markerCount: () => state.cluster.getLayers().length,

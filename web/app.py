@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from courtwatch.services import Services
 from projections.background import Background
-from web import openapi
+from web import app_shell, openapi
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
 from web.live import routes as live
@@ -106,6 +106,10 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/reports/{report_id}/end", api.end_shift, methods=["POST"]),
         Route("/api/courthouses", api.list_courthouses, methods=["GET"]),
         Route("/api/courthouses", api.add_courthouse, methods=["POST"]),
+        # The installable web app: works offline, lists this phone's reports.
+        Route("/sw.js", app_shell.service_worker, methods=["GET"]),
+        Route("/manifest.webmanifest", app_shell.manifest, methods=["GET"]),
+        Route("/mine", app_shell.mine_page, methods=["GET"]),
         # The live map: page, first paint, websocket.
         # The map page is the same bytes for everyone (rendered at startup, no
         # token in it): compressing it saves a phone ~6 kB on its first view.

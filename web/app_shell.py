@@ -31,6 +31,7 @@ OFFLINE_ASSETS = (
     "js/zones.js",
     "js/pwa.js",
     "js/mine.js",
+    "js/places.js",
     "icons/icon-192.png",
 )
 ICONS = (

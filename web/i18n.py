@@ -261,9 +261,9 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "mine.wipe": ("Remove everything from this phone", "Borrar todo de este teléfono"),
     "mine.wipe_hint": (
-        "Removes the list above, the edit keys, reports waiting for signal and the pages "
+        "Removes the list below, the edit keys, reports waiting for signal and the pages "
         "kept for use offline. Reports already sent stay on courtwatch.",
-        "Borra la lista de arriba, las claves de edición, los reportes que esperan señal y "
+        "Borra la lista de abajo, las claves de edición, los reportes que esperan señal y "
         "las páginas guardadas para usar sin conexión. Los reportes ya enviados siguen en "
         "courtwatch.",
     ),
@@ -277,6 +277,20 @@ TEXT: dict[str, tuple[str, str]] = {
         "Se borró todo lo que courtwatch guardaba en este teléfono.",
     ),
     "mine.no_courthouse": ("No courthouse", "Sin tribunal"),
+    "place.search": ("Search: name, city or code", "Buscar: nombre, ciudad o código"),
+    "place.nearest": ("Nearest to me", "El más cercano a mí"),
+    "place.nearest_hint": (
+        "Your location stays on this phone: only the courthouse you choose is sent.",
+        "Su ubicación se queda en este teléfono: solo se envía el tribunal que elija.",
+    ),
+    "place.last": ("Last used", "Último usado"),
+    "place.no_match": ("No courthouse matches.", "Ningún tribunal coincide."),
+    "place.locating": ("Finding where you are…", "Buscando dónde está…"),
+    "place.located": ("Nearest courthouses:", "Tribunales más cercanos:"),
+    "place.location_failed": (
+        "Your location is not available. Search by name or city instead.",
+        "Su ubicación no está disponible. Busque por nombre o ciudad.",
+    ),
     "problem.required": ("Required.", "Obligatorio."),
     "problem.at_most": ("Must be {n} or less.", "Debe ser {n} o menos."),
     "problem.at_least": ("Must be {n} or more.", "Debe ser {n} o más."),

@@ -61,8 +61,9 @@ FORMS: dict[Kind, list[Field]] = {
         ("plain_clothes", "radio", Answer, "answer"),
     ],
     Kind.CALL_IN: [
-        ("letter_date", "date", None, ""),
+        # First: the office takes the place a courthouse has on the other forms.
         ("office", "select", IceOffice, "office"),
+        ("letter_date", "date", None, ""),
         ("accompanied", "radio", Answer, "answer"),
         ("outcome", "select", CallInOutcome, "outcome"),
     ],
@@ -116,6 +117,8 @@ async def _render_form(
         courthouses=courthouses,
         values=values,
         errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
+        # City and position of each courthouse, for search and "nearest to me" on the phone.
+        courthouse_places={c.code: [c.city, c.lat, c.lon] for c in courthouses},
     )
     context["when"] = when.form_when(
         courthouses, values, _default_zone(request), context["t"], datetime.now(UTC)

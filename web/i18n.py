@@ -208,6 +208,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
+    "report.recorded_local": ("Recorded at", "Registrado"),
+    "report.zone": ("Times shown in", "Horas mostradas en"),
     "event.Submitted": ("Submitted", "Enviado"),
     "event.Amended": ("Amended by its author", "Corregido por su autor"),
     "event.Corroborated": ("Corroborated", "Corroborado"),

@@ -7,10 +7,10 @@ The phone's location must never leave the phone: every request the page makes
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -85,9 +85,7 @@ async def test_typing_part_of_a_name_city_or_code_finds_the_courthouse(
     page = await phone.new_page()
     await page.goto(live_server.url + "/new/courthouse_arrest?lang=es")
     await page.locator("#courthouse-search").fill(typed)
-    codes = [
-        await b.get_attribute("data-code") for b in await page.locator(".place-choice").all()
-    ]
+    codes = [await b.get_attribute("data-code") for b in await page.locator(".place-choice").all()]
     assert expected in codes, (typed, codes)
     await page.locator("#courthouse-search").press("Enter")
     assert await page.locator("#courthouse_code").input_value() == codes[0]

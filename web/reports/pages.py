@@ -30,7 +30,7 @@ from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from web.assets import TEMPLATES_DIR
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
-from web.reports import when
+from web.reports import readable, when
 from web.static_assets import asset_url
 from web.transparency.citation import render_citation
 
@@ -224,9 +224,29 @@ async def create_report(request: Request) -> Response:
     context = _context(request, report=report, author_token=result.author_token, created=True)
     context["public_url"] = _public_url(request)
     context["value_labels"] = VALUE_LABELS
+    await _readable(request, report, context)
     return templates.TemplateResponse(
         request, "report.html", context, status_code=status_code, headers=NO_STORE
     )
+
+
+async def _readable(request: Request, report: dict[str, Any], context: dict[str, Any]) -> None:
+    """Add what the page needs to show ``report`` in words (web/reports/readable.py)."""
+    by_code = {c.code: c for c in await run_in_threadpool(_app(request).courthouses)}
+    code = report.get("courthouse_code")
+    courthouse = by_code.get(code) if isinstance(code, str) else None
+    lat, lon = report.get("lat"), report.get("lon")
+    zone = when.place_zone(
+        courthouse,
+        None if lat is None else str(lat),
+        None if lon is None else str(lon),
+        _default_zone(request),
+    )
+    fmt = readable.Formatter(context["t"], VALUE_LABELS, zone, by_code.get)
+    context["fmt"] = fmt
+    context["place"] = readable.place_text(courthouse, code)
+    context["zone_text"] = readable.zone_text(zone, context["t"])
+    context["history_rows"] = readable.history_rows(report.get("history", []), fmt)
 
 
 async def report_page(request: Request) -> Response:
@@ -240,6 +260,7 @@ async def report_page(request: Request) -> Response:
     citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
     context = _context(request, report=report, citation_html=citation_html)
     context["value_labels"] = VALUE_LABELS
+    await _readable(request, report, context)
     return templates.TemplateResponse(request, "report.html", context)
 
 

@@ -157,7 +157,8 @@
       items.filter(function (x) { return x.rejected; }).forEach(function (item) {
         var box = problemsBox(item.rejected, word("rejected", "A report saved on this phone was not accepted."));
         var fix = element("button", { "type": "button", "class": "fix-button" }, [word("fix", "Correct and send again")]);
-        fix.addEventListener("click", function () { startFixing(clientKey(item.body)); });
+        // The item as drawn: the form is filled at once, in this click.
+        fix.addEventListener("click", function () { fixItem(item); });
         box.appendChild(fix);
         notice.appendChild(box);
       });
@@ -171,7 +172,11 @@
     // Put a refused report back into its form, with the reasons next to its fields.
     async function startFixing(key) {
       var item = (await load()).filter(function (x) { return clientKey(x.body) === key; })[0];
-      if (!item) return;
+      if (item) fixItem(item);
+    }
+
+    function fixItem(item) {
+      var key = clientKey(item.body);
       if (!samePage(item.url)) {
         location.href = new URL(item.url, location.href).pathname + "?lang=" + encodeURIComponent(text.lang || "en") + "#fix=" + encodeURIComponent(key);
         return;

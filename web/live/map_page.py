@@ -141,7 +141,7 @@ def render_map_page(
     root.header.add_child(Element(_head_html(prefix, config)), name="courtwatch_head")
     # Added before folium renders the map div, so the controls come first in the
     # document and in keyboard order; map.css places them on screen.
-    root.html.add_child(Element(_controls_html(labels)), name="courtwatch_controls")
+    root.html.add_child(Element(_controls_html(labels, lang)), name="courtwatch_controls")
 
     page = root.render()
     page = _fix_document(page, lang)
@@ -231,7 +231,7 @@ def _head_html(prefix: str, config: dict[str, Any]) -> str:
 """
 
 
-def _controls_html(labels: dict[str, str]) -> str:
+def _controls_html(labels: dict[str, str], lang: str = "en") -> str:
     def t(key: str) -> str:
         return html.escape(labels[key])
 
@@ -250,6 +250,10 @@ def _controls_html(labels: dict[str, str]) -> str:
 <a class="cw-skip" href="#cw-feed">{t("skip_to_feed")}</a>
 <header class="cw-top">
   <h1 class="cw-title"><span class="cw-app">{t("app_name")}</span> {t("page_heading")}</h1>
+  <nav class="cw-nav">
+    <a href="/?lang={lang}">{t("nav_report")}</a>
+    <a href="/summaries?lang={lang}">{t("nav_trends")}</a>
+  </nav>
   <p id="cw-status" class="cw-status" data-state="connecting" role="status">
     <span class="cw-status-dot" aria-hidden="true"></span>
     <span id="cw-status-text">{t("conn_connecting")}</span>

@@ -292,7 +292,7 @@
     if (faded) classes.push("cw-faded");
     if (fresh) classes.push("cw-fresh");
     const key = classes.join(" ");
-    const aria = `${kindLabel(r.kind)}, ${statusLabel(status)}${faded ? ", " + T.stale : ""}: ${r.title || ""}`;
+    const aria = `${kindLabel(r.kind)}, ${statusLabel(status)}${faded ? ", " + T.stale : ""}: ${titleOf(r)}`;
     return {
       key,
       icon: new ReportIcon({
@@ -307,6 +307,20 @@
     };
   }
 
+  // The server's title is English ("sighting · Boston Immigration Court · 2
+  // agents"): the page says it in the reader's language from the same facts.
+  function titleOf(r) {
+    const where = r.courthouse_name || T.pinned_place || "";
+    const agents = /· (\d{1,3}) agents$/.exec(r.title || "");
+    const parts = [kindLabel(r.kind), where];
+    if (agents) parts.push(fmt(T.agents_fmt, { count: agents[1] }));
+    return parts.filter(Boolean).join(" · ");
+  }
+
+  function withLang(path) {
+    return path ? `${path}?lang=${encodeURIComponent(cfg.lang)}` : path;
+  }
+
   function popupContent(id) {
     const entry = state.reports.get(id);
     if (!entry) return el("div");
@@ -317,14 +331,13 @@
     swatch.innerHTML = markerSvg(r.kind, status); // built from constants only
     const observed = parseTime(r.observed_at);
     const updated = parseTime(r.updated_at);
-    const link = safePath(r.url);
+    const link = withLang(safePath(r.url));
     return el("div", { class: "cw-popup", "data-report-id": r.id }, [
       el("p", { class: "cw-popup-head" }, [
         swatch,
         el("span", { text: `${kindLabel(r.kind)} · ${statusLabel(status)}` }),
       ]),
-      el("p", { class: "cw-popup-title", text: r.title || "" }),
-      r.courthouse_name ? el("p", { text: r.courthouse_name }) : null,
+      el("p", { class: "cw-popup-title", text: titleOf(r) }),
       el("dl", {}, [
         el("dt", { text: T.observed }),
         el("dd", {}, [
@@ -445,7 +458,7 @@
       const button = el("button", { type: "button", "data-report-id": r.id }, [
         swatch,
         el("span", { class: "cw-feed-text" }, [
-          el("span", { class: "cw-feed-title", text: r.title || kindLabel(r.kind) }),
+          el("span", { class: "cw-feed-title", text: titleOf(r) }),
           el("span", { class: "cw-feed-meta", text: `${kindLabel(r.kind)} · ${meta}` }),
         ]),
       ]);
@@ -471,6 +484,8 @@
     if (!button) return;
     const marker = state.markers.get(button.dataset.reportId);
     if (marker && state.cluster.hasLayer(marker)) {
+      // On a phone the open feed covers the map: fold it so the popup shows.
+      if (!window.matchMedia("(min-width: 56rem)").matches) feedBox.open = false;
       state.cluster.zoomToShowLayer(marker, () => marker.openPopup());
     }
   });
@@ -500,7 +515,7 @@
     announcer.textContent = fmt(T.feed_announce_fmt, {
       event: eventLabel(r.last_event),
       kind: kindLabel(r.kind),
-      title: r.title || "",
+      title: titleOf(r),
     });
   }
 

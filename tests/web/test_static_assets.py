@@ -118,3 +118,24 @@ async def test_a_hostile_accept_encoding_is_answered(
     value = header.encode("utf-8")  # httpx would refuse to send a non-ASCII str
     answer = await client.get("/static/js/outbox.js", headers={"Accept-Encoding": value})
     assert answer.status_code == 200
+
+
+def test_the_county_files_are_named_by_their_hash_and_cover_every_county() -> None:
+    import json
+
+    source = json.loads((STATIC_DIR / "vendor/us-atlas-3.0.1/counties-10m.json").read_text())
+    counties = {g["id"] for g in source["objects"]["counties"]["geometries"] if "arcs" in g}
+    index = json.loads((STATIC_DIR / "map/counties/index.json").read_text())
+    found: set[str] = set()
+    for state, entry in index.items():
+        relative = f"map/counties/{state}.json"
+        # The URL in the index is the one asset_url gives: cached for good, safely.
+        assert entry["url"] == asset_url(relative), state
+        part = json.loads((STATIC_DIR / relative).read_text())
+        assert part["transform"] == source["transform"]
+        found |= {g["id"] for g in part["objects"]["counties"]["geometries"]}
+        west, south, east, north = entry["bbox"]
+        assert -180 <= west <= east <= 180 and -90 <= south <= north <= 90
+    assert found == counties
+    # New York's counties are a few kB, not the country's 842 kB.
+    assert (STATIC_DIR / "map/counties/36.json").stat().st_size < 20_000

@@ -50,7 +50,9 @@ VENDOR_CSS = (
 APP_JS = "js/live-map.js"
 APP_CSS = "css/map.css"
 STATES_TOPOJSON = f"{_US_ATLAS}/states-10m.json"
-COUNTIES_TOPOJSON = f"{_US_ATLAS}/counties-10m.json"
+# The county outlines, one file per state, and an index of them
+# (scripts/split_counties.py makes them from us-atlas's counties-10m.json).
+COUNTIES_TOPOJSON = "map/counties/index.json"
 
 ENDPOINTS = {
     "reports": "/api/map/reports",
@@ -129,7 +131,7 @@ def render_map_page(
         "endpoints": ENDPOINTS,
         "basemap": {
             "states": _static_url(prefix, STATES_TOPOJSON),
-            # Counties are only worth their ~840 kB when zoomed in this far.
+            # Counties only from this zoom, and only the states in view.
             "counties": _static_url(prefix, COUNTIES_TOPOJSON) if counties else None,
             "countiesMinZoom": 7,
         },

@@ -58,6 +58,18 @@ async def test_the_map_on_a_phone_fits_the_data_and_a_feed_entry_opens_its_popup
         await asyncio.sleep(0.025)
     assert await fitted()
 
+    # Zoomed in on two states: their county lines, and only theirs, are fetched.
+    async def counties() -> list[str]:
+        return sorted(await page.evaluate("window.courtwatchCounties ? courtwatchCounties() : []"))
+
+    for _ in range(400):
+        if {"25", "36"} <= set(await counties()):
+            break
+        await asyncio.sleep(0.025)
+    loaded = await counties()
+    assert {"25", "36"} <= set(loaded), loaded
+    assert "06" not in loaded and "48" not in loaded  # not California, not Texas
+
     nav = page.locator(".cw-nav a")
     assert [await a.get_attribute("href") for a in await nav.all()] == [
         f"/?lang={lang}",

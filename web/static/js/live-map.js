@@ -885,30 +885,57 @@
       attribution: T.outlines_attribution,
     }).addTo(map);
 
-    const countiesUrl = cfg.basemap.counties;
-    if (!countiesUrl) return;
-    let counties = null;
-    let loading = false;
+    // County lines from zoom 7, one small file per state in view (a few kB
+    // gzipped; the whole country's were 251 kB): index.json names each state's
+    // box and its content-hashed file (scripts/split_counties.py).
+    const indexUrl = safePath(cfg.basemap.counties);
+    if (!indexUrl) return;
+    const counties = L.layerGroup();
+    const states = new Map(); // state FIPS -> "loading" | its layer
+    let index = null;
+    let indexLoading = null;
     const update = async () => {
       const want = map.getZoom() >= cfg.basemap.countiesMinZoom;
-      if (want && !counties && !loading) {
-        // ~840 kB: fetched only the first time someone zooms in this far.
-        loading = true;
-        const ctopo = await fetchJson(countiesUrl);
-        loading = false;
-        if (!ctopo) return;
-        counties = L.geoJSON(
-          topojson.mesh(ctopo, ctopo.objects.counties, (a, b) => a !== b),
-          { ...base, style: { color: "#b2b8be", weight: 0.6, fill: false } },
-        );
+      if (!want) {
+        if (map.hasLayer(counties)) map.removeLayer(counties);
+        return;
       }
-      if (!counties) return;
-      const want2 = map.getZoom() >= cfg.basemap.countiesMinZoom;
-      if (want2 && !map.hasLayer(counties)) counties.addTo(map);
-      if (!want2 && map.hasLayer(counties)) map.removeLayer(counties);
+      if (!map.hasLayer(counties)) counties.addTo(map);
+      if (!index) {
+        indexLoading = indexLoading || fetchJson(indexUrl);
+        index = await indexLoading;
+        if (!index || typeof index !== "object") {
+          index = indexLoading = null;
+          return;
+        }
+      }
+      const view = map.getBounds().pad(0.2);
+      for (const [fips, entry] of Object.entries(index)) {
+        if (states.has(fips) || !entry || !Array.isArray(entry.bbox)) continue;
+        const [w, s, e, n] = entry.bbox.map(Number);
+        if (![w, s, e, n].every(Number.isFinite)) continue;
+        if (!view.intersects(L.latLngBounds([s, w], [n, e]))) continue;
+        const url = safePath(entry.url);
+        if (!url) continue;
+        states.set(fips, "loading");
+        fetchJson(url).then((topo) => {
+          if (!topo || !topo.objects || !topo.objects.counties) {
+            states.delete(fips); // tried again on the next move
+            return;
+          }
+          const layer = L.geoJSON(
+            topojson.mesh(topo, topo.objects.counties, (a, b) => a !== b),
+            { ...base, style: { color: "#b2b8be", weight: 0.6, fill: false } },
+          );
+          states.set(fips, layer);
+          counties.addLayer(layer);
+        });
+      }
     };
-    map.on("zoomend", update);
+    map.on("moveend", update);
     update();
+    window.courtwatchCounties = () =>
+      Array.from(states.entries()).filter(([, v]) => v !== "loading").map(([k]) => k);
   }
 
   async function fetchJson(url) {

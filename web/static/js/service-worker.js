@@ -81,6 +81,11 @@ async function networkFirst(request) {
   var fetching = fetch(request);
   try {
     var response = await Promise.race([fetching, timeout(NETWORK_PATIENCE_MS)]);
+    if (response.status >= 500) {
+      // The server is down (a 502 from a proxy, a 503 while the database
+      // restarts): a kept form still lets the watcher queue a report.
+      return (await kept(request)) || response;
+    }
     await put(request, response.clone());
     return response;
   } catch (e) {

@@ -41,7 +41,6 @@
       element("p", { "class": "hint" }, [word("sent_at", "Sent") + ": " + sent.toLocaleString(lang)]),
       element("p", {}, [
         element("a", { "class": "manage-link", "href": manage }, [word("manage", "Correct or add the outcome")]),
-        " · ",
         element("a", { "href": "/reports/" + report.id + "?lang=" + lang }, [word("view", "Public page")]),
       ]),
     ]);

@@ -221,6 +221,8 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
+    "report.recorded_local": ("Recorded at", "Registrado"),
+    "report.zone": ("Times shown in", "Horas mostradas en"),
     "event.Submitted": ("Submitted", "Enviado"),
     "event.Amended": ("Amended by its author", "Corregido por su autor"),
     "event.Corroborated": ("Corroborated", "Corroborado"),
@@ -252,6 +254,62 @@ TEXT: dict[str, tuple[str, str]] = {
         "Se envió un reporte guardado en este teléfono.",
     ),
     "report.open": ("Open the report", "Abrir el reporte"),
+    # The web app on the phone (issue 12).
+    "nav.mine": ("My reports", "Mis reportes"),
+    "mine.title": ("My reports (on this phone only)", "Mis reportes (solo en este teléfono)"),
+    "mine.intro": (
+        "Reports sent from this phone, with their edit keys. They are kept on this phone "
+        "only: courtwatch does not know which reports are yours.",
+        "Reportes enviados desde este teléfono, con sus claves de edición. Se guardan solo "
+        "en este teléfono: courtwatch no sabe cuáles reportes son suyos.",
+    ),
+    "mine.empty": (
+        "No reports sent from this phone yet.",
+        "Todavía no se ha enviado ningún reporte desde este teléfono.",
+    ),
+    "mine.waiting": (
+        "Waiting for signal on this phone: {n} report(s).",
+        "Esperando señal en este teléfono: {n} reporte(s).",
+    ),
+    "mine.manage": ("Correct or add the outcome", "Corregir o añadir el resultado"),
+    "mine.view": ("Public page", "Página pública"),
+    "mine.sent_at": ("Sent", "Enviado"),
+    "mine.no_js": (
+        "This list needs JavaScript: it is read from this phone's own storage.",
+        "Esta lista necesita JavaScript: se lee del almacenamiento de este teléfono.",
+    ),
+    "mine.wipe": ("Remove everything from this phone", "Borrar todo de este teléfono"),
+    "mine.wipe_hint": (
+        "Removes the list below, the edit keys, reports waiting for signal and the pages "
+        "kept for use offline. Reports already sent stay on courtwatch.",
+        "Borra la lista de abajo, las claves de edición, los reportes que esperan señal y "
+        "las páginas guardadas para usar sin conexión. Los reportes ya enviados siguen en "
+        "courtwatch.",
+    ),
+    "mine.wipe_confirm": (
+        "{n} report(s) have not been sent yet and will be lost. Remove everything anyway?",
+        "{n} reporte(s) todavía no se han enviado y se perderán. ¿Borrar todo de todos modos?",
+    ),
+    "mine.wipe_yes": ("Yes, remove everything", "Sí, borrar todo"),
+    "mine.wiped": (
+        "Everything courtwatch kept on this phone was removed.",
+        "Se borró todo lo que courtwatch guardaba en este teléfono.",
+    ),
+    "mine.no_courthouse": ("No courthouse", "Sin tribunal"),
+    "place.search": ("Search: name, city or code", "Buscar: nombre, ciudad o código"),
+    "place.nearest": ("Nearest to me", "El más cercano a mí"),
+    "place.nearest_hint": (
+        "Your location stays on this phone: only the courthouse you choose is sent.",
+        "Su ubicación se queda en este teléfono: solo se envía el tribunal que elija.",
+    ),
+    "place.last": ("Last used", "Último usado"),
+    "place.no_match": ("No courthouse matches.", "Ningún tribunal coincide."),
+    "place.locating": ("Finding where you are…", "Buscando dónde está…"),
+    "place.located": ("Nearest courthouses:", "Tribunales más cercanos:"),
+    "place.location_failed": (
+        "Your location is not available. Search by name or city instead.",
+        "Su ubicación no está disponible. Busque por nombre o ciudad.",
+    ),
     "problem.required": ("Required.", "Obligatorio."),
     "problem.at_most": ("Must be {n} or less.", "Debe ser {n} o menos."),
     "problem.at_least": ("Must be {n} or more.", "Debe ser {n} o más."),
@@ -337,6 +395,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "map.page_heading": ("Live map", "Mapa en vivo"),
     "map.skip_to_feed": ("Skip to live activity", "Ir a la actividad en vivo"),
     "map.map_label": ("Map of reports", "Mapa de reportes"),
+    "map.nav_report": ("Report", "Reportar"),
+    "map.nav_trends": ("Trends", "Tendencias"),
+    "map.pinned_place": ("pinned place", "lugar marcado"),
+    "map.agents_fmt": ("{count} agents", "{count} agentes"),
     "map.filters": ("Filters", "Filtros"),
     "map.kind": ("Kind", "Tipo"),
     "map.time_window": ("Time window", "Periodo"),

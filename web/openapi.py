@@ -150,6 +150,24 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "summary": "Liveness of the web process",
         "responses": {"200": {"description": "ok", "content": {"text/html": {}}}, **_errors("503")},
     },
+    ("/mine", "GET"): _html(
+        "My reports: the reports sent from this phone, read from its own storage",
+        _query("lang", "en or es"),
+    ),
+    ("/sw.js", "GET"): {
+        "tags": ["pages"],
+        "summary": "The service worker: keeps the home page, the forms and My reports for offline use",
+        "parameters": [_query("lang", "the language of the pages to keep (en or es)")],
+        "responses": {"200": {"description": "JavaScript", "content": {"text/javascript": {}}}},
+    },
+    ("/manifest.webmanifest", "GET"): {
+        "tags": ["pages"],
+        "summary": "The web app manifest (name, icons, start page)",
+        "parameters": [_query("lang", "en or es")],
+        "responses": {
+            "200": {"description": "the manifest", "content": {"application/manifest+json": {}}}
+        },
+    },
     ("/new", "GET"): {
         "tags": ["pages"],
         "summary": "Old address of the report form",

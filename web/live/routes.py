@@ -31,7 +31,7 @@ from web.errors import database_unavailable_errors
 from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
 from web.live.hub import DatabaseUnavailable, Gone, Hub, SlowConsumer, Subscriber
-from web.live.map_page import render_map_page
+from web.live.map_page import preload_links, render_map_page
 
 log = logging.getLogger(__name__)
 
@@ -237,4 +237,7 @@ def map_pages(services: Services) -> dict[str, str]:
 
 
 async def map_page(request: Request) -> Response:
-    return HTMLResponse(request.app.state.map_pages[negotiate(request)])
+    return HTMLResponse(
+        request.app.state.map_pages[negotiate(request)],
+        headers={"Link": preload_links()},
+    )

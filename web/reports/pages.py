@@ -31,10 +31,13 @@ from web.assets import TEMPLATES_DIR
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.members.auth import current_member
-from web.reports import when
+from web.reports import readable, when
+from web.static_assets import asset_url
 from web.transparency.citation import render_citation
 
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates name static files by content hash: cached for good, refetched after a change.
+templates.env.globals["asset_url"] = asset_url
 
 # (field, input type, vocabulary or None, label-prefix for the vocabulary)
 Field = tuple[str, str, type[StrEnum] | None, str]
@@ -59,8 +62,9 @@ FORMS: dict[Kind, list[Field]] = {
         ("plain_clothes", "radio", Answer, "answer"),
     ],
     Kind.CALL_IN: [
-        ("letter_date", "date", None, ""),
+        # First: the office takes the place a courthouse has on the other forms.
         ("office", "select", IceOffice, "office"),
+        ("letter_date", "date", None, ""),
         ("accompanied", "radio", Answer, "answer"),
         ("outcome", "select", CallInOutcome, "outcome"),
     ],
@@ -114,6 +118,8 @@ async def _render_form(
         courthouses=courthouses,
         values=values,
         errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
+        # City and position of each courthouse, for search and "nearest to me" on the phone.
+        courthouse_places={c.code: [c.city, c.lat, c.lon] for c in courthouses},
     )
     context["when"] = when.form_when(
         courthouses, values, _default_zone(request), context["t"], datetime.now(UTC)
@@ -230,9 +236,29 @@ async def create_report(request: Request) -> Response:
     context = _context(request, report=report, author_token=result.author_token, created=True)
     context["public_url"] = _public_url(request)
     context["value_labels"] = VALUE_LABELS
+    await _readable(request, report, context)
     return templates.TemplateResponse(
         request, "report.html", context, status_code=status_code, headers=NO_STORE
     )
+
+
+async def _readable(request: Request, report: dict[str, Any], context: dict[str, Any]) -> None:
+    """Add what the page needs to show ``report`` in words (web/reports/readable.py)."""
+    by_code = {c.code: c for c in await run_in_threadpool(_app(request).courthouses)}
+    code = report.get("courthouse_code")
+    courthouse = by_code.get(code) if isinstance(code, str) else None
+    lat, lon = report.get("lat"), report.get("lon")
+    zone = when.place_zone(
+        courthouse,
+        None if lat is None else str(lat),
+        None if lon is None else str(lon),
+        _default_zone(request),
+    )
+    fmt = readable.Formatter(context["t"], VALUE_LABELS, zone, by_code.get)
+    context["fmt"] = fmt
+    context["place"] = readable.place_text(courthouse, code)
+    context["zone_text"] = readable.zone_text(zone, context["t"])
+    context["history_rows"] = readable.history_rows(report.get("history", []), fmt)
 
 
 async def report_page(request: Request) -> Response:
@@ -251,6 +277,7 @@ async def report_page(request: Request) -> Response:
     citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
     context = _context(request, report=report, citation_html=citation_html)
     context["value_labels"] = VALUE_LABELS
+    await _readable(request, report, context)
     headers = {**NO_STORE, "Vary": "Cookie"} if for_members else {"Vary": "Cookie"}
     return templates.TemplateResponse(request, "report.html", context, headers=headers)
 

@@ -89,7 +89,9 @@ def _config(page: str) -> dict[str, Any]:
 def _static_file(url: str) -> Path:
     path = urlsplit(url).path
     assert path.startswith("/static/"), url
-    return STATIC_DIR / path.removeprefix("/static/")
+    # A content-hashed name (web/static_assets.py) is the file without its hash.
+    relative = re.sub(r"\.[0-9a-f]{12}(\.[A-Za-z0-9]+)$", r"\1", path.removeprefix("/static/"))
+    return STATIC_DIR / relative
 
 
 @pytest.fixture(scope="module", params=[None, TILE_URL], ids=["outlines-only", "with-tiles"])
@@ -125,8 +127,8 @@ def test_every_static_file_the_page_uses_exists(page_html: str) -> None:
     config = _config(page_html)
     used = [u for u in _refs(page_html) if u.startswith("/static/")]
     used += [u for u in config["basemap"].values() if isinstance(u, str)]
-    assert any("leaflet.js" in u for u in used)
-    assert any("live-map.js" in u for u in used)
+    assert any(_static_file(u).name == "leaflet.js" for u in used)
+    assert any(_static_file(u).name == "live-map.js" for u in used)
     for url in used:
         assert _static_file(url).is_file(), url
 
@@ -288,8 +290,9 @@ class StandIn:
         from starlette.requests import Request
         from starlette.responses import HTMLResponse, JSONResponse, Response
         from starlette.routing import Mount, Route, WebSocketRoute
-        from starlette.staticfiles import StaticFiles
         from starlette.websockets import WebSocket, WebSocketDisconnect
+
+        from web.static_assets import StaticAssets
 
         async def page(request: Request) -> HTMLResponse:
             return HTMLResponse(render_map_page(tile_url=None, tile_attribution=""))
@@ -351,7 +354,7 @@ class StandIn:
                 Route("/api/map/reports", reports),
                 Route("/api/courthouses", courthouses),
                 WebSocketRoute("/ws/live", live),
-                Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+                Mount("/static", StaticAssets(), name="static"),
             ]
         )
 

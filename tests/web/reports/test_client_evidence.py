@@ -49,7 +49,10 @@ def settings(tmp_path: Path, database: Database) -> Settings:
 @pytest.fixture
 async def phone(browser: Any, request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     locale = getattr(request, "param", "en-US")
-    context = await browser.new_context(**PHONE, locale=locale)
+    # These tests put a middlebox between the page and the server (page.route),
+    # which cannot see a service worker's requests: here the page alone sends
+    # its outbox. The worker's Background Sync has its own tests (tests/web/test_app_shell.py).
+    context = await browser.new_context(**PHONE, locale=locale, service_workers="block")
     await context.add_init_script(CSP_WATCH)
     yield context
     await context.close()

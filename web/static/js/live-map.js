@@ -298,7 +298,7 @@
     if (faded) classes.push("cw-faded");
     if (fresh) classes.push("cw-fresh");
     const key = classes.join(" ");
-    const aria = `${kindLabel(r.kind)}, ${statusLabel(status)}${faded ? ", " + T.stale : ""}: ${r.title || ""}`;
+    const aria = `${kindLabel(r.kind)}, ${statusLabel(status)}${faded ? ", " + T.stale : ""}: ${titleOf(r)}`;
     return {
       key,
       icon: new ReportIcon({
@@ -313,6 +313,20 @@
     };
   }
 
+  // The server's title is English ("sighting · Boston Immigration Court · 2
+  // agents"): the page says it in the reader's language from the same facts.
+  function titleOf(r) {
+    const where = r.courthouse_name || T.pinned_place || "";
+    const agents = /· (\d{1,3}) agents$/.exec(r.title || "");
+    const parts = [kindLabel(r.kind), where];
+    if (agents) parts.push(fmt(T.agents_fmt, { count: agents[1] }));
+    return parts.filter(Boolean).join(" · ");
+  }
+
+  function withLang(path) {
+    return path ? `${path}?lang=${encodeURIComponent(cfg.lang)}` : path;
+  }
+
   function popupContent(id) {
     const entry = state.reports.get(id);
     if (!entry) return el("div");
@@ -323,14 +337,13 @@
     swatch.innerHTML = markerSvg(r.kind, status); // built from constants only
     const observed = parseTime(r.observed_at);
     const updated = parseTime(r.updated_at);
-    const link = safePath(r.url);
+    const link = withLang(safePath(r.url));
     return el("div", { class: "cw-popup", "data-report-id": r.id }, [
       el("p", { class: "cw-popup-head" }, [
         swatch,
         el("span", { text: `${kindLabel(r.kind)} · ${statusLabel(status)}` }),
       ]),
-      el("p", { class: "cw-popup-title", text: r.title || "" }),
-      r.courthouse_name ? el("p", { text: r.courthouse_name }) : null,
+      el("p", { class: "cw-popup-title", text: titleOf(r) }),
       el("dl", {}, [
         el("dt", { text: T.observed }),
         el("dd", {}, [
@@ -451,7 +464,7 @@
       const button = el("button", { type: "button", "data-report-id": r.id }, [
         swatch,
         el("span", { class: "cw-feed-text" }, [
-          el("span", { class: "cw-feed-title", text: r.title || kindLabel(r.kind) }),
+          el("span", { class: "cw-feed-title", text: titleOf(r) }),
           el("span", { class: "cw-feed-meta", text: `${kindLabel(r.kind)} · ${meta}` }),
         ]),
       ]);
@@ -477,6 +490,8 @@
     if (!button) return;
     const marker = state.markers.get(button.dataset.reportId);
     if (marker && state.cluster.hasLayer(marker)) {
+      // On a phone the open feed covers the map: fold it so the popup shows.
+      if (!window.matchMedia("(min-width: 56rem)").matches) feedBox.open = false;
       state.cluster.zoomToShowLayer(marker, () => marker.openPopup());
     }
   });
@@ -506,7 +521,7 @@
     announcer.textContent = fmt(T.feed_announce_fmt, {
       event: eventLabel(r.last_event),
       kind: kindLabel(r.kind),
-      title: r.title || "",
+      title: titleOf(r),
     });
   }
 
@@ -557,8 +572,26 @@
     ].join(",");
   }
 
+  // The first view fits the data: a phone's narrow screen centred on the
+  // country would leave the east coast (and its NYC cluster) off-screen. The
+  // first paint asks for the whole country, then the map moves to what it got;
+  // later loads follow the viewport again.
+  const WHOLE_COUNTRY = "-180,15,-60,72";
+  let fitted = false;
+
+  function fitToData(touched) {
+    const points = [];
+    for (const id of touched) {
+      const held = state.reports.get(id);
+      if (held) points.push([held.r.lat, held.r.lon]);
+    }
+    if (!points.length) return;
+    state.map.fitBounds(L.latLngBounds(points), { padding: [32, 32], maxZoom: 11 });
+  }
+
   async function loadView() {
     const f = readFilters();
+    const first = !fitted;
     if (loadAbort) loadAbort.abort();
     if (f.kinds.size === 0) {
       syncAll();
@@ -567,7 +600,7 @@
     }
     const since = sinceMs(f, Date.now());
     const params = new URLSearchParams({
-      bbox: bboxParam(),
+      bbox: first ? WHOLE_COUNTRY : bboxParam(),
       kinds: KINDS.filter((k) => f.kinds.has(k)).join(","),
       since: since === null ? "" : new Date(since).toISOString(),
       courthouse: f.courthouse,
@@ -604,6 +637,10 @@
     }
     showNotice(data.truncated ? T.truncated : "");
     syncMarkers(touched);
+    if (first) {
+      fitted = true;
+      fitToData(touched);
+    }
     scheduleFeed();
     startLive();
   }
@@ -854,30 +891,57 @@
       attribution: T.outlines_attribution,
     }).addTo(map);
 
-    const countiesUrl = cfg.basemap.counties;
-    if (!countiesUrl) return;
-    let counties = null;
-    let loading = false;
+    // County lines from zoom 7, one small file per state in view (a few kB
+    // gzipped; the whole country's were 251 kB): index.json names each state's
+    // box and its content-hashed file (scripts/split_counties.py).
+    const indexUrl = safePath(cfg.basemap.counties);
+    if (!indexUrl) return;
+    const counties = L.layerGroup();
+    const states = new Map(); // state FIPS -> "loading" | its layer
+    let index = null;
+    let indexLoading = null;
     const update = async () => {
       const want = map.getZoom() >= cfg.basemap.countiesMinZoom;
-      if (want && !counties && !loading) {
-        // ~840 kB: fetched only the first time someone zooms in this far.
-        loading = true;
-        const ctopo = await fetchJson(countiesUrl);
-        loading = false;
-        if (!ctopo) return;
-        counties = L.geoJSON(
-          topojson.mesh(ctopo, ctopo.objects.counties, (a, b) => a !== b),
-          { ...base, style: { color: "#b2b8be", weight: 0.6, fill: false } },
-        );
+      if (!want) {
+        if (map.hasLayer(counties)) map.removeLayer(counties);
+        return;
       }
-      if (!counties) return;
-      const want2 = map.getZoom() >= cfg.basemap.countiesMinZoom;
-      if (want2 && !map.hasLayer(counties)) counties.addTo(map);
-      if (!want2 && map.hasLayer(counties)) map.removeLayer(counties);
+      if (!map.hasLayer(counties)) counties.addTo(map);
+      if (!index) {
+        indexLoading = indexLoading || fetchJson(indexUrl);
+        index = await indexLoading;
+        if (!index || typeof index !== "object") {
+          index = indexLoading = null;
+          return;
+        }
+      }
+      const view = map.getBounds().pad(0.2);
+      for (const [fips, entry] of Object.entries(index)) {
+        if (states.has(fips) || !entry || !Array.isArray(entry.bbox)) continue;
+        const [w, s, e, n] = entry.bbox.map(Number);
+        if (![w, s, e, n].every(Number.isFinite)) continue;
+        if (!view.intersects(L.latLngBounds([s, w], [n, e]))) continue;
+        const url = safePath(entry.url);
+        if (!url) continue;
+        states.set(fips, "loading");
+        fetchJson(url).then((topo) => {
+          if (!topo || !topo.objects || !topo.objects.counties) {
+            states.delete(fips); // tried again on the next move
+            return;
+          }
+          const layer = L.geoJSON(
+            topojson.mesh(topo, topo.objects.counties, (a, b) => a !== b),
+            { ...base, style: { color: "#b2b8be", weight: 0.6, fill: false } },
+          );
+          states.set(fips, layer);
+          counties.addLayer(layer);
+        });
+      }
     };
-    map.on("zoomend", update);
+    map.on("moveend", update);
     update();
+    window.courtwatchCounties = () =>
+      Array.from(states.entries()).filter(([, v]) => v !== "loading").map(([k]) => k);
   }
 
   async function fetchJson(url) {
@@ -943,15 +1007,26 @@
       scheduleLoad();
     });
     form.addEventListener("submit", (ev) => ev.preventDefault());
-    map.on("moveend", () => scheduleLoad());
+    // Before the first paint the whole country is being fetched: a move (the
+    // layout settling, a thumb) must not cancel that request and start over.
+    map.on("moveend", () => {
+      if (fitted) scheduleLoad();
+    });
 
     // Time passes: sightings go stale, reports leave the time window, fresh
     // markers stop pulsing.
     setInterval(syncAll, REEVALUATE_MS);
 
-    drawBasemap();
+    // Reports first: on a 400 kbps phone the outlines (36 kB) would otherwise
+    // share the line with the first markers. They follow the first paint, or
+    // come after 3 s whatever happens to it.
+    let outlines = null;
+    const drawOutlines = () => {
+      if (!outlines) outlines = drawBasemap();
+    };
+    setTimeout(drawOutlines, 3000);
+    loadView().finally(drawOutlines);
     loadCourthouses();
-    loadView();
 
     window.courtwatchMap = {
       markerCount: () => state.cluster.getLayers().length,

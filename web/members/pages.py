@@ -17,7 +17,6 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.templating import Jinja2Templates
 
 from courtwatch.members import (
     ROLES,
@@ -27,7 +26,6 @@ from courtwatch.members import (
     MemberNotFound,
     MemberRole,
 )
-from web.assets import TEMPLATES_DIR
 from web.i18n import LANGUAGES, negotiate, translator
 from web.members.auth import (
     csrf_token,
@@ -38,8 +36,8 @@ from web.members.auth import (
     store,
 )
 from web.members.passkeys import invite_token
+from web.templating import templates
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 NO_STORE = {"Cache-Control": "no-store"}
 
 

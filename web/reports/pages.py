@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.templating import Jinja2Templates
 
 from courtwatch.application import Courtwatch, ReportNotFound
 from courtwatch.domain.vocabulary import (
@@ -27,17 +26,12 @@ from courtwatch.domain.vocabulary import (
     Warrant,
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
-from web.assets import TEMPLATES_DIR
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.members.auth import current_member
 from web.reports import readable, when
-from web.static_assets import asset_url
+from web.templating import templates
 from web.transparency.citation import render_citation
-
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
-# Templates name static files by content hash: cached for good, refetched after a change.
-templates.env.globals["asset_url"] = asset_url
 
 # (field, input type, vocabulary or None, label-prefix for the vocabulary)
 Field = tuple[str, str, type[StrEnum] | None, str]

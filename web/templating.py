@@ -1,0 +1,16 @@
+"""The one Jinja environment every page renders with.
+
+Templates extend base.html, which names static files through ``asset_url``:
+a feature that made its own environment rendered without it and failed.
+"""
+
+from __future__ import annotations
+
+from starlette.templating import Jinja2Templates
+
+from web.assets import TEMPLATES_DIR
+from web.static_assets import asset_url
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# Templates name static files by content hash: cached for good, refetched after a change.
+templates.env.globals["asset_url"] = asset_url

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -91,6 +91,16 @@ class SubmitResult:
     author_token: str
     created: bool  # False when this was a replay of an earlier submission
     position: int | None  # notification id of the Submitted event, when created
+
+
+class PreparedSeal(Protocol):
+    """A report's sealed part, written but not committed until its events are stored."""
+
+    commitments: dict[str, str]
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
 
 
 def utcnow() -> datetime:
@@ -183,7 +193,12 @@ class Courtwatch(Application[UUID]):
 
     # Reports ----------------------------------------------------------------
 
-    def submit(self, payload: Mapping[str, Any], client_key: str) -> SubmitResult:
+    def submit(
+        self,
+        payload: Mapping[str, Any],
+        client_key: str,
+        sealing: Callable[[UUID], PreparedSeal] | None = None,
+    ) -> SubmitResult:
         if not isinstance(client_key, str) or not CLIENT_KEY.fullmatch(client_key):
             raise ValidationFailed.single(
                 "client_key", "16-128 letters, digits or . _ : - (generate one per report)"
@@ -209,6 +224,25 @@ class Courtwatch(Application[UUID]):
             )
         except InvalidField as error:
             raise ValidationFailed.single(error.field, error.reason) from None
+        if sealing is None:
+            return self._store_submission(report_id, token, report)
+        # The sealed part's row is written first and committed only once the
+        # events are stored: a refused or failed submission leaves nothing, and a
+        # replay (events already stored) keeps the sealed part it was first sent with.
+        prepared = sealing(report_id)
+        try:
+            report.attach_sealed(commitments=prepared.commitments)
+            result = self._store_submission(report_id, token, report)
+        except BaseException:
+            prepared.rollback()
+            raise
+        if result.created:
+            prepared.commit()
+        else:
+            prepared.rollback()
+        return result
+
+    def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:
         try:
             recordings = self.save(report)
         except IntegrityError:
@@ -302,6 +336,26 @@ class Courtwatch(Application[UUID]):
             report_id,
             lambda report: report.end_shift(token=token, ended_at=ended_at, now=self._clock()),
         )
+
+    def redact(
+        self, report_id: UUID, *, token: str | None, by: str, fields: list[str], reason: str
+    ) -> int | None:
+        """Append Redacted (the caller has already destroyed the data key)."""
+        if token is not None and not isinstance(token, str):
+            raise ValidationFailed.single("token", "the author token, as text")
+        return self._apply(
+            report_id,
+            lambda report: report.redact(token=token, by=by, fields=fields, reason=reason),
+        )
+
+    def check_may_redact(self, report_id: UUID, token: str | None, reason: str) -> Report:
+        """Everything ``redact`` checks, before anything is destroyed."""
+        report = self._report(report_id)  # a copy: its pending event is never saved
+        try:
+            report.redact(token=token, by="check", fields=[], reason=reason)
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        return report
 
     def _apply(self, report_id: UUID, command: Callable[[Report], None]) -> int | None:
         """Run a command on the report's current state and store its event.

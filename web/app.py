@@ -29,6 +29,7 @@ from web.live.map_page import inline_script_hashes
 from web.members import pages as member_pages
 from web.members import passkeys
 from web.reports import api, pages
+from web.sealed import routes as sealed
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
 
@@ -156,6 +157,12 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/members/signin", passkeys.sign_in, methods=["POST"]),
         Route("/api/members/me/passkeys/options", passkeys.passkey_options, methods=["POST"]),
         Route("/api/members/me/passkeys", passkeys.add_passkey, methods=["POST"]),
+        # Sealed details: read (audited), redact, the list of reads.
+        Route("/api/reports/{report_id}/sealed", sealed.read_sealed, methods=["GET"]),
+        Route("/api/reports/{report_id}/redact", sealed.redact, methods=["POST"]),
+        Route("/api/sealed/reads", sealed.list_reads, methods=["GET"]),
+        Route("/reports/{report_id}/sealed", sealed.sealed_page, methods=["GET"]),
+        Route("/console/sealed/reads", sealed.reads_page, methods=["GET"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -29,6 +29,8 @@ from courtwatch.members import (
     MemberNotFound,
     PasskeyRefused,
 )
+from courtwatch.sealed import NoSealingKey, SealedDataErased, UnsealingKeyAbsent
+from courtwatch.sealing.envelope import UnsealFailed
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,10 @@ EXCEPTION_HANDLERS = {
     PasskeyRefused: bad_request,
     MemberError: conflict,
     WrongAuthorToken: forbidden,
+    SealedDataErased: gone,
+    UnsealingKeyAbsent: conflict,
+    UnsealFailed: conflict,
+    NoSealingKey: busy,
     IdempotencyConflict: conflict,
     WriteContention: busy,
     AlreadyCorroborated: conflict,

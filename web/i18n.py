@@ -221,6 +221,40 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
+    # Sealed details (web/sealed, web/templates/sealed).
+    "event.DetailsSealed": ("Sealed details attached", "Datos sellados adjuntos"),
+    "sealed.title": ("Sealed details", "Datos sellados"),
+    "sealed.read_is_logged": (
+        "Confidential. This read was recorded with your name, the report and the time; "
+        "coordinators can see it.",
+        "Confidencial. Esta lectura quedó registrada con su nombre, el reporte y la hora; "
+        "los coordinadores pueden verla.",
+    ),
+    "sealed.back_to_report": ("Back to the public report", "Volver al reporte público"),
+    "sealed.empty": ("No sealed details were given.", "No se dieron datos sellados."),
+    "sealed.reads_title": ("Who read sealed details", "Quién leyó datos sellados"),
+    "sealed.reads_intro": (
+        "Every read, disclosure and redaction of sealed details, newest first. The people "
+        "in the reports can be told who looked.",
+        "Cada lectura, divulgación y borrado de datos sellados, del más reciente al más "
+        "antiguo. Se puede decir a las personas de los reportes quién los miró.",
+    ),
+    "sealed.reads_none": ("No one has read sealed details yet.", "Nadie ha leído datos sellados."),
+    "sealed.report": ("Report", "Reporte"),
+    "sealed_action.read": ("read", "leyó"),
+    "sealed_action.disclose": ("disclosed one field", "divulgó un dato"),
+    "sealed_action.redact": ("redacted", "borró"),
+    "sealed_field.notes": ("Notes", "Notas"),
+    "sealed_field.person_name": ("Name of the person", "Nombre de la persona"),
+    "sealed_field.a_number": ("A-number", "Número A (A-number)"),
+    "sealed_field.country_of_birth": ("Country of birth", "País de nacimiento"),
+    "sealed_field.date_of_birth": ("Date of birth", "Fecha de nacimiento"),
+    "sealed_field.language": ("Language", "Idioma"),
+    "sealed_field.contact": (
+        "Who to contact (family, attorney)",
+        "A quién contactar (familia, abogado)",
+    ),
+    "sealed_field.taken_to_detail": ("Where they were taken", "A dónde se la llevaron"),
     "event.Submitted": ("Submitted", "Enviado"),
     "event.Amended": ("Amended by its author", "Corregido por su autor"),
     "event.Corroborated": ("Corroborated", "Corroborado"),

@@ -27,7 +27,7 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.domain.fold import ReportState, status_of
-from courtwatch.domain.vocabulary import DisputeReason, Kind, Status
+from courtwatch.domain.vocabulary import DisputeReason, Kind, RedactionReason, Status
 
 # Reports may be sent from a phone whose clock runs a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -96,6 +96,12 @@ def check_dispute_reason(reason: str) -> None:
         raise InvalidField("reason", "one of: " + ", ".join(r.value for r in DisputeReason))
 
 
+def check_redaction_reason(reason: str) -> None:
+    # Closed: the Redacted event is public and forever (RedactionReason says why).
+    if reason not in set(RedactionReason):
+        raise InvalidField("reason", "one of: " + ", ".join(r.value for r in RedactionReason))
+
+
 def check_plausible_date(field: str, value: str, now: datetime) -> None:
     """A calendar date (ISO text, as details hold it) between 2000 and today."""
     try:
@@ -135,6 +141,14 @@ class Report(Aggregate):
 
         class Disputed(Aggregate.Event):
             verifier: str
+            reason: str
+
+        class DetailsSealed(Aggregate.Event):
+            commitments: dict[str, str]
+
+        class Redacted(Aggregate.Event):
+            by: str
+            fields: list[str]
             reason: str
 
     @event("Submitted")
@@ -266,6 +280,43 @@ class Report(Aggregate):
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
+
+    # Sealed details (courtwatch/sealing): the event carries only salted
+    # commitments; the values are sealed outside the log. These events change
+    # nothing the fold shows, so they are not in REPORT_TOPICS: the map and the
+    # trends never see them, the transparency log (every topic) does.
+
+    @property
+    def sealed_commitments(self) -> dict[str, str] | None:
+        return getattr(self, "_sealed_commitments", None)
+
+    @property
+    def redacted(self) -> bool:
+        return getattr(self, "_redaction", None) is not None
+
+    def attach_sealed(self, *, commitments: dict[str, str]) -> None:
+        if self.sealed_commitments is not None:
+            raise NotApplicable("this report already has sealed details")
+        self._details_sealed(commitments=dict(commitments))
+
+    @event("DetailsSealed")
+    def _details_sealed(self, commitments: dict[str, str]) -> None:
+        self._sealed_commitments = commitments
+
+    def redact(self, *, token: str | None, by: str, fields: list[str], reason: str) -> None:
+        """Record that the sealed details were erased (token None: a coordinator asked)."""
+        if token is not None:
+            self.check_author(token)
+        check_redaction_reason(reason)
+        if self.sealed_commitments is None:
+            raise NotApplicable("this report has no sealed details to redact")
+        if self.redacted:
+            return  # erased already: a retry stores nothing
+        self._redacted(by=by, fields=sorted(fields), reason=reason)
+
+    @event("Redacted")
+    def _redacted(self, by: str, fields: list[str], reason: str) -> None:
+        self._redaction = (by, reason)
 
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         raise NotApplicable(f"a {self.kind.value} is not a watch shift")

@@ -1,0 +1,117 @@
+"""Sealed details over HTTP: read (lawyers, coordinators; every read audited),
+redact (the author with the edit key, or a coordinator), and the list of reads
+for coordinators. Submission with sealed fields goes through /api/reports.
+
+Nothing here is cached by a browser or a proxy: every answer is no-store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.templating import Jinja2Templates
+
+from courtwatch.intake import ValidationFailed
+from courtwatch.members import Member, MemberRole
+from courtwatch.sealed import SealedDetails
+from courtwatch.sealing.fields import SEALED_FIELDS
+from web.assets import TEMPLATES_DIR
+from web.errors import NotAuthorised
+from web.i18n import LANGUAGES, negotiate, translator
+from web.members.auth import require_member
+from web.reports.api import json_object, report_id_from
+
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+NO_STORE = {"Cache-Control": "no-store"}
+# Who may read sealed values: lawyers and coordinators. Responders may not
+# (least privilege; docs/sealed-data.md says why and how to give one access).
+READERS = (MemberRole.LAWYER, MemberRole.COORDINATOR)
+
+
+def sealed(request: Request) -> SealedDetails:
+    return request.app.state.services.sealed  # type: ignore[no-any-return]
+
+
+async def reader(request: Request) -> Member:
+    member = await require_member(request, None)
+    if not any(member.may(role) for role in READERS):
+        raise NotAuthorised("sealed details are for members with the role lawyer or coordinator")
+    return member
+
+
+async def _read(request: Request) -> tuple[Member, UUID, dict[str, str]]:
+    report_id = report_id_from(request)
+    member = await reader(request)
+    values = await run_in_threadpool(
+        sealed(request).read, report_id, member_id=member.id, reader=member.display_name
+    )
+    return member, report_id, values
+
+
+async def read_sealed(request: Request) -> Response:
+    _, report_id, values = await _read(request)
+    return JSONResponse({"report_id": str(report_id), "sealed": values}, headers=NO_STORE)
+
+
+def _context(request: Request, **extra: Any) -> dict[str, Any]:
+    lang = negotiate(request)
+    return {
+        "lang": lang,
+        "other_lang": LANGUAGES[1 - LANGUAGES.index(lang)],
+        "t": translator(lang),
+        **extra,
+    }
+
+
+async def sealed_page(request: Request) -> Response:
+    member, report_id, values = await _read(request)
+    context = _context(
+        request,
+        member=member,
+        report_id=str(report_id),
+        fields=[(name, values[name]) for name in SEALED_FIELDS if name in values],
+    )
+    return templates.TemplateResponse(request, "sealed/read.html", context, headers=NO_STORE)
+
+
+async def redact(request: Request) -> Response:
+    report_id = report_id_from(request)
+    body = await json_object(request)
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason:
+        raise ValidationFailed.single("reason", "required")
+    token = body.get("token")
+    member: Member | None = None
+    if token is None:
+        member = await require_member(request, MemberRole.COORDINATOR)
+    elif not isinstance(token, str) or not token:
+        raise ValidationFailed.single("token", "the author token, as text")
+    position = await run_in_threadpool(
+        sealed(request).redact,
+        report_id,
+        token=token,
+        by=member.display_name if member else "author",
+        member_id=member.id if member else None,
+        reason=reason,
+    )
+    return JSONResponse(
+        {"report_id": str(report_id), "position": position, "stored": position is not None},
+        headers=NO_STORE,
+    )
+
+
+async def list_reads(request: Request) -> Response:
+    await require_member(request, MemberRole.COORDINATOR)
+    reads = await run_in_threadpool(sealed(request).reads)
+    return JSONResponse({"reads": [r.as_dict() for r in reads]}, headers=NO_STORE)
+
+
+async def reads_page(request: Request) -> Response:
+    member = await require_member(request, MemberRole.COORDINATOR)
+    reads = await run_in_threadpool(sealed(request).reads)
+    context = _context(request, member=member, reads=reads)
+    return templates.TemplateResponse(request, "sealed/reads.html", context, headers=NO_STORE)

@@ -458,7 +458,8 @@ def _public_event_data(domain_event: Any) -> dict[str, Any]:
     # Disputes stored before reasons were a closed list hold free text, which
     # may name someone: read views show it as "other". (The log keeps the
     # stored event, which its hashes cover; erasing it is redaction's work.)
-    if "reason" in data and data["reason"] not in set(DisputeReason):
+    disputed = type(domain_event).__name__ == "Disputed"
+    if disputed and "reason" in data and data["reason"] not in set(DisputeReason):
         data["reason"] = DisputeReason.OTHER.value
     return data
 

@@ -348,6 +348,23 @@ class Courtwatch(Application[UUID]):
             lambda report: report.redact(token=token, by=by, fields=fields, reason=reason),
         )
 
+    def check_author_of(self, report_id: UUID, token: str) -> None:
+        self._report(report_id).check_author(token)
+
+    def attach_photo(
+        self, report_id: UUID, token: str, photo_id: str, commitment: str
+    ) -> int | None:
+        return self._apply(
+            report_id,
+            lambda r: r.attach_photo(token=token, photo_id=photo_id, commitment=commitment),
+        )
+
+    def publish_photo(self, report_id: UUID, photo_id: str, by: str, sha256: str) -> int | None:
+        return self._apply(
+            report_id,
+            lambda r: r.publish_photo(photo_id=photo_id, by=by, public_sha256=sha256),
+        )
+
     def check_may_redact(self, report_id: UUID, token: str | None, reason: str) -> Report:
         """Everything ``redact`` checks, before anything is destroyed."""
         report = self._report(report_id)  # a copy: its pending event is never saved

@@ -46,6 +46,7 @@ OWNERS: dict[str, str] = {
     "sealed_org_keys": "courtwatch/sealed/store.py",
     "sealed_envelopes": "courtwatch/sealed/store.py",
     "sealed_reads": "courtwatch/sealed/store.py",
+    "sealed_photos": "courtwatch/sealed/store.py",
 }
 SQL_WORDS = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|TRUNCATE|COPY|FROM|JOIN|INTO)\b"

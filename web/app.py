@@ -163,6 +163,23 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/sealed/reads", sealed.list_reads, methods=["GET"]),
         Route("/reports/{report_id}/sealed", sealed.sealed_page, methods=["GET"]),
         Route("/console/sealed/reads", sealed.reads_page, methods=["GET"]),
+        Route("/api/reports/{report_id}/photos", sealed.upload_photo, methods=["POST"]),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/original",
+            sealed.photo_original,
+            methods=["GET"],
+        ),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/preview",
+            sealed.photo_preview,
+            methods=["GET"],
+        ),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/publish",
+            sealed.publish_photo,
+            methods=["POST"],
+        ),
+        Route("/reports/{report_id}/photos/{photo_id}", sealed.public_photo, methods=["GET"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
@@ -190,7 +207,11 @@ def create_app(services: Services, background: Background | None = None) -> Star
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                larger=[(sealed.PHOTO_UPLOAD_PATTERN, sealed.PHOTO_UPLOAD_LIMIT)],
+            ),
             Middleware(
                 LiveSocketGuard,
                 public_url=settings.public_url,

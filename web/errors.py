@@ -29,6 +29,7 @@ from courtwatch.members import (
     MemberNotFound,
     PasskeyRefused,
 )
+from courtwatch.photos import PhotoRefused
 from courtwatch.sealed import NoSealingKey, SealedDataErased, UnsealingKeyAbsent
 from courtwatch.sealing.envelope import UnsealFailed
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
@@ -112,6 +113,11 @@ async def invalid_member_field(request: Request, exc: Exception) -> Response:
     return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": exc.reason}])
 
 
+async def photo_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PhotoRefused)
+    return _error(exc.status, str(exc), fields=[{"field": "photo", "reason": str(exc)}])
+
+
 async def gone(request: Request, exc: Exception) -> Response:
     return _error(410, str(exc))
 
@@ -175,6 +181,7 @@ EXCEPTION_HANDLERS = {
     MemberError: conflict,
     WrongAuthorToken: forbidden,
     SealedDataErased: gone,
+    PhotoRefused: photo_refused,
     UnsealingKeyAbsent: conflict,
     UnsealFailed: conflict,
     NoSealingKey: busy,

@@ -572,6 +572,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
 # Sealed details (web/sealed/, docs/sealed-data.md). Submitting them is part of
 # POST /api/reports (its optional `sealed` object).
 SEALED_READERS: list[dict[str, list[str]]] = VERIFIER
+PHOTO_ID = _path("photo_id", "the photo's id", {"type": "string", "format": "uuid"})
 OPERATIONS.update(
     {
         ("/api/reports/{report_id}/sealed", "GET"): {
@@ -623,6 +624,69 @@ OPERATIONS.update(
         ("/console/sealed/reads", "GET"): _html(
             "For coordinators: who read sealed details", **_errors("401", "403")
         ),
+        ("/api/reports/{report_id}/photos", "POST"): {
+            "tags": ["sealed"],
+            "summary": "The author adds a photo (sealed; JPEG, PNG, WebP or HEIC by content)",
+            "parameters": [
+                REPORT_ID,
+                {**IDEMPOTENCY_KEY, "required": False},
+                {
+                    "name": "X-Author-Token",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    kind: {"schema": {"type": "string", "contentEncoding": "binary"}}
+                    for kind in ("image/jpeg", "image/png", "image/webp", "image/heic")
+                },
+            },
+            "responses": {
+                "201": _json({"type": "object"}, "sealed; the PhotoSealed event's position"),
+                "200": _json({"type": "object"}, "already stored under this key"),
+                "415": _json(_ref("Invalid"), "not a photo by its content"),
+                **_errors("403", "404", "409", "413", "422", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/original", "GET"): {
+            "tags": ["sealed"],
+            "summary": "The original photo file, for lawyers and coordinators (recorded)",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": {"description": "the file as uploaded"},
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/preview", "GET"): {
+            "tags": ["sealed"],
+            "summary": "The public copy a photo would become (responders judge it; recorded)",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": {"description": "a JPEG of the pixels only"},
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/publish", "POST"): {
+            "tags": ["sealed"],
+            "summary": "A responder marks a photo safe: its public copy is published",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": _json({"type": "object"}, "published"),
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/reports/{report_id}/photos/{photo_id}", "GET"): {
+            "tags": ["pages"],
+            "summary": "A published photo's public copy (pixels only)",
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {"200": {"description": "a JPEG"}, **_errors("404")},
+        },
     }
 )
 

@@ -46,6 +46,8 @@ OFFSET_STEP = timedelta(minutes=15)
 # further: anyone can make keys, so more would say nothing more, and every
 # stored one is replayed whenever the report is read.
 MOST_CORROBORATIONS = 25
+# Photos per report: enough for a van, a badge, a document; each is a sealed blob.
+MOST_PHOTOS = 6
 
 
 def hash_token(token: str) -> str:
@@ -150,6 +152,15 @@ class Report(Aggregate):
             by: str
             fields: list[str]
             reason: str
+
+        class PhotoSealed(Aggregate.Event):
+            photo_id: str
+            commitment: str
+
+        class PhotoPublished(Aggregate.Event):
+            photo_id: str
+            by: str
+            public_sha256: str
 
     @event("Submitted")
     def __init__(
@@ -308,7 +319,7 @@ class Report(Aggregate):
         if token is not None:
             self.check_author(token)
         check_redaction_reason(reason)
-        if self.sealed_commitments is None:
+        if self.sealed_commitments is None and not self.photos:
             raise NotApplicable("this report has no sealed details to redact")
         if self.redacted:
             return  # erased already: a retry stores nothing
@@ -317,6 +328,43 @@ class Report(Aggregate):
     @event("Redacted")
     def _redacted(self, by: str, fields: list[str], reason: str) -> None:
         self._redaction = (by, reason)
+
+    @property
+    def photos(self) -> dict[str, str]:
+        """Photo id -> its logged commitment (sealed originals)."""
+        return dict(getattr(self, "_photos", {}))
+
+    @property
+    def published_photos(self) -> dict[str, str]:
+        """Photo id -> SHA-256 of its public copy."""
+        return dict(getattr(self, "_published", {}))
+
+    def attach_photo(self, *, token: str, photo_id: str, commitment: str) -> None:
+        self.check_author(token)
+        if photo_id in self.photos:
+            return  # a retried upload: stored once
+        if self.redacted:
+            raise NotApplicable("this report's sealed details were redacted")
+        if len(self.photos) >= MOST_PHOTOS:
+            raise NotApplicable(f"a report keeps at most {MOST_PHOTOS} photos")
+        self._photo_sealed(photo_id=photo_id, commitment=commitment)
+
+    @event("PhotoSealed")
+    def _photo_sealed(self, photo_id: str, commitment: str) -> None:
+        self._photos = {**self.photos, photo_id: commitment}
+
+    def publish_photo(self, *, photo_id: str, by: str, public_sha256: str) -> None:
+        if photo_id not in self.photos:
+            raise NotApplicable("no such photo on this report")
+        if self.redacted:
+            raise NotApplicable("this report's sealed details were redacted")
+        if photo_id in self.published_photos:
+            return
+        self._photo_published(photo_id=photo_id, by=by, public_sha256=public_sha256)
+
+    @event("PhotoPublished")
+    def _photo_published(self, photo_id: str, by: str, public_sha256: str) -> None:
+        self._published = {**self.published_photos, photo_id: public_sha256}
 
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         raise NotApplicable(f"a {self.kind.value} is not a watch shift")

@@ -13,15 +13,17 @@ Where the unsealing key lives is the operator's choice (docs/sealed-data.md):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4, uuid5
 
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
+from courtwatch import photos
 from courtwatch.application import Courtwatch, ReportNotFound, SubmitResult
 from courtwatch.domain.errors import DomainError
 from courtwatch.infrastructure.config import ConfigError, Settings
@@ -30,12 +32,14 @@ from courtwatch.intake import ValidationFailed
 from courtwatch.sealed.store import PendingEnvelope, SealedRead, SealedStore
 from courtwatch.sealing import keys
 from courtwatch.sealing.disclosure import make_disclosure
-from courtwatch.sealing.envelope import Opened, seal, unseal
+from courtwatch.sealing.envelope import Opened, seal, seal_blob, unseal, unseal_blob
 from courtwatch.sealing.fields import SealedFieldProblem, clean_sealed_values
 
 log = logging.getLogger("courtwatch.sealed")
 
 OFFLINE = "offline"
+# Photo ids from (report id, client key): a retried upload is the same photo.
+PHOTO_IDS = UUID("6d1f3c2a-8b7e-4f0a-9c55-1d2e3f405162")
 
 
 class NoSealingKey(DomainError):
@@ -232,20 +236,17 @@ class SealedDetails:
         In this order: if the event cannot be stored, the values are gone
         anyway (the safe failure) and a retry appends the event.
         """
-        self.app.check_may_redact(report_id, token, reason)
+        report = self.app.check_may_redact(report_id, token, reason)
         envelope = self.store.envelope(report_id)
-        if envelope is None:
-            raise ReportNotFound(report_id)
+        fields = [*(envelope.fields if envelope else ()), *(["photos"] if report.photos else [])]
         self.store.destroy(report_id, self._clock())
-        position = self.app.redact(
-            report_id, token=token, by=by, fields=list(envelope.fields), reason=reason
-        )
+        position = self.app.redact(report_id, token=token, by=by, fields=fields, reason=reason)
         self.store.record_read(
             report_id,
             member_id=member_id,
             reader=by,
             action="redact",
-            fields=envelope.fields,
+            fields=tuple(fields),
             now=self._clock(),
         )
         log.info(
@@ -253,3 +254,97 @@ class SealedDetails:
             extra={"sealed_event": "redacted", "report_id": str(report_id), "reason": reason},
         )
         return position
+
+    # -- photos --------------------------------------------------------------------
+
+    def attach_photo(
+        self, report_id: UUID, token: str, data: bytes, client_key: str | None
+    ) -> tuple[UUID, int | None]:
+        """Seal a photo the author adds; PhotoRefused (4xx) stores nothing.
+
+        With a client key a retried upload maps to the same photo and is stored once.
+        """
+        self.app.check_author_of(report_id, token)  # before decoding anything
+        info = photos.inspect(data)
+        photo_id = uuid5(PHOTO_IDS, f"{report_id}:{client_key}") if client_key else uuid4()
+        organisation = self.sealing_key()
+        blob = seal_blob(report_id, f"photo:{photo_id}", data, organisation)
+        pending = self.store.pending_photo(
+            photo_id,
+            report_id,
+            content_type=info.content_type,
+            key_fingerprint=keys.fingerprint(organisation),
+            wrapped_key=blob.wrapped_key,
+            ciphertext=blob.ciphertext,
+            now=self._clock(),
+        )
+        try:
+            position = self.app.attach_photo(report_id, token, str(photo_id), blob.commitment)
+        except BaseException:
+            pending.rollback()
+            raise
+        (pending.commit if position is not None else pending.rollback)()
+        return photo_id, position
+
+    def _photo(
+        self, report_id: UUID, photo_id: UUID, private: X25519PrivateKey | None
+    ) -> tuple[str, bytes, bytes]:
+        """(content type, salt, original bytes)."""
+        if private is None:
+            raise UnsealingKeyAbsent("this server holds no unsealing key")
+        found = self.store.photo(report_id, photo_id)
+        if found is None:
+            raise ReportNotFound(report_id)
+        if found.redacted_at is not None:
+            raise SealedDataErased("this photo was redacted and no longer exists")
+        salt, data = unseal_blob(
+            report_id, f"photo:{photo_id}", found.ciphertext, found.wrapped_key, private
+        )
+        return found.content_type, salt, data
+
+    def photo_original(
+        self, report_id: UUID, photo_id: UUID, *, member_id: UUID | None, reader: str
+    ) -> tuple[str, bytes]:
+        content_type, _, data = self._photo(report_id, photo_id, self._private)
+        self._record(report_id, member_id, reader, "read", (f"photo:{photo_id}",))
+        return content_type, data
+
+    def photo_preview(
+        self, report_id: UUID, photo_id: UUID, *, member_id: UUID | None, reader: str
+    ) -> bytes:
+        """What the public copy would be: for a responder deciding whether it is safe."""
+        _, _, data = self._photo(report_id, photo_id, self._private)
+        self._record(report_id, member_id, reader, "read", (f"preview:{photo_id}",))
+        return photos.public_copy(data)
+
+    def publish_photo(
+        self, report_id: UUID, photo_id: UUID, *, member_id: UUID | None, by: str
+    ) -> int | None:
+        _, _, data = self._photo(report_id, photo_id, self._private)
+        public = photos.public_copy(data)
+        digest = hashlib.sha256(public).hexdigest()
+        self.store.set_public_copy(photo_id, public)
+        return self.app.publish_photo(report_id, str(photo_id), by, digest)
+
+    def public_photo(self, report_id: UUID, photo_id: UUID) -> bytes:
+        found = self.store.photo(report_id, photo_id)
+        if found is None or found.public_copy is None:
+            raise ReportNotFound(report_id)
+        return found.public_copy
+
+    def _record(
+        self,
+        report_id: UUID,
+        member_id: UUID | None,
+        reader: str,
+        action: str,
+        fields: tuple[str, ...],
+    ) -> None:
+        self.store.record_read(
+            report_id,
+            member_id=member_id,
+            reader=reader,
+            action=action,
+            fields=fields,
+            now=self._clock(),
+        )

@@ -41,6 +41,19 @@ CREATE TABLE IF NOT EXISTS sealed_reads (
     at timestamptz NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sealed_reads_at ON sealed_reads (at DESC);
+CREATE TABLE IF NOT EXISTS sealed_photos (
+    photo_id uuid PRIMARY KEY,
+    report_id uuid NOT NULL,
+    content_type text NOT NULL,
+    key_fingerprint text NOT NULL,
+    wrapped_key bytea,
+    ciphertext bytea,
+    created_at timestamptz NOT NULL,
+    redacted_at timestamptz,
+    -- Pixels only, re-encoded (courtwatch/photos.py), once a responder marked it safe.
+    public_copy bytea
+);
+CREATE INDEX IF NOT EXISTS sealed_photos_report ON sealed_photos (report_id);
 """
 
 
@@ -75,21 +88,45 @@ class SealedRead:
         }
 
 
-class PendingEnvelope:
-    """An envelope inserted in an open transaction: committed once the report's events are."""
+@dataclass(frozen=True)
+class Photo:
+    photo_id: UUID
+    report_id: UUID
+    content_type: str
+    wrapped_key: bytes | None
+    ciphertext: bytes | None
+    redacted_at: datetime | None
+    public_copy: bytes | None
 
-    def __init__(self, database: Database, row: tuple[Any, ...], commitments: dict[str, str]):
+
+_INSERT_ENVELOPE = (
+    "INSERT INTO sealed_envelopes (report_id, key_fingerprint, fields, wrapped_key, "
+    "ciphertext, created_at) VALUES (%s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (report_id) DO NOTHING"
+)
+_INSERT_PHOTO = (
+    "INSERT INTO sealed_photos (photo_id, report_id, content_type, key_fingerprint, "
+    "wrapped_key, ciphertext, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+    "ON CONFLICT (photo_id) DO NOTHING"
+)
+
+
+class PendingEnvelope:
+    """A sealed row inserted in an open transaction: committed once the report's events are."""
+
+    def __init__(
+        self,
+        database: Database,
+        row: tuple[Any, ...],
+        commitments: dict[str, str],
+        insert: str = _INSERT_ENVELOPE,
+    ):
         self.commitments = commitments
         self._stack = contextlib.ExitStack()
         conn = self._stack.enter_context(database.pooled())
         try:
-            # A replay's envelope exists already: the first one stays.
-            conn.execute(
-                "INSERT INTO sealed_envelopes (report_id, key_fingerprint, fields, wrapped_key, "
-                "ciphertext, created_at) VALUES (%s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT (report_id) DO NOTHING",
-                row,
-            )
+            # A replay's row exists already: the first one stays.
+            conn.execute(insert, row)
         except BaseException:
             self.rollback()
             raise
@@ -162,12 +199,53 @@ class SealedStore:
             redacted_at=row[6],
         )
 
+    def pending_photo(
+        self,
+        photo_id: UUID,
+        report_id: UUID,
+        *,
+        content_type: str,
+        key_fingerprint: str,
+        wrapped_key: bytes,
+        ciphertext: bytes,
+        now: datetime,
+    ) -> PendingEnvelope:
+        row = (photo_id, report_id, content_type, key_fingerprint, wrapped_key, ciphertext, now)
+        return PendingEnvelope(self.database, row, {}, _INSERT_PHOTO)
+
+    def photo(self, report_id: UUID, photo_id: UUID) -> Photo | None:
+        with self.database.pooled() as conn:
+            row = conn.execute(
+                "SELECT photo_id, report_id, content_type, wrapped_key, ciphertext, redacted_at, "
+                "public_copy FROM sealed_photos WHERE photo_id = %s AND report_id = %s",
+                (photo_id, report_id),
+            ).fetchone()
+        if row is None:
+            return None
+        blob = [bytes(v) if v is not None else None for v in (row[3], row[4], row[6])]
+        return Photo(row[0], row[1], row[2], blob[0], blob[1], row[5], blob[2])
+
+    def set_public_copy(self, photo_id: UUID, data: bytes) -> None:
+        with self.database.pooled() as conn:
+            conn.execute(
+                "UPDATE sealed_photos SET public_copy = %s "
+                "WHERE photo_id = %s AND redacted_at IS NULL AND public_copy IS NULL",
+                (data, photo_id),
+            )
+
     def destroy(self, report_id: UUID, now: datetime) -> bool:
-        """Drop the wrapped data key and the ciphertext; False if there was nothing to destroy."""
+        """Drop the wrapped data keys, the ciphertexts and public copies of the
+        report's sealed part and photos; False if there was nothing to destroy."""
         with self.database.pooled() as conn:
             done = conn.execute(
                 "UPDATE sealed_envelopes SET wrapped_key = NULL, ciphertext = NULL, "
                 "redacted_at = %s WHERE report_id = %s AND redacted_at IS NULL",
+                (now, report_id),
+            ).rowcount
+            done += conn.execute(
+                "UPDATE sealed_photos SET wrapped_key = NULL, ciphertext = NULL, "
+                "public_copy = NULL, redacted_at = %s WHERE report_id = %s "
+                "AND redacted_at IS NULL",
                 (now, report_id),
             ).rowcount
         # The old row version stays in the table file until vacuumed: vacuum now
@@ -175,6 +253,7 @@ class SealedStore:
         # of the data folder. WAL and backups are the operator's (docs/sealed-data.md).
         with self.database.connect(autocommit=True) as conn:
             conn.execute("VACUUM (FREEZE) sealed_envelopes")
+            conn.execute("VACUUM (FREEZE) sealed_photos")
         return bool(done)
 
     # -- the audit of reads ---------------------------------------------------------

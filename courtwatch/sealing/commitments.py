@@ -50,3 +50,16 @@ def matches(report_id: UUID, field: str, salt: bytes, value: str, logged: str) -
     except (ValueError, UnicodeEncodeError):
         return False
     return hmac.compare_digest(computed, logged) if isinstance(logged, str) else False
+
+
+def commitment_to_bytes(report_id: UUID, label: str, salt: bytes, data: bytes) -> str:
+    """The same construction over raw bytes (a photo), ``label`` naming it (``photo:<id>``)."""
+    if len(salt) != SALT_BYTES:
+        raise ValueError(f"a salt is {SALT_BYTES} bytes")
+    digest = hashlib.sha256()
+    digest.update(DOMAIN)
+    digest.update(report_id.bytes)
+    digest.update(label.encode("ascii") + b"\x00")
+    digest.update(salt)
+    digest.update(data)
+    return digest.hexdigest()

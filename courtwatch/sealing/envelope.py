@@ -34,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from courtwatch.sealing.commitments import commitment, new_salt
+from courtwatch.sealing.commitments import SALT_BYTES, commitment, commitment_to_bytes, new_salt
 from courtwatch.sealing.fields import SEALED_FIELDS
 from courtwatch.sealing.keys import fingerprint, public_bytes
 
@@ -153,3 +153,54 @@ def unseal(
     report_id: UUID, ciphertext: bytes | None, wrapped: bytes | None, private: X25519PrivateKey
 ) -> dict[str, Opened]:
     return open_sealed(report_id, ciphertext, unwrap_data_key(report_id, wrapped, private))
+
+
+@dataclass(frozen=True)
+class SealedBlob:
+    """One photo, sealed alone: its own data key, so photos can be added after the
+    report (the server cannot unwrap the report's key) and erased with it."""
+
+    commitment: str
+    ciphertext: bytes
+    wrapped_key: bytes
+
+
+def _blob_aad(report_id: UUID, label: str) -> bytes:
+    return _AAD + report_id.bytes + label.encode("ascii")
+
+
+def seal_blob(
+    report_id: UUID, label: str, data: bytes, organisation: X25519PublicKey
+) -> SealedBlob:
+    """Seal ``data``; the salt is sealed in front of it (first 32 bytes of the plaintext)."""
+    salt = new_salt()
+    data_key = secrets.token_bytes(DATA_KEY_BYTES)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    body = ChaCha20Poly1305(data_key).encrypt(nonce, salt + data, _blob_aad(report_id, label))
+    return SealedBlob(
+        commitment=commitment_to_bytes(report_id, label, salt, data),
+        ciphertext=VERSION + nonce + body,
+        wrapped_key=wrap_data_key(report_id, data_key, organisation),
+    )
+
+
+def unseal_blob(
+    report_id: UUID,
+    label: str,
+    ciphertext: bytes | None,
+    wrapped: bytes | None,
+    private: X25519PrivateKey,
+) -> tuple[bytes, bytes]:
+    """(salt, data) of a sealed blob."""
+    data_key = unwrap_data_key(report_id, wrapped, private)
+    if not ciphertext or ciphertext[:1] != VERSION or len(ciphertext) < 1 + NONCE_BYTES + 16:
+        raise UnsealFailed("the sealed photo is missing or damaged")
+    try:
+        plain = ChaCha20Poly1305(data_key).decrypt(
+            ciphertext[1 : 1 + NONCE_BYTES],
+            ciphertext[1 + NONCE_BYTES :],
+            _blob_aad(report_id, label),
+        )
+    except InvalidTag:
+        raise UnsealFailed("the sealed photo does not open with its data key") from None
+    return plain[:SALT_BYTES], plain[SALT_BYTES:]

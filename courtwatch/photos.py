@@ -55,8 +55,13 @@ class PhotoInfo:
 
 def _open(data: bytes) -> Image.Image:
     try:
-        return Image.open(io.BytesIO(data), formats=list(CONTENT_TYPES))
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(io.BytesIO(data), formats=list(CONTENT_TYPES))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        # Pillow refuses the largest ones while reading the header.
+        raise PhotoRefused("the photo has more pixels than any camera takes", 422) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise PhotoRefused("not a JPEG, PNG, WebP or HEIC photo", 415) from None
 
 

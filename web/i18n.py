@@ -224,6 +224,18 @@ TEXT: dict[str, tuple[str, str]] = {
     # Sealed details (web/sealed, web/templates/sealed).
     "event.DetailsSealed": ("Sealed details attached", "Datos sellados adjuntos"),
     "sealed.title": ("Sealed details", "Datos sellados"),
+    "sealed.form_summary": (
+        "Details for the legal team (sealed)",
+        "Datos para el equipo legal (sellados)",
+    ),
+    "sealed.form_hint": (
+        "Optional. Only the legal team can read these: they are locked before they are "
+        "stored, never shown on the map or the report page, and every read is recorded. "
+        "Names and other personal details go here and nowhere else.",
+        "Opcional. Solo el equipo legal puede leerlos: se sellan antes de guardarse, nunca "
+        "aparecen en el mapa ni en la página del reporte, y cada lectura queda registrada. "
+        "Los nombres y otros datos personales van aquí y en ningún otro lugar.",
+    ),
     "sealed.read_is_logged": (
         "Confidential. This read was recorded with your name, the report and the time; "
         "coordinators can see it.",
@@ -525,6 +537,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Su nuevo token de API, que se muestra solo esta vez. Cópielo ahora:",
     ),
 }
+
+
+# A bad sealed field is named on the form by its label.
+TEXT.update(
+    {
+        "field.sealed." + key.removeprefix("sealed_field."): pair
+        for key, pair in list(TEXT.items())
+        if key.startswith("sealed_field.")
+    }
+)
 
 
 def negotiate(request: Request) -> str:

@@ -33,9 +33,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "kind.watch_shift": ("Watch shift", "Turno de observación"),
     "form.intro": (
         "Fill in what you saw. Leave anything you do not know as 'Not known'. "
-        "Do not write anyone's name.",
-        "Complete lo que vio. Deje lo que no sepa como 'No se sabe'. No escriba el nombre "
-        "de nadie.",
+        "Names go only in the sealed section at the end.",
+        "Complete lo que vio. Deje lo que no sepa como 'No se sabe'. Los nombres van solo "
+        "en la sección sellada del final.",
     ),
     "field.courthouse_code": ("Courthouse", "Tribunal"),
     "field.courthouse_none": (

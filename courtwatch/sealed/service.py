@@ -33,7 +33,7 @@ from courtwatch.sealed.store import PendingEnvelope, SealedRead, SealedStore
 from courtwatch.sealing import keys
 from courtwatch.sealing.disclosure import make_disclosure
 from courtwatch.sealing.envelope import Opened, seal, seal_blob, unseal, unseal_blob
-from courtwatch.sealing.fields import SealedFieldProblem, clean_sealed_values
+from courtwatch.sealing.fields import SEALED_FIELDS, SealedFieldProblem, clean_sealed_values
 
 log = logging.getLogger("courtwatch.sealed")
 
@@ -177,7 +177,7 @@ class SealedDetails:
             member_id=member_id,
             reader=reader,
             action="read",
-            fields=tuple(sorted(shown)),
+            fields=tuple(name for name in SEALED_FIELDS if name in shown),
             now=self._clock(),
         )
         log.info(

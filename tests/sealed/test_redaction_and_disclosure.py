@@ -3,6 +3,7 @@ offline and a tampered one fails; the unsealing key can live off the server."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -223,3 +224,29 @@ def test_with_the_key_offline_the_server_seals_but_cannot_unseal_and_the_cli_rea
         assert not (tmp_path / "cli").exists() or not any((tmp_path / "cli").rglob("*.key"))
     finally:
         services.close()
+
+
+async def test_concurrent_redactions_store_one_event_and_hostile_bodies_store_none(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    created = (await submit_sealed(client, markers())).json()
+    report_id, token = created["id"], created["author_token"]
+    url = f"/api/reports/{report_id}/redact"
+    for body in (
+        {"reason": ["author_asked"], "token": token},
+        {"reason": "author_asked", "token": 5},
+        {"reason": "author_asked", "token": "x" * 5000},
+        {"reason": "author_asked\u0000", "token": token},
+        {"reason": 9 * 10**4000, "token": token},
+        {"reason": "", "token": token},
+    ):
+        answer = await client.post(url, json=body)
+        assert 400 <= answer.status_code < 500, (body, answer.text)
+    assert envelope_row(services, report_id)[2] is None  # still sealed
+    answers = await asyncio.gather(
+        *(client.post(url, json={"reason": "author_asked", "token": token}) for _ in range(5))
+    )
+    assert [a.status_code for a in answers] == [200] * 5
+    assert sorted(a.json()["stored"] for a in answers) == [False] * 4 + [True]
+    history = (await client.get(f"/api/reports/{report_id}")).json()["history"]
+    assert [e["event"] for e in history].count("Redacted") == 1

@@ -238,7 +238,9 @@ class SealedDetails:
         """
         report = self.app.check_may_redact(report_id, token, reason)
         envelope = self.store.envelope(report_id)
-        fields = [*(envelope.fields if envelope else ()), *(["photos"] if report.photos else [])]
+        # Every sealed field is named, given or not: the public event must not say
+        # which details (a name, an A-number) the report held, as its commitments don't.
+        fields = [*(SEALED_FIELDS if envelope else ()), *(["photos"] if report.photos else [])]
         self.store.destroy(report_id, self._clock())
         position = self.app.redact(report_id, token=token, by=by, fields=fields, reason=reason)
         self.store.record_read(

@@ -223,6 +223,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     # Sealed details (web/sealed, web/templates/sealed).
     "event.DetailsSealed": ("Sealed details attached", "Datos sellados adjuntos"),
+    "event.PhotoSealed": ("Photo attached (sealed)", "Foto adjunta (sellada)"),
+    "event.PhotoPublished": ("Photo published", "Foto publicada"),
     "sealed.title": ("Sealed details", "Datos sellados"),
     "sealed.form_summary": (
         "Details for the legal team (sealed)",

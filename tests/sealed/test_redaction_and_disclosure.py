@@ -250,3 +250,30 @@ async def test_concurrent_redactions_store_one_event_and_hostile_bodies_store_no
     assert sorted(a.json()["stored"] for a in answers) == [False] * 4 + [True]
     history = (await client.get(f"/api/reports/{report_id}")).json()["history"]
     assert [e["event"] for e in history].count("Redacted") == 1
+
+
+def test_a_key_file_others_can_read_stops_the_start_and_no_second_key_pair_is_made(
+    database: Database, tmp_path: Path
+) -> None:
+    from dataclasses import replace
+
+    from courtwatch.infrastructure.config import ConfigError
+
+    settings = Settings(database_url=database.url, data_dir=tmp_path / "data")
+    first = bootstrap(settings, database)
+    first.close()
+    key_file = unsealing_key_path(settings)
+    assert key_file is not None and key_file.stat().st_mode & 0o777 == 0o600
+    key_file.chmod(0o644)
+    with pytest.raises(ConfigError, match="readable by others"):
+        bootstrap(settings, database)
+    # Another process whose data folder has no key file: it seals to the key on
+    # record and makes no key pair of its own.
+    elsewhere = replace(settings, data_dir=tmp_path / "other")
+    second = bootstrap(elsewhere, database)
+    try:
+        assert not second.sealed.can_unseal
+        assert not (tmp_path / "other" / "sealing").exists()
+        assert len(second.sealed.store.public_keys()) == 1
+    finally:
+        second.close()

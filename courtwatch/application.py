@@ -238,8 +238,14 @@ class Courtwatch(Application[UUID]):
             raise
         if result.created:
             prepared.commit()
-        else:
-            prepared.rollback()
+            return result
+        prepared.rollback()
+        if self._report(report_id).sealed_commitments is None:
+            # The first submission under this key had no sealed part: saying
+            # "stored" now would lose the sealed details the client just sent.
+            raise IdempotencyConflict(
+                "this client key was already used for a report without sealed details"
+            )
         return result
 
     def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:

@@ -163,3 +163,21 @@ async def test_a_retried_submission_is_stored_once_even_when_sent_concurrently(
     lawyer = member_token(services, "Ana", MemberRole.LAWYER)
     read = await client.get(f"/api/reports/{report_id}/sealed", headers=bearer(lawyer))
     assert read.json()["sealed"] == values
+
+
+async def test_a_key_reused_for_another_report_or_to_add_sealed_fields_is_refused_and_seals_nothing(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    key, public = uuid.uuid4().hex, arrest()
+    plain = await client.post("/api/reports", json=public, headers={"Idempotency-Key": key})
+    assert plain.status_code == 201
+    # Same key, same public fields, sealed fields added: the first report had
+    # none, so "already stored" would silently lose them. Refused, nothing sealed.
+    replay = await submit_sealed(client, markers(), key, public)
+    assert replay.status_code == 409, replay.text
+    # Same key, another report: refused, and the envelope written for it is rolled back.
+    other = await submit_sealed(client, markers(), key, {**public, "place": "outside"})
+    assert other.status_code == 409
+    assert count(services, "sealed_envelopes") == 0
+    history = (await client.get(f"/api/reports/{plain.json()['id']}")).json()["history"]
+    assert [e["event"] for e in history] == ["Submitted"]

@@ -140,3 +140,17 @@ def test_the_key_file_is_0600_never_overwritten_and_refused_if_others_can_read_i
     assert keys.public_bytes(keys.parse_public_text(text)) == keys.public_bytes(key.public_key())
     with pytest.raises(keys.SealingKeyError):
         keys.parse_public_text("cwseal1:AAAA")
+
+
+def test_every_redaction_reason_and_sealed_field_has_an_english_and_a_spanish_label() -> None:
+    from courtwatch.domain.vocabulary import RedactionReason
+    from web.i18n import TEXT
+
+    keys_needed = [f"redaction_reason.{r.value}" for r in RedactionReason]
+    keys_needed += [f"sealed_field.{name}" for name in SEALED_FIELDS]
+    keys_needed += [
+        f"event.{name}" for name in ("DetailsSealed", "Redacted", "PhotoSealed", "PhotoPublished")
+    ]
+    for key in keys_needed:
+        english, spanish = TEXT[key]
+        assert english and spanish, key

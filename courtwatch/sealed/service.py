@@ -243,6 +243,8 @@ class SealedDetails:
         fields = [*(SEALED_FIELDS if envelope else ()), *(["photos"] if report.photos else [])]
         self.store.destroy(report_id, self._clock())
         position = self.app.redact(report_id, token=token, by=by, fields=fields, reason=reason)
+        if position is None:
+            return None  # redacted before: a retry (its keys destroyed again, if restored)
         self.store.record_read(
             report_id,
             member_id=member_id,

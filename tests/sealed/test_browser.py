@@ -109,5 +109,11 @@ async def test_sealed_notes_typed_offline_arrive_once_and_only_a_lawyer_reads_th
     listing = await reads_page.locator("#sealed-reads").inner_text()
     assert "Lawyer Ana" in listing and re.search(r"\d{4}-\d{2}-\d{2}", listing)
     await check(reads_page, folder, f"sealed-reads-{lang}")
+    # The public page: the history names the sealed event, and shows no value.
+    await page.goto(f"{live_server.url}/reports/{report_id}?lang={lang}")
+    history = await page.locator("table.history").inner_text()
+    assert ("Sealed details attached" if lang == "en" else "Datos sellados adjuntos") in history
+    assert values["person_name"] not in await page.content()
+    await check(page, folder, f"report-public-history-{lang}")
     for ctx in (context, lawyer, responder, coordinator):
         await ctx.close()

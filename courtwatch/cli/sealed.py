@@ -75,7 +75,7 @@ def sealed(args: argparse.Namespace, settings: Settings) -> int:
         print(f"new reports are sealed to {keys.fingerprint(public)}")
         return 0
     if args.action == "public-key":
-        found = store.public_keys()
+        found = store.public_keys(pooled=False)
         if not found:
             print("no sealing key is installed", file=sys.stderr)
             return 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +40,7 @@ log = logging.getLogger("courtwatch.sealed")
 
 OFFLINE = "offline"
 # Photo ids from (report id, client key): a retried upload is the same photo.
+SEALING_KEY_TTL = 30.0
 PHOTO_IDS = UUID("6d1f3c2a-8b7e-4f0a-9c55-1d2e3f405162")
 
 
@@ -77,6 +79,7 @@ class SealedDetails:
         self.app = app
         self._private = private_key
         self._clock = clock
+        self._sealing_key: tuple[float, X25519PublicKey] | None = None
 
     @classmethod
     def open(cls, database: Database, app: Courtwatch, settings: Settings) -> SealedDetails:
@@ -86,7 +89,7 @@ class SealedDetails:
         path = unsealing_key_path(settings)
         private: X25519PrivateKey | None = None
         try:
-            if path is not None and not path.exists() and not store.public_keys():
+            if path is not None and not path.exists() and not store.public_keys(pooled=False):
                 # First start with the embedded default: one key pair, the private half here.
                 keys.write_private_key(path, keys.generate())
                 log.info("made a new unsealing key", extra={"sealing_key_file": str(path)})
@@ -110,12 +113,17 @@ class SealedDetails:
         return self._private is not None
 
     def sealing_key(self) -> X25519PublicKey:
-        found = self.store.public_keys()
-        if not found:
-            raise NoSealingKey(
-                "no sealing key is installed: run `courtwatch sealed install-public-key`"
-            )
-        return X25519PublicKey.from_public_bytes(found[0][1])
+        # Read at most every SEALING_KEY_TTL seconds: a key installed with the
+        # CLI is used by every process within that time.
+        now = time.monotonic()
+        if self._sealing_key is None or now - self._sealing_key[0] > SEALING_KEY_TTL:
+            found = self.store.public_keys()
+            if not found:
+                raise NoSealingKey(
+                    "no sealing key is installed: run `courtwatch sealed install-public-key`"
+                )
+            self._sealing_key = (now, X25519PublicKey.from_public_bytes(found[0][1]))
+        return self._sealing_key[1]
 
     # -- sealing ------------------------------------------------------------------
 

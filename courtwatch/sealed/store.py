@@ -148,16 +148,20 @@ class SealedStore:
 
     # -- keys ----------------------------------------------------------------------
 
-    def public_keys(self) -> list[tuple[str, bytes]]:
-        """(fingerprint, raw public key), newest first: the first one seals."""
-        with self.database.pooled() as conn:
+    def public_keys(self, *, pooled: bool = True) -> list[tuple[str, bytes]]:
+        """(fingerprint, raw public key), newest first: the first one seals.
+
+        ``pooled=False`` at start-up and in the CLI: a process that never
+        serves a sealed request keeps no pooled connection open for it.
+        """
+        with self.database.pooled() if pooled else self.database.connect() as conn:
             rows = conn.execute(
                 "SELECT fingerprint, public_key FROM sealed_org_keys ORDER BY created_at DESC"
             ).fetchall()
         return [(row[0], bytes(row[1])) for row in rows]
 
     def add_public_key(self, fingerprint: str, public_key: bytes, now: datetime) -> None:
-        with self.database.pooled() as conn:
+        with self.database.connect() as conn:  # rare: start-up and the CLI
             conn.execute(
                 "INSERT INTO sealed_org_keys (fingerprint, public_key, created_at) "
                 "VALUES (%s, %s, %s) ON CONFLICT (fingerprint) DO NOTHING",

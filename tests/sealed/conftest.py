@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from courtwatch.infrastructure.database import close_pools
 from courtwatch.sealing.fields import SEALED_FIELDS
 from courtwatch.services import Services
+
+
+@pytest.fixture(autouse=True)
+def no_idle_pooled_connections() -> Iterator[None]:
+    """Each test's database gets its own small pool, whose idle connections
+    linger for a minute; closed here, so the tests after these do not meet a
+    server that is out of connections."""
+    yield
+    close_pools()
 
 
 def markers() -> dict[str, str]:

@@ -36,7 +36,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         child = sub.add_parser(name, help=text)
         child.add_argument("report_id")
         if name == "disclose":
-            child.add_argument("field")
+            child.add_argument("field", help="a sealed field, or photo:<photo id>")
             child.add_argument("--out", required=True, help="the disclosure file to write")
         child.add_argument("--key", required=True, help="the unsealing key file")
         child.add_argument("--as", dest="reader", required=True, help="who reads (recorded)")
@@ -97,8 +97,20 @@ def sealed(args: argparse.Namespace, settings: Settings) -> int:
             values = service.read(report_id, member_id=None, reader=args.reader, private=private)
             print(json.dumps(values, ensure_ascii=False, indent=2))
             return 0
-        disclosure = service.disclose(report_id, args.field, reader=args.reader, private=private)
-        Path(args.out).write_text(json.dumps(disclosure, ensure_ascii=False, indent=2) + "\n")
+        out = Path(args.out)
+        if args.field.startswith("photo:"):
+            # The original file goes next to the disclosure, which names it.
+            photo_id = UUID(args.field.removeprefix("photo:"))
+            file_name = f"{out.stem}-photo-{photo_id}"
+            disclosure, data = service.disclose_photo(
+                report_id, photo_id, file_name, reader=args.reader, private=private
+            )
+            (out.parent / file_name).write_bytes(data)
+        else:
+            disclosure = service.disclose(
+                report_id, args.field, reader=args.reader, private=private
+            )
+        out.write_text(json.dumps(disclosure, ensure_ascii=False, indent=2) + "\n")
         print(f"wrote {args.out}; give it with `courtwatch export --report {report_id}`'s bundle")
         return 0
     except Exception as error:  # one sentence, not a traceback, for a lawyer's terminal

@@ -32,7 +32,7 @@ from courtwatch.infrastructure.database import Database
 from courtwatch.intake import ValidationFailed
 from courtwatch.sealed.store import PendingEnvelope, SealedRead, SealedStore
 from courtwatch.sealing import keys
-from courtwatch.sealing.disclosure import make_disclosure
+from courtwatch.sealing.disclosure import make_disclosure, make_photo_disclosure
 from courtwatch.sealing.envelope import Opened, seal, seal_blob, unseal, unseal_blob
 from courtwatch.sealing.fields import SEALED_FIELDS, SealedFieldProblem, clean_sealed_values
 
@@ -337,6 +337,23 @@ class SealedDetails:
         digest = hashlib.sha256(public).hexdigest()
         self.store.set_public_copy(photo_id, public)
         return self.app.publish_photo(report_id, str(photo_id), by, digest)
+
+    def disclose_photo(
+        self,
+        report_id: UUID,
+        photo_id: UUID,
+        file_name: str,
+        *,
+        reader: str,
+        private: X25519PrivateKey | None = None,
+    ) -> tuple[dict[str, Any], bytes]:
+        """The original file and the disclosure that ties it to the logged commitment."""
+        _, salt, data = self._photo(report_id, photo_id, private or self._private)
+        logged = self.app._report(report_id).photos.get(str(photo_id))
+        if logged is None:
+            raise ReportNotFound(report_id)
+        self._record(report_id, None, reader, "disclose", (f"photo:{photo_id}",))
+        return make_photo_disclosure(report_id, str(photo_id), file_name, salt, logged), data
 
     def public_photo(self, report_id: UUID, photo_id: UUID) -> bytes:
         found = self.store.photo(report_id, photo_id)

@@ -25,12 +25,63 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from courtwatch.sealing.commitments import SALT_BYTES, matches
+from courtwatch.sealing.commitments import SALT_BYTES, commitment_to_bytes, matches
 
 FORMAT = "courtwatch-disclosure/1"
 SEALED_EVENT_SUFFIX = ":Report.DetailsSealed"
+PHOTO_EVENT_SUFFIX = ":Report.PhotoSealed"
+PHOTO_PREFIX = "photo:"
 EVENTS_FILE = "events.jsonl"
 _MAX_EVENTS_BYTES = 512 * 1024 * 1024
+
+
+def make_photo_disclosure(
+    report_id: UUID, photo_id: str, file_name: str, salt: bytes, logged: str
+) -> dict[str, Any]:
+    """A photo's disclosure: the file itself travels next to it, named ``file``."""
+    return {
+        "format": FORMAT,
+        "report_id": str(report_id),
+        "field": PHOTO_PREFIX + photo_id,
+        "file": file_name,
+        "salt": base64.b64encode(salt).decode(),
+        "commitment": logged,
+    }
+
+
+def check_photo_disclosure(
+    disclosure: Any, photo: bytes, events: list[dict[str, Any]]
+) -> list[str]:
+    """Problems with a photo's disclosure (``photo``: the disclosed file's bytes)."""
+    try:
+        report_id = UUID(str(disclosure["report_id"]))
+        label, logged = str(disclosure["field"]), str(disclosure["commitment"])
+        salt = base64.b64decode(str(disclosure["salt"]), validate=True)
+    except (KeyError, TypeError, ValueError, binascii.Error):
+        return ["the disclosure is incomplete or malformed"]
+    photo_id = label.removeprefix(PHOTO_PREFIX)
+    if len(salt) != SALT_BYTES or not label.isascii() or not label.startswith(PHOTO_PREFIX):
+        return ["the disclosure's salt or photo id is malformed"]
+    sealed = [
+        event
+        for event in events
+        if event.get("id") == str(report_id)
+        and str(event.get("topic", "")).endswith(PHOTO_EVENT_SUFFIX)
+        and isinstance(event.get("payload"), dict)
+        and event["payload"].get("photo_id") == photo_id
+    ]
+    if not sealed:
+        return [f"the bundle holds no event sealing photo {photo_id} of report {report_id}"]
+    on_record = sealed[0]["payload"].get("commitment")
+    problems = []
+    if on_record != logged:
+        problems.append("the disclosure's commitment is not the one in the logged event")
+    if commitment_to_bytes(report_id, label, salt, photo) != on_record:
+        problems.append(
+            "the disclosed photo file and salt do not hash to the logged commitment: "
+            "this is not the file that was sealed"
+        )
+    return problems
 
 
 def make_disclosure(

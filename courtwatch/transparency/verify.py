@@ -564,12 +564,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _disclosure_problems(bundle: str, disclosure_path: str) -> list[str]:
     # Only after the bundle verified: its events are then the logged ones.
-    from courtwatch.sealing.disclosure import check_disclosure, events_of_bundle
+    from courtwatch.sealing.disclosure import (
+        check_disclosure,
+        check_photo_disclosure,
+        events_of_bundle,
+    )
 
     try:
         disclosure = strict_json_loads(Path(disclosure_path).read_bytes())
     except (OSError, ValueError, RecursionError) as e:
         return [f"the disclosure {disclosure_path} cannot be read: {e}"]
+    if isinstance(disclosure, dict) and "file" in disclosure:
+        # A photo: the file named in the disclosure, in the same folder (a bare name only).
+        name = disclosure["file"]
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            return ["the disclosure's file must be a bare file name"]
+        try:
+            photo = (Path(disclosure_path).parent / name).read_bytes()
+        except OSError as e:
+            return [f"the disclosed photo {name} cannot be read: {e}"]
+        return check_photo_disclosure(disclosure, photo, events_of_bundle(bundle))
     return check_disclosure(disclosure, events_of_bundle(bundle))
 
 

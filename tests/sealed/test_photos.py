@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
+import json
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pillow_heif
@@ -21,9 +24,13 @@ from courtwatch.sealing import keys
 from courtwatch.sealing.commitments import commitment_to_bytes
 from courtwatch.sealing.envelope import unseal_blob
 from courtwatch.services import Services
+from projections.transparency_log import store as audit_log
+from projections.transparency_log.evidence import export_bundle
 from tests.conftest import ServerThread
 from tests.members.tokens import member_token
+from tests.projections.transparency_log.conftest import project
 from tests.sealed.conftest import arrest, bearer, count
+from tests.sealed.test_redaction_and_disclosure import cli
 from tests.web.reports.test_privacy import pg_dump
 
 pillow_heif.register_heif_opener()
@@ -254,3 +261,38 @@ async def test_oversize_wrong_token_and_a_retry_store_nothing_more(
     # A report's other JSON routes keep the small limit.
     big_json = await client.post("/api/reports", content=b"{" + b" " * 70_000 + b"}")
     assert big_json.status_code == 413
+
+
+async def test_a_photo_disclosure_proves_the_file_offline_and_an_altered_file_fails(
+    client: httpx.AsyncClient, services: Services, database: Database, tmp_path: Path
+) -> None:
+    original = photo()
+    report_id, token = await sealed_report(client)
+    photo_id = (await upload(client, report_id, token, original)).json()["photo_id"]
+    project(services.database)
+    out = tmp_path / "disclosure.json"
+    made = cli(
+        "sealed", "disclose", report_id, f"photo:{photo_id}",
+        "--key", str(unsealing_key_path(services.settings)), "--as", "Ana", "--out", str(out),
+        database=database, tmp_path=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    disclosed = tmp_path / json.loads(out.read_text())["file"]
+    assert disclosed.read_bytes() == original
+    bundle = tmp_path / "evidence.zip"
+    export_bundle(services.database, services.settings, bundle, report_id=uuid.UUID(report_id))
+    vkey = audit_log.public_key(services.database)
+
+    def verify() -> subprocess.CompletedProcess[str]:
+        return cli("verify", str(bundle), "--key", vkey, "--disclosure", str(out),
+                   database=database, tmp_path=tmp_path)  # fmt: skip
+
+    ok = verify()
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    altered = bytearray(original)
+    altered[len(altered) // 2] ^= 1
+    disclosed.write_bytes(bytes(altered))
+    bad = verify()
+    assert bad.returncode == 1 and "not the file that was sealed" in bad.stdout
+    out.write_text(json.dumps({**json.loads(out.read_text()), "file": "../etc/passwd"}))
+    assert verify().returncode == 1

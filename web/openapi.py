@@ -767,6 +767,11 @@ def _add_sealed_schemas(schemas: dict[str, Any], submissions: Iterable[str]) -> 
         "properties": {
             "reason": {"type": "string", "enum": [r.value for r in RedactionReason]},
             "token": {"type": "string", "description": "the author token; else a coordinator's"},
+            "fields": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(SEALED_FIELDS)},
+                "description": "erase only these (the rest is re-sealed); default: everything",
+            },
         },
     }
 

@@ -302,8 +302,19 @@ class Report(Aggregate):
         return getattr(self, "_sealed_commitments", None)
 
     @property
+    def erased_fields(self) -> frozenset[str]:
+        """Sealed fields (and "photos") that Redacted events erased."""
+        return frozenset(getattr(self, "_erased", ()))
+
+    @property
     def redacted(self) -> bool:
-        return getattr(self, "_redaction", None) is not None
+        """The whole sealed part, and every photo, was erased."""
+        erased = self.erased_fields
+        return (
+            bool(erased)
+            and set(self.sealed_commitments or {}) <= erased
+            and (not self.photos or "photos" in erased)
+        )
 
     def attach_sealed(self, *, commitments: dict[str, str]) -> None:
         if self.sealed_commitments is not None:
@@ -321,13 +332,13 @@ class Report(Aggregate):
         check_redaction_reason(reason)
         if self.sealed_commitments is None and not self.photos:
             raise NotApplicable("this report has no sealed details to redact")
-        if self.redacted:
+        if fields and set(fields) <= self.erased_fields:
             return  # erased already: a retry stores nothing
         self._redacted(by=by, fields=sorted(fields), reason=reason)
 
     @event("Redacted")
     def _redacted(self, by: str, fields: list[str], reason: str) -> None:
-        self._redaction = (by, reason)
+        self._erased = self.erased_fields | set(fields)
 
     @property
     def photos(self) -> dict[str, str]:

@@ -33,7 +33,7 @@ from courtwatch.intake import ValidationFailed
 from courtwatch.sealed.store import PendingEnvelope, SealedRead, SealedStore
 from courtwatch.sealing import keys
 from courtwatch.sealing.disclosure import make_disclosure, make_photo_disclosure
-from courtwatch.sealing.envelope import Opened, seal, seal_blob, unseal, unseal_blob
+from courtwatch.sealing.envelope import Opened, reseal, seal, seal_blob, unseal, unseal_blob
 from courtwatch.sealing.fields import SEALED_FIELDS, SealedFieldProblem, clean_sealed_values
 
 log = logging.getLogger("courtwatch.sealed")
@@ -238,12 +238,20 @@ class SealedDetails:
         by: str,
         member_id: UUID | None,
         reason: str,
+        fields: list[str] | None = None,
     ) -> int | None:
         """Destroy the data key, then append Redacted.
 
         In this order: if the event cannot be stored, the values are gone
         anyway (the safe failure) and a retry appends the event.
+
+        ``fields`` (some sealed fields, not all) erases only those: the rest is
+        re-sealed under a new data key, which needs the unsealing key here.
         """
+        if fields is not None and not set(SEALED_FIELDS) <= set(fields):
+            return self._redact_some(
+                report_id, token=token, by=by, member_id=member_id, reason=reason, fields=fields
+            )
         report = self.app.check_may_redact(report_id, token, reason)
         envelope = self.store.envelope(report_id)
         # Every sealed field is named, given or not: the public event must not say
@@ -265,6 +273,52 @@ class SealedDetails:
             "sealed details redacted",
             extra={"sealed_event": "redacted", "report_id": str(report_id), "reason": reason},
         )
+        return position
+
+    def _redact_some(
+        self,
+        report_id: UUID,
+        *,
+        token: str | None,
+        by: str,
+        member_id: UUID | None,
+        reason: str,
+        fields: list[str],
+    ) -> int | None:
+        unknown = sorted(set(fields) - set(SEALED_FIELDS))
+        if unknown or not fields:
+            raise ValidationFailed.single("fields", "sealed field names, e.g. person_name")
+        report = self.app.check_may_redact(report_id, token, reason)
+        if report.sealed_commitments is None or report.redacted:
+            raise SealedDataErased("this report has no sealed fields left to redact")
+        private = self._private
+        if private is None:
+            raise UnsealingKeyAbsent(
+                "erasing some fields re-seals the rest, which needs the unsealing key: "
+                "redact every field, or do it where the key is"
+            )
+        organisation = self.sealing_key()
+
+        def without_fields(envelope: Any) -> tuple[bytes, bytes, str, tuple[str, ...]]:
+            opened = unseal(report_id, envelope.ciphertext, envelope.wrapped_key, private)
+            kept = {name: item for name, item in opened.items() if name not in fields}
+            resealed = reseal(report_id, kept, organisation)
+            return (
+                resealed.ciphertext,
+                resealed.wrapped_key,
+                resealed.key_fingerprint,
+                resealed.fields,
+            )
+
+        try:
+            self.store.replace_sealed(report_id, without_fields)
+        except LookupError:
+            raise ReportNotFound(report_id) from None
+        position = self.app.redact(
+            report_id, token=token, by=by, fields=sorted(set(fields)), reason=reason
+        )
+        if position is not None:
+            self._record(report_id, member_id, by, "redact", tuple(sorted(set(fields))))
         return position
 
     # -- photos --------------------------------------------------------------------

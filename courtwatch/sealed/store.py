@@ -8,6 +8,7 @@ the organisation's public key; ``sealed_org_keys`` keeps public keys only.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -236,6 +237,40 @@ class SealedStore:
                 "WHERE photo_id = %s AND redacted_at IS NULL AND public_copy IS NULL",
                 (data, photo_id),
             )
+
+    def replace_sealed(
+        self,
+        report_id: UUID,
+        change: Callable[[Envelope], tuple[bytes, bytes, str, tuple[str, ...]]],
+    ) -> None:
+        """Re-seal an envelope under a row lock: ``change`` gets the row and gives
+        (ciphertext, wrapped key, key fingerprint, fields). Two partial redactions
+        at once apply one after the other, so neither brings back what the other erased."""
+        with self.database.pooled() as conn:
+            row = conn.execute(
+                "SELECT report_id, key_fingerprint, fields, wrapped_key, ciphertext, created_at, "
+                "redacted_at FROM sealed_envelopes WHERE report_id = %s FOR UPDATE",
+                (report_id,),
+            ).fetchone()
+            if row is None:
+                raise LookupError(report_id)
+            envelope = Envelope(
+                row[0],
+                row[1],
+                tuple(row[2]),
+                bytes(row[3]) if row[3] is not None else None,
+                bytes(row[4]) if row[4] is not None else None,
+                row[5],
+                row[6],
+            )
+            ciphertext, wrapped, fingerprint, fields = change(envelope)
+            conn.execute(
+                "UPDATE sealed_envelopes SET ciphertext = %s, wrapped_key = %s, "
+                "key_fingerprint = %s, fields = %s WHERE report_id = %s",
+                (ciphertext, wrapped, fingerprint, list(fields), report_id),
+            )
+        with self.database.connect(autocommit=True) as conn:
+            conn.execute("VACUUM (FREEZE) sealed_envelopes")
 
     def destroy(self, report_id: UUID, now: datetime) -> bool:
         """Drop the wrapped data keys, the ciphertexts and public copies of the

@@ -133,6 +133,30 @@ def seal(report_id: UUID, values: Mapping[str, str], organisation: X25519PublicK
     )
 
 
+def reseal(report_id: UUID, kept: Mapping[str, Opened], organisation: X25519PublicKey) -> Sealed:
+    """The sealed part without some fields, under a new data key.
+
+    The kept fields keep their salts, so their logged commitments still hold;
+    the dropped fields' values and salts exist nowhere any more.
+    """
+    plain = {
+        name: {"salt": base64.b64encode(item.salt).decode(), "value": item.value}
+        for name, item in kept.items()
+    }
+    data_key = secrets.token_bytes(DATA_KEY_BYTES)
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    body = ChaCha20Poly1305(data_key).encrypt(
+        nonce, rfc8785.dumps({"fields": plain}), _AAD + report_id.bytes
+    )
+    return Sealed(
+        commitments={},
+        ciphertext=VERSION + nonce + body,
+        wrapped_key=wrap_data_key(report_id, data_key, organisation),
+        key_fingerprint=fingerprint(organisation),
+        fields=tuple(name for name in SEALED_FIELDS if name in kept and kept[name].value),
+    )
+
+
 def open_sealed(report_id: UUID, ciphertext: bytes | None, data_key: bytes) -> dict[str, Opened]:
     if not ciphertext or ciphertext[:1] != VERSION or len(ciphertext) < 1 + NONCE_BYTES + 16:
         raise UnsealFailed("the sealed part is missing or damaged")

@@ -277,3 +277,66 @@ def test_a_key_file_others_can_read_stops_the_start_and_no_second_key_pair_is_ma
         assert len(second.sealed.store.public_keys()) == 1
     finally:
         second.close()
+
+
+async def test_some_fields_are_erased_the_rest_still_reads_and_still_proves(
+    client: httpx.AsyncClient, services: Services, database: Database
+) -> None:
+    from courtwatch.intake import ValidationFailed
+    from courtwatch.sealing.disclosure import check_disclosure
+
+    values = markers()
+    created = (await submit_sealed(client, values)).json()
+    report_id = created["id"]
+    coordinator = member_token(services, "Cy", MemberRole.COORDINATOR)
+    url = f"/api/reports/{report_id}/redact"
+    unknown = await client.post(
+        url, json={"reason": "person_asked", "fields": ["nickname"]}, headers=bearer(coordinator)
+    )
+    assert unknown.status_code == 422
+    # Two coordinators erase two different things at the same moment: both stay erased.
+    answers = await asyncio.gather(
+        client.post(
+            url,
+            json={"reason": "person_asked", "fields": ["person_name", "a_number"]},
+            headers=bearer(coordinator),
+        ),
+        client.post(
+            url, json={"reason": "safety", "fields": ["contact"]}, headers=bearer(coordinator)
+        ),
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    lawyer = member_token(services, "Ana", MemberRole.LAWYER)
+    read = (await client.get(f"/api/reports/{report_id}/sealed", headers=bearer(lawyer))).json()
+    erased = {"person_name", "a_number", "contact"}
+    assert read["sealed"] == {k: v for k, v in values.items() if k not in erased}
+    dump = pg_dump(database)
+    for name in erased:
+        assert values[name] not in dump
+    history = (await client.get(f"/api/reports/{report_id}")).json()["history"]
+    redactions = [e["data"]["fields"] for e in history if e["event"] == "Redacted"]
+    assert sorted(map(tuple, redactions)) == [("a_number", "person_name"), ("contact",)]
+
+    # What is kept still proves against the commitment logged at submission.
+    events = [
+        {
+            "id": report_id,
+            "topic": "courtwatch.domain.reports:Report." + e["event"],
+            "payload": e["data"],
+        }
+        for e in history
+    ]
+    disclosure = services.sealed.disclose(uuid.UUID(report_id), "language", reader="Ana")
+    assert check_disclosure(disclosure, events) == []
+    with pytest.raises(ValidationFailed):  # erased: there is nothing to disclose
+        services.sealed.disclose(uuid.UUID(report_id), "person_name", reader="Ana")
+
+    # Then everything: nothing left to read.
+    done = await client.post(url, json={"reason": "person_asked"}, headers=bearer(coordinator))
+    assert done.status_code == 200 and done.json()["stored"] is True
+    gone = await client.get(f"/api/reports/{report_id}/sealed", headers=bearer(lawyer))
+    assert gone.status_code == 410
+    late = await client.post(
+        url, json={"reason": "safety", "fields": ["notes"]}, headers=bearer(coordinator)
+    )
+    assert late.status_code == 410

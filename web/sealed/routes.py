@@ -92,6 +92,11 @@ async def redact(request: Request) -> Response:
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason:
         raise ValidationFailed.single("reason", "required")
+    fields = body.get("fields")
+    if fields is not None and (
+        not isinstance(fields, list) or not all(isinstance(f, str) for f in fields)
+    ):
+        raise ValidationFailed.single("fields", "a list of sealed field names")
     token = body.get("token")
     member: Member | None = None
     if token is None:
@@ -105,6 +110,7 @@ async def redact(request: Request) -> Response:
         by=member.display_name if member else "author",
         member_id=member.id if member else None,
         reason=reason,
+        fields=fields,
     )
     return JSONResponse(
         {"report_id": str(report_id), "position": position, "stored": position is not None},

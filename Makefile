@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/page_weight.py
+	$(BIN)/python bench/sealed.py
 
 # uv builds the environment in ~2 s instead of ~10 s with pip (STACK_NOTES).
 $(STAMP): pyproject.toml

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
@@ -118,6 +118,16 @@ class SubmitResult:
     position: int | None  # notification id of the Submitted event, when created
 
 
+class PreparedSeal(Protocol):
+    """A report's sealed part, written but not committed until its events are stored."""
+
+    commitments: dict[str, str]
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -208,7 +218,12 @@ class Courtwatch(Application[UUID]):
 
     # Reports ----------------------------------------------------------------
 
-    def submit(self, payload: Mapping[str, Any], client_key: str) -> SubmitResult:
+    def submit(
+        self,
+        payload: Mapping[str, Any],
+        client_key: str,
+        sealing: Callable[[UUID], PreparedSeal] | None = None,
+    ) -> SubmitResult:
         if not isinstance(client_key, str) or not CLIENT_KEY.fullmatch(client_key):
             raise ValidationFailed.single(
                 "client_key", "16-128 letters, digits or . _ : - (generate one per report)"
@@ -234,6 +249,31 @@ class Courtwatch(Application[UUID]):
             )
         except InvalidField as error:
             raise ValidationFailed.single(error.field, error.reason) from None
+        if sealing is None:
+            return self._store_submission(report_id, token, report)
+        # The sealed part's row is written first and committed only once the
+        # events are stored: a refused or failed submission leaves nothing, and a
+        # replay (events already stored) keeps the sealed part it was first sent with.
+        prepared = sealing(report_id)
+        try:
+            report.attach_sealed(commitments=prepared.commitments)
+            result = self._store_submission(report_id, token, report)
+        except BaseException:
+            prepared.rollback()
+            raise
+        if result.created:
+            prepared.commit()
+            return result
+        prepared.rollback()
+        if self._report(report_id).sealed_commitments is None:
+            # The first submission under this key had no sealed part: saying
+            # "stored" now would lose the sealed details the client just sent.
+            raise IdempotencyConflict(
+                "this client key was already used for a report without sealed details"
+            )
+        return result
+
+    def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:
         try:
             recordings = self.save(report)
         except IntegrityError:
@@ -355,6 +395,43 @@ class Courtwatch(Application[UUID]):
             report_id,
             lambda report: report.end_shift(token=token, ended_at=ended_at, now=self._clock()),
         )
+
+    def redact(
+        self, report_id: UUID, *, token: str | None, by: str, fields: list[str], reason: str
+    ) -> int | None:
+        """Append Redacted (the caller has already destroyed the data key)."""
+        if token is not None and not isinstance(token, str):
+            raise ValidationFailed.single("token", "the author token, as text")
+        return self._apply(
+            report_id,
+            lambda report: report.redact(token=token, by=by, fields=fields, reason=reason),
+        )
+
+    def check_author_of(self, report_id: UUID, token: str) -> None:
+        self._report(report_id).check_author(token)
+
+    def attach_photo(
+        self, report_id: UUID, token: str, photo_id: str, commitment: str
+    ) -> int | None:
+        return self._apply(
+            report_id,
+            lambda r: r.attach_photo(token=token, photo_id=photo_id, commitment=commitment),
+        )
+
+    def publish_photo(self, report_id: UUID, photo_id: str, by: str, sha256: str) -> int | None:
+        return self._apply(
+            report_id,
+            lambda r: r.publish_photo(photo_id=photo_id, by=by, public_sha256=sha256),
+        )
+
+    def check_may_redact(self, report_id: UUID, token: str | None, reason: str) -> Report:
+        """Everything ``redact`` checks, before anything is destroyed."""
+        report = self._report(report_id)  # a copy: its pending event is never saved
+        try:
+            report.redact(token=token, by="check", fields=[], reason=reason)
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        return report
 
     def _apply(self, report_id: UUID, command: Callable[[Report], None]) -> int | None:
         """Run a command on the report's current state and store its event.
@@ -513,7 +590,8 @@ def _public_event_data(domain_event: Any) -> dict[str, Any]:
     # Disputes stored before reasons were a closed list hold free text, which
     # may name someone: read views show it as "other". (The log keeps the
     # stored event, which its hashes cover; erasing it is redaction's work.)
-    if "reason" in data and data["reason"] not in set(DisputeReason):
+    disputed = type(domain_event).__name__ == "Disputed"
+    if disputed and "reason" in data and data["reason"] not in set(DisputeReason):
         data["reason"] = DisputeReason.OTHER.value
     return data
 

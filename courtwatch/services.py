@@ -12,6 +12,7 @@ from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
 from courtwatch.members import MemberStore
+from courtwatch.sealed import SealedDetails
 
 
 @dataclass
@@ -20,6 +21,7 @@ class Services:
     database: Database
     app: Courtwatch
     members: MemberStore
+    sealed: SealedDetails
 
     def close(self) -> None:
         self.app.close()

@@ -43,6 +43,10 @@ OWNERS: dict[str, str] = {
     "courtwatch_member_api_tokens": "courtwatch/members/store.py",
     "courtwatch_webauthn_challenges": "courtwatch/members/store.py",
     "courtwatch_secrets": "courtwatch/credentials.py",
+    "sealed_org_keys": "courtwatch/sealed/store.py",
+    "sealed_envelopes": "courtwatch/sealed/store.py",
+    "sealed_reads": "courtwatch/sealed/store.py",
+    "sealed_photos": "courtwatch/sealed/store.py",
 }
 SQL_WORDS = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|TRUNCATE|COPY|FROM|JOIN|INTO)\b"

@@ -28,6 +28,7 @@ from web.live.map_page import inline_script_hashes
 from web.members import pages as member_pages
 from web.members import passkeys
 from web.reports import api, manage, pages
+from web.sealed import routes as sealed
 from web.static_assets import StaticAssets
 from web.summaries import routes as summaries
 from web.transparency import routes as transparency
@@ -171,6 +172,29 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/members/signin", passkeys.sign_in, methods=["POST"]),
         Route("/api/members/me/passkeys/options", passkeys.passkey_options, methods=["POST"]),
         Route("/api/members/me/passkeys", passkeys.add_passkey, methods=["POST"]),
+        # Sealed details: read (audited), redact, the list of reads.
+        Route("/api/reports/{report_id}/sealed", sealed.read_sealed, methods=["GET"]),
+        Route("/api/reports/{report_id}/redact", sealed.redact, methods=["POST"]),
+        Route("/api/sealed/reads", sealed.list_reads, methods=["GET"]),
+        Route("/reports/{report_id}/sealed", sealed.sealed_page, methods=["GET"]),
+        Route("/console/sealed/reads", sealed.reads_page, methods=["GET"]),
+        Route("/api/reports/{report_id}/photos", sealed.upload_photo, methods=["POST"]),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/original",
+            sealed.photo_original,
+            methods=["GET"],
+        ),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/preview",
+            sealed.photo_preview,
+            methods=["GET"],
+        ),
+        Route(
+            "/api/reports/{report_id}/photos/{photo_id}/publish",
+            sealed.publish_photo,
+            methods=["POST"],
+        ),
+        Route("/reports/{report_id}/photos/{photo_id}", sealed.public_photo, methods=["GET"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         # Compressed, and cached for a year when named by content hash (web/static_assets.py).
@@ -199,7 +223,11 @@ def create_app(services: Services, background: Background | None = None) -> Star
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            Middleware(
+                BodySizeLimit,
+                max_bytes=settings.max_body_bytes,
+                larger=[(sealed.PHOTO_UPLOAD_PATTERN, sealed.PHOTO_UPLOAD_LIMIT)],
+            ),
             Middleware(
                 LiveSocketGuard,
                 public_url=settings.public_url,

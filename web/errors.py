@@ -34,6 +34,9 @@ from courtwatch.members import (
     MemberNotFound,
     PasskeyRefused,
 )
+from courtwatch.photos import PhotoRefused
+from courtwatch.sealed import NoSealingKey, SealedDataErased, UnsealingKeyAbsent
+from courtwatch.sealing.envelope import UnsealFailed
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
 
 log = logging.getLogger(__name__)
@@ -115,6 +118,11 @@ async def invalid_member_field(request: Request, exc: Exception) -> Response:
     return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": exc.reason}])
 
 
+async def photo_refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PhotoRefused)
+    return _error(exc.status, str(exc), fields=[{"field": "photo", "reason": str(exc)}])
+
+
 async def gone(request: Request, exc: Exception) -> Response:
     return _error(410, str(exc))
 
@@ -187,6 +195,11 @@ EXCEPTION_HANDLERS = {
     PasskeyRefused: bad_request,
     MemberError: conflict,
     WrongAuthorToken: forbidden,
+    SealedDataErased: gone,
+    PhotoRefused: photo_refused,
+    UnsealingKeyAbsent: conflict,
+    UnsealFailed: conflict,
+    NoSealingKey: busy,
     IdempotencyConflict: conflict,
     WriteContention: busy,
     AlreadyCorroborated: conflict,

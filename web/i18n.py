@@ -33,9 +33,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "kind.watch_shift": ("Watch shift", "Turno de observación"),
     "form.intro": (
         "Fill in what you saw. Leave anything you do not know as 'Not known'. "
-        "Do not write anyone's name.",
-        "Complete lo que vio. Deje lo que no sepa como 'No se sabe'. No escriba el nombre "
-        "de nadie.",
+        "Names go only in the sealed section at the end.",
+        "Complete lo que vio. Deje lo que no sepa como 'No se sabe'. Los nombres van solo "
+        "en la sección sellada del final.",
     ),
     "field.courthouse_code": ("Courthouse", "Tribunal"),
     "field.courthouse_none": (
@@ -223,6 +223,62 @@ TEXT: dict[str, tuple[str, str]] = {
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "report.recorded_local": ("Recorded at", "Registrado"),
     "report.zone": ("Times shown in", "Horas mostradas en"),
+    # Sealed details (web/sealed, web/templates/sealed).
+    "event.DetailsSealed": ("Sealed details attached", "Datos sellados adjuntos"),
+    "event.PhotoSealed": ("Photo attached (sealed)", "Foto adjunta (sellada)"),
+    "event.PhotoPublished": ("Photo published", "Foto publicada"),
+    "sealed.title": ("Sealed details", "Datos sellados"),
+    "sealed.form_summary": (
+        "Details for the legal team (sealed)",
+        "Datos para el equipo legal (sellados)",
+    ),
+    "sealed.form_hint": (
+        "Optional. Only the legal team can read these: they are locked before they are "
+        "stored, never shown on the map or the report page, and every read is recorded. "
+        "Names and other personal details go here and nowhere else.",
+        "Opcional. Solo el equipo legal puede leerlos: se sellan antes de guardarse, nunca "
+        "aparecen en el mapa ni en la página del reporte, y cada lectura queda registrada. "
+        "Los nombres y otros datos personales van aquí y en ningún otro lugar.",
+    ),
+    "sealed.read_is_logged": (
+        "Confidential. This read was recorded with your name, the report and the time; "
+        "coordinators can see it.",
+        "Confidencial. Esta lectura quedó registrada con su nombre, el reporte y la hora; "
+        "los coordinadores pueden verla.",
+    ),
+    "sealed.back_to_report": ("Back to the public report", "Volver al reporte público"),
+    "sealed.empty": ("No sealed details were given.", "No se dieron datos sellados."),
+    "sealed.reads_title": ("Who read sealed details", "Quién leyó datos sellados"),
+    "sealed.reads_intro": (
+        "Every read, disclosure and redaction of sealed details, newest first. The people "
+        "in the reports can be told who looked.",
+        "Cada lectura, divulgación y borrado de datos sellados, del más reciente al más "
+        "antiguo. Se puede decir a las personas de los reportes quién los miró.",
+    ),
+    "sealed.reads_none": ("No one has read sealed details yet.", "Nadie ha leído datos sellados."),
+    "sealed.report": ("Report", "Reporte"),
+    "redaction_reason.person_asked": (
+        "The person asked (through a coordinator)",
+        "La persona lo pidió (por medio de un coordinador)",
+    ),
+    "redaction_reason.author_asked": ("The author asked", "El autor lo pidió"),
+    "redaction_reason.safety": ("Someone's safety", "La seguridad de alguien"),
+    "redaction_reason.entered_in_error": ("Entered in error", "Ingresado por error"),
+    "redaction_reason.no_longer_needed": ("No longer needed", "Ya no se necesita"),
+    "sealed_action.read": ("read", "leyó"),
+    "sealed_action.disclose": ("disclosed one field", "divulgó un dato"),
+    "sealed_action.redact": ("redacted", "borró"),
+    "sealed_field.notes": ("Notes", "Notas"),
+    "sealed_field.person_name": ("Name of the person", "Nombre de la persona"),
+    "sealed_field.a_number": ("A-number", "Número A (A-number)"),
+    "sealed_field.country_of_birth": ("Country of birth", "País de nacimiento"),
+    "sealed_field.date_of_birth": ("Date of birth", "Fecha de nacimiento"),
+    "sealed_field.language": ("Language", "Idioma"),
+    "sealed_field.contact": (
+        "Who to contact (family, attorney)",
+        "A quién contactar (familia, abogado)",
+    ),
+    "sealed_field.taken_to_detail": ("Where they were taken", "A dónde se la llevaron"),
     "event.Submitted": ("Submitted", "Enviado"),
     "event.Amended": ("Amended by its author", "Corregido por su autor"),
     "event.Corroborated": ("Corroborated", "Corroborado"),
@@ -652,6 +708,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Abriendo… (sin JavaScript, pegue la clave abajo)",
     ),
 }
+
+
+# A bad sealed field is named on the form by its label.
+TEXT.update(
+    {
+        "field.sealed." + key.removeprefix("sealed_field."): pair
+        for key, pair in list(TEXT.items())
+        if key.startswith("sealed_field.")
+    }
+)
 
 
 def negotiate(request: Request) -> str:

@@ -22,9 +22,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 
 from courtwatch.domain.reports import OUTCOME_FIELDS
-from courtwatch.domain.vocabulary import DisputeReason
+from courtwatch.domain.vocabulary import DisputeReason, RedactionReason
 from courtwatch.intake import MODELS, SUBMISSION
 from courtwatch.members import ROLES
+from courtwatch.sealing.fields import SEALED_FIELDS
 
 PATH = "/api/openapi.json"
 SCHEMAS = "#/components/schemas/"
@@ -686,6 +687,127 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     },
 }
 
+# Sealed details (web/sealed/, docs/sealed-data.md). Submitting them is part of
+# POST /api/reports (its optional `sealed` object).
+SEALED_READERS: list[dict[str, list[str]]] = VERIFIER
+PHOTO_ID = _path("photo_id", "the photo's id", {"type": "string", "format": "uuid"})
+OPERATIONS.update(
+    {
+        ("/api/reports/{report_id}/sealed", "GET"): {
+            "tags": ["sealed"],
+            "summary": "A lawyer or coordinator reads a report's sealed details (recorded)",
+            "security": SEALED_READERS,
+            "parameters": [REPORT_ID],
+            "responses": {
+                "200": _json(_ref("SealedRead"), "the values given (empty fields left out)"),
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/redact", "POST"): {
+            "tags": ["sealed"],
+            "summary": "Erase a report's sealed details for good (the author's token, or a "
+            "coordinator)",
+            "security": [*VERIFIER, {}],
+            "parameters": [REPORT_ID],
+            "requestBody": _body(_ref("Redaction")),
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "report_id": {"type": "string"},
+                            "position": {"type": ["integer", "null"]},
+                            "stored": {"type": "boolean"},
+                        },
+                    },
+                    "erased; the Redacted event's log position (null: erased before)",
+                ),
+                **_errors("401", "403", "404", "409", "413", "422", "503"),
+            },
+        },
+        ("/api/sealed/reads", "GET"): {
+            "tags": ["sealed"],
+            "summary": "A coordinator lists who read, disclosed or redacted sealed details",
+            "security": VERIFIER,
+            "responses": {
+                "200": _json({"type": "object"}, "newest first"),
+                **_errors("401", "403", "503"),
+            },
+        },
+        ("/reports/{report_id}/sealed", "GET"): _html(
+            "A report's sealed details, for lawyers and coordinators (recorded)",
+            REPORT_ID,
+            **_errors("401", "403", "404", "409", "410"),
+        ),
+        ("/console/sealed/reads", "GET"): _html(
+            "For coordinators: who read sealed details", **_errors("401", "403")
+        ),
+        ("/api/reports/{report_id}/photos", "POST"): {
+            "tags": ["sealed"],
+            "summary": "The author adds a photo (sealed; JPEG, PNG, WebP or HEIC by content)",
+            "parameters": [
+                REPORT_ID,
+                {**IDEMPOTENCY_KEY, "required": False},
+                {
+                    "name": "X-Author-Token",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    kind: {"schema": {"type": "string", "contentEncoding": "binary"}}
+                    for kind in ("image/jpeg", "image/png", "image/webp", "image/heic")
+                },
+            },
+            "responses": {
+                "201": _json({"type": "object"}, "sealed; the PhotoSealed event's position"),
+                "200": _json({"type": "object"}, "already stored under this key"),
+                "415": _json(_ref("Invalid"), "not a photo by its content"),
+                **_errors("403", "404", "409", "413", "422", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/original", "GET"): {
+            "tags": ["sealed"],
+            "summary": "The original photo file, for lawyers and coordinators (recorded)",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": {"description": "the file as uploaded"},
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/preview", "GET"): {
+            "tags": ["sealed"],
+            "summary": "The public copy a photo would become (responders judge it; recorded)",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": {"description": "a JPEG of the pixels only"},
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/api/reports/{report_id}/photos/{photo_id}/publish", "POST"): {
+            "tags": ["sealed"],
+            "summary": "A responder marks a photo safe: its public copy is published",
+            "security": VERIFIER,
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {
+                "200": _json({"type": "object"}, "published"),
+                **_errors("401", "403", "404", "409", "410", "503"),
+            },
+        },
+        ("/reports/{report_id}/photos/{photo_id}", "GET"): {
+            "tags": ["pages"],
+            "summary": "A published photo's public copy (pixels only)",
+            "parameters": [REPORT_ID, PHOTO_ID],
+            "responses": {"200": {"description": "a JPEG"}, **_errors("404")},
+        },
+    }
+)
+
 
 def _partial(schema: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
     """A model's schema with every field optional (only ``names`` if given), no ``kind``."""
@@ -733,7 +855,43 @@ def _report_schemas() -> dict[str, Any]:
         },
     }
     schemas["Kind"] = {"type": "string", "enum": list(MODELS)}
+    _add_sealed_schemas(schemas, names.values())
     return schemas
+
+
+def _add_sealed_schemas(schemas: dict[str, Any], submissions: Iterable[str]) -> None:
+    """Every kind may carry sealed details; they are never amended (so not in Amendment)."""
+    text = {"type": ["string", "null"]}
+    schemas["Sealed"] = {
+        "type": "object",
+        "additionalProperties": False,
+        "description": "Sealed on arrival: only lawyers and coordinators can read them, and "
+        "the public log carries salted commitments only (docs/sealed-data.md).",
+        "properties": {name: {**text, "maxLength": most} for name, most in SEALED_FIELDS.items()},
+    }
+    for name in submissions:
+        schemas[name]["properties"]["sealed"] = _ref("Sealed")
+    schemas["SealedRead"] = {
+        "type": "object",
+        "required": ["report_id", "sealed"],
+        "properties": {
+            "report_id": {"type": "string"},
+            "sealed": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+    schemas["Redaction"] = {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {
+            "reason": {"type": "string", "enum": [r.value for r in RedactionReason]},
+            "token": {"type": "string", "description": "the author token; else a coordinator's"},
+            "fields": {
+                "type": "array",
+                "items": {"type": "string", "enum": list(SEALED_FIELDS)},
+                "description": "erase only these (the rest is re-sealed); default: everything",
+            },
+        },
+    }
 
 
 COMMON_SCHEMAS: dict[str, Any] = {

@@ -38,7 +38,16 @@ def arguments(configure: Callable[[argparse.ArgumentParser], None]) -> Callable[
 
 def build_parser() -> argparse.ArgumentParser:
     # Importing the command modules registers their sub-commands.
-    from courtwatch.cli import admin, audit, members, parked, project, serve, trends  # noqa: F401
+    from courtwatch.cli import (  # noqa: F401
+        admin,
+        audit,
+        members,
+        parked,
+        project,
+        sealed,
+        serve,
+        trends,
+    )
 
     parser = argparse.ArgumentParser(
         prog="courtwatch",

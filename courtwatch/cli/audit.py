@@ -20,6 +20,9 @@ def _verify_args(parser: argparse.ArgumentParser) -> None:
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--key", help="the log operator's published public key (vkey string)")
     keys.add_argument("--key-file", help="a file holding the operator's published public key")
+    parser.add_argument(
+        "--disclosure", help="also check a disclosed sealed value (courtwatch sealed disclose)"
+    )
 
 
 @command("verify", help="check an evidence bundle offline (no database, no network)")
@@ -32,6 +35,8 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         argv += ["--key", args.key]
     if args.key_file:
         argv += ["--key-file", args.key_file]
+    if args.disclosure:
+        argv += ["--disclosure", args.disclosure]
     return main(argv)
 
 

@@ -25,6 +25,7 @@ from courtwatch.infrastructure.database import (
     stop_embedded_server,
 )
 from courtwatch.members import MemberStore
+from courtwatch.sealed import SealedDetails
 from courtwatch.services import Services
 from projections.background import Background
 from projections.trends import publishing
@@ -112,7 +113,12 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     bound_application_waits(app, database.timeout)  # a request never waits on an outage
     immigration_courts()  # place the courts by ZIP now, not during the first report
     members = MemberStore(database, session_idle=timedelta(hours=settings.session_idle_hours))
-    return Services(settings=settings, database=database, app=app, members=members)
+    try:
+        sealed = SealedDetails.open(database, app, settings)
+    except BaseException:
+        app.close()  # a refused key file must not leave the event store's pool open
+        raise
+    return Services(settings=settings, database=database, app=app, members=members, sealed=sealed)
 
 
 def shutdown(services: Services) -> None:

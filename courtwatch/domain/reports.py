@@ -28,7 +28,7 @@ from courtwatch.domain.errors import (
     WrongAuthorToken,
 )
 from courtwatch.domain.fold import ReportState, status_of
-from courtwatch.domain.vocabulary import DisputeReason, Kind, Status
+from courtwatch.domain.vocabulary import DisputeReason, Kind, RedactionReason, Status
 
 # Reports may be sent from a phone whose clock runs a little ahead.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -47,6 +47,8 @@ OFFSET_STEP = timedelta(minutes=15)
 # further: anyone can make keys, so more would say nothing more, and every
 # stored one is replayed whenever the report is read.
 MOST_CORROBORATIONS = 25
+# Photos per report: enough for a van, a badge, a document; each is a sealed blob.
+MOST_PHOTOS = 6
 
 
 def hash_token(token: str) -> str:
@@ -104,6 +106,12 @@ def check_member_name(member: str) -> None:
         raise InvalidField("member", "a member's display name")
 
 
+def check_redaction_reason(reason: str) -> None:
+    # Closed: the Redacted event is public and forever (RedactionReason says why).
+    if reason not in set(RedactionReason):
+        raise InvalidField("reason", "one of: " + ", ".join(r.value for r in RedactionReason))
+
+
 def check_plausible_date(field: str, value: str, now: datetime) -> None:
     """A calendar date (ISO text, as details hold it) between 2000 and today."""
     try:
@@ -153,6 +161,23 @@ class Report(Aggregate):
 
         class Resolved(Aggregate.Event):
             member: str
+
+        class DetailsSealed(Aggregate.Event):
+            commitments: dict[str, str]
+
+        class Redacted(Aggregate.Event):
+            by: str
+            fields: list[str]
+            reason: str
+
+        class PhotoSealed(Aggregate.Event):
+            photo_id: str
+            commitment: str
+
+        class PhotoPublished(Aggregate.Event):
+            photo_id: str
+            by: str
+            public_sha256: str
 
     @event("Submitted")
     def __init__(
@@ -335,6 +360,91 @@ class Report(Aggregate):
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
+
+    # Sealed details (courtwatch/sealing): the event carries only salted
+    # commitments; the values are sealed outside the log. These events change
+    # nothing the fold shows, so they are not in REPORT_TOPICS: the map and the
+    # trends never see them, the transparency log (every topic) does.
+
+    @property
+    def sealed_commitments(self) -> dict[str, str] | None:
+        return getattr(self, "_sealed_commitments", None)
+
+    @property
+    def erased_fields(self) -> frozenset[str]:
+        """Sealed fields (and "photos") that Redacted events erased."""
+        return frozenset(getattr(self, "_erased", ()))
+
+    @property
+    def redacted(self) -> bool:
+        """The whole sealed part, and every photo, was erased."""
+        erased = self.erased_fields
+        return (
+            bool(erased)
+            and set(self.sealed_commitments or {}) <= erased
+            and (not self.photos or "photos" in erased)
+        )
+
+    def attach_sealed(self, *, commitments: dict[str, str]) -> None:
+        if self.sealed_commitments is not None:
+            raise NotApplicable("this report already has sealed details")
+        self._details_sealed(commitments=dict(commitments))
+
+    @event("DetailsSealed")
+    def _details_sealed(self, commitments: dict[str, str]) -> None:
+        self._sealed_commitments = commitments
+
+    def redact(self, *, token: str | None, by: str, fields: list[str], reason: str) -> None:
+        """Record that the sealed details were erased (token None: a coordinator asked)."""
+        if token is not None:
+            self.check_author(token)
+        check_redaction_reason(reason)
+        if self.sealed_commitments is None and not self.photos:
+            raise NotApplicable("this report has no sealed details to redact")
+        if fields and set(fields) <= self.erased_fields:
+            return  # erased already: a retry stores nothing
+        self._redacted(by=by, fields=sorted(fields), reason=reason)
+
+    @event("Redacted")
+    def _redacted(self, by: str, fields: list[str], reason: str) -> None:
+        self._erased = self.erased_fields | set(fields)
+
+    @property
+    def photos(self) -> dict[str, str]:
+        """Photo id -> its logged commitment (sealed originals)."""
+        return dict(getattr(self, "_photos", {}))
+
+    @property
+    def published_photos(self) -> dict[str, str]:
+        """Photo id -> SHA-256 of its public copy."""
+        return dict(getattr(self, "_published", {}))
+
+    def attach_photo(self, *, token: str, photo_id: str, commitment: str) -> None:
+        self.check_author(token)
+        if photo_id in self.photos:
+            return  # a retried upload: stored once
+        if self.redacted:
+            raise NotApplicable("this report's sealed details were redacted")
+        if len(self.photos) >= MOST_PHOTOS:
+            raise NotApplicable(f"a report keeps at most {MOST_PHOTOS} photos")
+        self._photo_sealed(photo_id=photo_id, commitment=commitment)
+
+    @event("PhotoSealed")
+    def _photo_sealed(self, photo_id: str, commitment: str) -> None:
+        self._photos = {**self.photos, photo_id: commitment}
+
+    def publish_photo(self, *, photo_id: str, by: str, public_sha256: str) -> None:
+        if photo_id not in self.photos:
+            raise NotApplicable("no such photo on this report")
+        if self.redacted:
+            raise NotApplicable("this report's sealed details were redacted")
+        if photo_id in self.published_photos:
+            return
+        self._photo_published(photo_id=photo_id, by=by, public_sha256=public_sha256)
+
+    @event("PhotoPublished")
+    def _photo_published(self, photo_id: str, by: str, public_sha256: str) -> None:
+        self._published = {**self.published_photos, photo_id: public_sha256}
 
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         raise NotApplicable(f"a {self.kind.value} is not a watch shift")

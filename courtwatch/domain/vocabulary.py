@@ -151,3 +151,14 @@ class IceOffice(StrEnum):
     CHECK_IN_NYC_201_VARICK = "check_in_nyc_201_varick"
     OTHER = "other"
     UNKNOWN = "unknown"
+
+
+class RedactionReason(StrEnum):
+    """Why a report's sealed details were erased: closed, because the Redacted
+    event is public and forever (free text here could name the person)."""
+
+    PERSON_ASKED = "person_asked"  # the affected person, through a coordinator
+    AUTHOR_ASKED = "author_asked"  # the watcher who wrote it, with the edit key
+    SAFETY = "safety"  # keeping it puts someone at risk
+    ENTERED_IN_ERROR = "entered_in_error"  # wrong person, wrong report
+    NO_LONGER_NEEDED = "no_longer_needed"  # the case is closed

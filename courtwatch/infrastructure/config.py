@@ -48,6 +48,9 @@ class Settings:
     # How long a request may wait for PostgreSQL (a pooled connection, a new
     # connection) before it answers 503: an outage must fail fast, not hang.
     database_timeout_seconds: float = 3.0
+    # Where the key that unseals sealed details lives: "" = <data>/sealing/unsealing.key,
+    # a path, or "offline" (not on this server; see docs/sealed-data.md).
+    unsealing_key_setting: str = ""
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -91,6 +94,7 @@ class Settings:
             log_origin=env.get("COURTWATCH_LOG_ORIGIN") or "courtwatch.local/log",
             public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),
             database_timeout_seconds=number("COURTWATCH_DATABASE_TIMEOUT", 3.0),
+            unsealing_key_setting=env.get("COURTWATCH_UNSEALING_KEY") or "",
         )
         if not 0 < settings.session_idle_hours <= 24 * 30:
             raise ConfigError("COURTWATCH_SESSION_IDLE_HOURS must be between 0 and 720 hours")

@@ -542,6 +542,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--key", help="the log operator's published public key string")
     keys.add_argument("--key-file", help="a file holding the operator's published public key")
+    parser.add_argument(
+        "--disclosure", help="also check a disclosed sealed value against the bundle's record"
+    )
     args = parser.parse_args(argv)
     expected = args.key
     if args.key_file:
@@ -551,8 +554,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CheckpointError as e:
         print(f"the key given with --key/--key-file is not valid: {e}", file=sys.stderr)
         return 2
+    if args.disclosure and report.ok:
+        report.problems.extend(_disclosure_problems(args.bundle, args.disclosure))
+        if report.ok:
+            report.notes.append("The disclosed sealed value matches its logged commitment.")
     print(report.render())
     return 0 if report.ok else 1
+
+
+def _disclosure_problems(bundle: str, disclosure_path: str) -> list[str]:
+    # Only after the bundle verified: its events are then the logged ones.
+    from courtwatch.sealing.disclosure import (
+        check_disclosure,
+        check_photo_disclosure,
+        events_of_bundle,
+    )
+
+    try:
+        disclosure = strict_json_loads(Path(disclosure_path).read_bytes())
+    except (OSError, ValueError, RecursionError) as e:
+        return [f"the disclosure {disclosure_path} cannot be read: {e}"]
+    if isinstance(disclosure, dict) and "file" in disclosure:
+        # A photo: the file named in the disclosure, in the same folder (a bare name only).
+        name = disclosure["file"]
+        if not isinstance(name, str) or Path(name).name != name or name in ("", ".", ".."):
+            return ["the disclosure's file must be a bare file name"]
+        try:
+            photo = (Path(disclosure_path).parent / name).read_bytes()
+        except OSError as e:
+            return [f"the disclosed photo {name} cannot be read: {e}"]
+        return check_photo_disclosure(disclosure, photo, events_of_bundle(bundle))
+    return check_disclosure(disclosure, events_of_bundle(bundle))
 
 
 if __name__ == "__main__":

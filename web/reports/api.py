@@ -37,7 +37,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request, *, sealed_text: bool = False) -> dict[str, Any]:
     raw = await request.body()
     try:
         body = json.loads(raw or b"{}", parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -47,7 +47,12 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise MalformedBody("the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise MalformedBody("the body must be a JSON object")
+    # Sealed notes may hold newlines: the sealed part has its own rules
+    # (courtwatch/sealing/fields.py); everything public keeps these.
+    sealed_part = body.pop("sealed", None) if sealed_text else None
     check_plain_values(body)
+    if sealed_part is not None:
+        body["sealed"] = sealed_part
     return body
 
 
@@ -86,11 +91,18 @@ def _optional_string(body: dict[str, Any], name: str) -> str:
 
 
 async def submit_report(request: Request) -> Response:
-    body = await json_object(request)
+    body = await json_object(request, sealed_text=True)
     client_key = request.headers.get("idempotency-key") or body.pop("client_key", None)
     if client_key is None:
         raise ValidationFailed.single("client_key", "required: send an Idempotency-Key header")
-    result = await run_in_threadpool(services_app(request).submit, body, client_key)
+    # Sealed details (optional) are sealed before anything is stored: see courtwatch/sealed.
+    sealed_part = body.pop("sealed", None)
+    if sealed_part is None:
+        result = await run_in_threadpool(services_app(request).submit, body, client_key)
+    else:
+        result = await run_in_threadpool(
+            request.app.state.services.sealed.submit, body, client_key, sealed_part
+        )
     return JSONResponse(
         {
             "id": str(result.report_id),

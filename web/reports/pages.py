@@ -26,6 +26,7 @@ from courtwatch.domain.vocabulary import (
     Warrant,
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
+from courtwatch.sealing.fields import SEALED_FIELDS
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.members.auth import current_member
@@ -114,11 +115,17 @@ async def _render_form(
         errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
         # City and position of each courthouse, for search and "nearest to me" on the phone.
         courthouse_places={c.code: [c.city, c.lat, c.lon] for c in courthouses},
+        sealed_fields=list(SEALED_FIELDS.items()),
+        sealed_open=any(k.startswith("sealed.") and v for k, v in values.items()),
     )
     context["when"] = when.form_when(
         courthouses, values, _default_zone(request), context["t"], datetime.now(UTC)
     )
-    return templates.TemplateResponse(request, "form.html", context, status_code=status_code)
+    # A form sent back with its sealed values in it is kept by no cache.
+    headers = NO_STORE if context["sealed_open"] else None
+    return templates.TemplateResponse(
+        request, "form.html", context, status_code=status_code, headers=headers
+    )
 
 
 def _kind(request: Request) -> Kind | None:
@@ -206,8 +213,20 @@ async def create_report(request: Request) -> Response:
     courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None
     zone = when.place_zone(courthouse, form.get("lat"), form.get("lon"), _default_zone(request))
     payload = _payload_from_form(form, kind, zone)
+    # The "details for the legal team" section: sealed on arrival (courtwatch/sealed).
+    sealed_part = {k[len("sealed.") :]: v for k, v in form.items() if k.startswith("sealed.")}
     try:
-        result = await run_in_threadpool(_app(request).submit, payload, form.get("client_key", ""))
+        if any(value.strip() for value in sealed_part.values()):
+            result = await run_in_threadpool(
+                request.app.state.services.sealed.submit,
+                payload,
+                form.get("client_key", ""),
+                sealed_part,
+            )
+        else:
+            result = await run_in_threadpool(
+                _app(request).submit, payload, form.get("client_key", "")
+            )
     except ValidationFailed as failure:
         if _wants_json(request):
             lang = negotiate(request)

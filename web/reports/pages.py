@@ -287,8 +287,10 @@ async def report_page(request: Request) -> Response:
     except (ValueError, ReportNotFound):
         context = _context(request, message_key="error.not_found")
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
-    citation_html = await run_in_threadpool(render_citation, request.app.state.services, report_id)
-    context = _context(request, report=report, citation_html=citation_html)
+    context = _context(request, report=report)
+    context["citation_html"] = await run_in_threadpool(
+        render_citation, request.app.state.services, report_id, context["t"]
+    )
     context["value_labels"] = VALUE_LABELS
     await _readable(request, report, context)
     headers = {**NO_STORE, "Vary": "Cookie"} if for_members else {"Vary": "Cookie"}

@@ -8,6 +8,7 @@ that exact checkpoint, and check it with the published key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC
 from typing import Any
 from uuid import UUID
@@ -56,7 +57,11 @@ def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
     }
 
 
-def render_citation(services: Services, report_id: UUID) -> str:
-    """HTML for ``report.html``'s ``citation_html`` slot (autoescaped)."""
+def render_citation(services: Services, report_id: UUID, t: Callable[[str], str]) -> str:
+    """HTML for ``report.html``'s ``citation_html`` slot (autoescaped), in ``t``'s language.
+
+    The line a lawyer pastes stays in English whatever the page's language:
+    courts and log tools read one fixed form.
+    """
     context = citation_context(services, report_id)
-    return _env.get_template("citation.html").render(**context)
+    return _env.get_template("citation.html").render(**context, t=t)

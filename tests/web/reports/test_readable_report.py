@@ -100,6 +100,14 @@ async def test_screenshots_of_the_readable_report(
         page = await context.new_page()
         await page.goto(f"{live_server.url}/reports/{report['id']}?lang={lang}")
         assert await page.locator("#place").inner_text() != "NYC"
+        # Nothing runs past a phone's screen (the facts' <dd> indents and the
+        # citation's hashes did, to 406 px), and the citation speaks the page's language.
+        assert (
+            await page.evaluate("document.documentElement.scrollWidth")
+            <= PHONE["viewport"]["width"]
+        )
+        title = await page.locator("#citation-title").inner_text()
+        assert title == ("Cite this record" if lang == "en" else "Cómo citar este registro")
         await page.locator("table.history").scroll_into_view_if_needed()
         await page.screenshot(path=screenshot_path(tmp_path, f"report-{lang}"), full_page=True)
         await context.close()

@@ -105,12 +105,12 @@ async def test_the_report_page_carries_a_citation_block(
     [report_id] = await run_in_threadpool(submit_reports, services, 1)
     await logged_up_to_now(services)
     page = (await client.get(f"/reports/{report_id}")).text
-    assert 'id="citation"' in page and "awaiting next checkpoint" in page
+    assert 'id="citation"' in page and "awaiting the next checkpoint" in page
 
     checkpoint = await sign(services)
     page = (await client.get(f"/reports/{report_id}")).text
     leaf = (await client.get(f"/api/log/inclusion?report={report_id}&version=1")).json()
-    assert "awaiting next checkpoint" not in page
+    assert "awaiting the next checkpoint" not in page
     assert leaf["leaf_hash"] in page and checkpoint["root_hash"] in page
     assert (
         f"courtwatch log {services.settings.log_origin}, report {report_id} v1, "

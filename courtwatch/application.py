@@ -30,6 +30,7 @@ from courtwatch.domain.reports import (
     OUTCOME_FIELDS,
     PRESENCE_EVENTS,
     REPORT_CLASSES,
+    WITHHELD_PRESENCE_FIELDS,
     Report,
     evolve,
     is_report_event,
@@ -432,7 +433,8 @@ class Courtwatch(Application[UUID]):
                 not for_members and type(e).__name__ in PRESENCE_EVENTS and e.timestamp > shown_from  # type: ignore[attr-defined]
             )
             if withheld:
-                data.pop("member", None)
+                for name in WITHHELD_PRESENCE_FIELDS:
+                    data.pop(name, None)
             history.append(
                 {
                     "version": e.originator_version,
@@ -440,7 +442,7 @@ class Courtwatch(Application[UUID]):
                     "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
                     "data": data,
                     **({"before": before} if before is not None else {}),
-                    **({"withheld": ["member"]} if withheld else {}),
+                    **({"withheld": list(WITHHELD_PRESENCE_FIELDS)} if withheld else {}),
                 }
             )
         members_only = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -51,6 +52,14 @@ MOST_CORROBORATIONS = 25
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def presence_nonce() -> str:
+    """128 random bits for a presence event, made in the command (never in the
+    apply, which replays). The log's leaf hash covers the event, and the leaf
+    hash is public at once: without a secret in it, hashing each candidate
+    name (every verifier's name is public) would reveal the withheld one."""
+    return secrets.token_hex(16)
 
 
 def check_position(lat: float | None, lon: float | None) -> None:
@@ -147,12 +156,15 @@ class Report(Aggregate):
 
         class Claimed(Aggregate.Event):
             member: str
+            nonce: str
 
         class ConfirmedOnScene(Aggregate.Event):
             member: str
+            nonce: str
 
         class Resolved(Aggregate.Event):
             member: str
+            nonce: str
 
     @event("Submitted")
     def __init__(
@@ -305,20 +317,20 @@ class Report(Aggregate):
         self.check_presence(member)
         if member in self.claimed_by:
             return
-        self._claimed(member=member)
+        self._claimed(member=member, nonce=presence_nonce())
 
     @event("Claimed")
-    def _claimed(self, member: str) -> None:
+    def _claimed(self, member: str, nonce: str) -> None:
         self._take(fold.claimed(self._state(), member))
 
     def confirm_on_scene(self, member: str) -> None:
         self.check_presence(member)
         if fold.confirmed_on_scene(self._state(), member) == self._state():
             return
-        self._confirmed_on_scene(member=member)
+        self._confirmed_on_scene(member=member, nonce=presence_nonce())
 
     @event("ConfirmedOnScene")
-    def _confirmed_on_scene(self, member: str) -> None:
+    def _confirmed_on_scene(self, member: str, nonce: str) -> None:
         self._take(fold.confirmed_on_scene(self._state(), member))
 
     def resolve(self, member: str) -> None:
@@ -327,10 +339,10 @@ class Report(Aggregate):
             raise NotApplicable("a watch shift ends, it is not resolved")
         if self.resolved_by is not None:
             return  # resolved already, by whoever: there is nothing more to close
-        self._resolved(member=member)
+        self._resolved(member=member, nonce=presence_nonce())
 
     @event("Resolved")
-    def _resolved(self, member: str) -> None:
+    def _resolved(self, member: str, nonce: str) -> None:
         self._take(fold.resolved(self._state(), member))
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
@@ -480,9 +492,11 @@ OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.CALL_IN: ("outcome",),
 }
 # Members' presence on a report: who is going, who is there, who closed it.
-# Each carries the member's display name in ``member``; public views withhold
-# it for a while (courtwatch.application.PRESENCE_EMBARGO).
+# Each carries the member's display name in ``member`` and a random ``nonce``;
+# public views withhold both for a while (courtwatch.application.PRESENCE_EMBARGO).
 PRESENCE_EVENTS = ("Claimed", "ConfirmedOnScene", "Resolved")
+# What public views leave out of a presence event while it is recent.
+WITHHELD_PRESENCE_FIELDS = ("member", "nonce")
 # Every event that changes a report, as stored topics: what a read model of
 # reports subscribes to (the gazetteer's events are not reports).
 REPORT_TOPICS: tuple[str, ...] = (

@@ -4,12 +4,14 @@ and "on scene" are withheld from public views, bundles included, for 24 hours.""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import rfc8785
 
 from courtwatch.services import Services
 from tests.conftest import ServerThread
@@ -89,3 +91,57 @@ async def test_the_evidence_bundle_waits_24_hours_for_the_public_and_not_for_mem
     public = (await client.get(f"/reports/{rid}")).text
     assert public.count("by <strong>Ana</strong>") == 3
     assert (await client.get(f"/reports/{rid}/evidence.zip")).status_code == 200
+
+
+async def test_a_withheld_name_cannot_be_guessed_from_the_public_leaf_hash(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    """The leaf hash of every event is public at once (/api/log/inclusion), and
+    covers id, version, topic, timestamp and payload, all public but the
+    withheld fields. Hashing each candidate name (verifiers' names are public)
+    must not find the one withheld: the event carries a secret random nonce."""
+    report = await acted_on(client, services)
+    rid = report["id"]
+    await logged_up_to_now(services)
+    await sign(services)
+    public = (await client.get(f"/api/reports/{rid}")).json()
+    names = ["Ana", "Bo", "Cy"]
+    ids = {h["data"][k] for h in public["history"] for k in h["data"] if k.endswith("_id")}
+    topics = [f"courtwatch.domain.reports:{c}" for c in ("Sighting", "Report")]
+
+    def guesses(entry: dict[str, Any]) -> list[bytes]:
+        payloads = [dict(entry["data"])]
+        for name in names:
+            payloads.append({**entry["data"], "member": name})
+            payloads += [{**entry["data"], "member": name, "member_id": i} for i in ids]
+        return [
+            b"\x00"
+            + rfc8785.dumps(
+                {
+                    "id": rid,
+                    "version": entry["version"],
+                    "topic": f"{topic}.{entry['event']}",
+                    "timestamp": entry["timestamp"],
+                    "payload": payload,
+                }
+            )
+            for topic in topics
+            for payload in payloads
+        ]
+
+    async def leaf_hash(version: int) -> str:
+        answer = await client.get(f"/api/log/inclusion?report={rid}&version={version}")
+        return str(answer.json()["leaf_hash"])
+
+    leaves = {h["version"]: await leaf_hash(h["version"]) for h in public["history"]}
+
+    def found(entry: dict[str, Any]) -> bool:
+        leaf = leaves[entry["version"]]
+        return any(hashlib.sha256(g).hexdigest() == leaf for g in guesses(entry))
+
+    # The guess works where nothing is withheld (a verdict): the check can fail...
+    assert found(next(h for h in public["history"] if h["event"] == "Verified"))
+    withheld = [h for h in public["history"] if h.get("withheld")]
+    assert len(withheld) == 3
+    # ...and finds no withheld name.
+    assert not any(found(h) for h in withheld)

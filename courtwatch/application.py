@@ -295,20 +295,27 @@ class Courtwatch(Application[UUID]):
         digest = hashlib.sha256(self._derive(purpose, corroborator_key)).hexdigest()
         return self._apply(report_id, lambda report: report.corroborate(corroborator_hash=digest))
 
-    def verify(self, report_id: UUID, verifier: str) -> int | None:
-        return self._apply(report_id, lambda report: report.verify(verifier))
+    # A member acts under their display name and their id: the id tells apart
+    # two members a name alone would not (and stays when a name is reused).
 
-    def dispute(self, report_id: UUID, verifier: str, reason: str) -> int | None:
-        return self._apply(report_id, lambda report: report.dispute(verifier, reason))
+    def verify(self, report_id: UUID, verifier: str, verifier_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.verify(verifier, verifier_id))
 
-    def claim(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.claim(member))
+    def dispute(
+        self, report_id: UUID, verifier: str, reason: str, verifier_id: str | None = None
+    ) -> int | None:
+        return self._apply(report_id, lambda report: report.dispute(verifier, reason, verifier_id))
 
-    def confirm_on_scene(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.confirm_on_scene(member))
+    def claim(self, report_id: UUID, member: str, member_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.claim(member, member_id))
 
-    def resolve(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.resolve(member))
+    def confirm_on_scene(
+        self, report_id: UUID, member: str, member_id: str | None = None
+    ) -> int | None:
+        return self._apply(report_id, lambda report: report.confirm_on_scene(member, member_id))
+
+    def resolve(self, report_id: UUID, member: str, member_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.resolve(member, member_id))
 
     def presence_embargo_ends(self, report_id: UUID) -> datetime | None:
         """When the last member name withheld from public views of this report

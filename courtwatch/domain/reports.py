@@ -147,24 +147,31 @@ class Report(Aggregate):
         class Corroborated(Aggregate.Event):
             corroborator_hash: str
 
+        # ``verifier_id`` (the member's id) is absent from verdicts stored
+        # before members had ids in events: it reads as None.
         class Verified(Aggregate.Event):
             verifier: str
+            verifier_id: str | None
 
         class Disputed(Aggregate.Event):
             verifier: str
             reason: str
+            verifier_id: str | None
 
         class Claimed(Aggregate.Event):
             member: str
             nonce: str
+            member_id: str | None
 
         class ConfirmedOnScene(Aggregate.Event):
             member: str
             nonce: str
+            member_id: str | None
 
         class Resolved(Aggregate.Event):
             member: str
             nonce: str
+            member_id: str | None
 
     @event("Submitted")
     def __init__(
@@ -187,10 +194,15 @@ class Report(Aggregate):
         self.corroborator_hashes: list[str] = []
         self.verdict: str | None = None
         self.verdict_by: str | None = None
+        self.verdict_by_id: str | None = None
         self.verdict_reason: str | None = None
         self.claimed_by: list[str] = []
         self.on_scene_by: list[str] = []
         self.resolved_by: str | None = None
+        # Members' ids, beside the fold's display names: "already said" goes by
+        # who a member is, not by a name two members might share.
+        self.claimed_ids: list[str] = []
+        self.on_scene_ids: list[str] = []
 
     @property
     def kind(self) -> Kind:
@@ -279,27 +291,36 @@ class Report(Aggregate):
     # A verdict the same verifier has already given, on the report as it
     # stands, is a retry: it stores nothing (commands are idempotent by state).
 
-    def verify(self, verifier: str) -> None:
-        if self.verdict == "verified" and self.verdict_by == verifier:
+    def _verdict_given_by(self, verifier: str, verifier_id: str | None) -> bool:
+        if verifier_id is not None or self.verdict_by_id is not None:
+            return self.verdict_by_id == verifier_id
+        return self.verdict_by == verifier  # verdicts from before members had ids
+
+    def verify(self, verifier: str, verifier_id: str | None = None) -> None:
+        if self.verdict == "verified" and self._verdict_given_by(verifier, verifier_id):
             return
-        self._verified(verifier=verifier)
+        self._verified(verifier=verifier, verifier_id=verifier_id)
 
     @event("Verified")
-    def _verified(self, verifier: str) -> None:
+    def _verified(self, verifier: str, verifier_id: str | None = None) -> None:
         self._take(fold.given_verdict(self._state(), "verified"))
         self.verdict_by = verifier
+        self.verdict_by_id = verifier_id
         self.verdict_reason = None
 
-    def dispute(self, verifier: str, reason: str) -> None:
+    def dispute(self, verifier: str, reason: str, verifier_id: str | None = None) -> None:
         check_dispute_reason(reason)
-        if (self.verdict, self.verdict_by, self.verdict_reason) == ("disputed", verifier, reason):
+        if (self.verdict, self.verdict_reason) == ("disputed", reason) and self._verdict_given_by(
+            verifier, verifier_id
+        ):
             return
-        self._disputed(verifier=verifier, reason=reason)
+        self._disputed(verifier=verifier, reason=reason, verifier_id=verifier_id)
 
     @event("Disputed")
-    def _disputed(self, verifier: str, reason: str) -> None:
+    def _disputed(self, verifier: str, reason: str, verifier_id: str | None = None) -> None:
         self._take(fold.given_verdict(self._state(), "disputed"))
         self.verdict_by = verifier
+        self.verdict_by_id = verifier_id
         self.verdict_reason = reason
 
     # Members' presence: who is going, who is there, when it is over. Each is
@@ -313,36 +334,43 @@ class Report(Aggregate):
         if self.resolved_by is not None:
             raise AlreadyResolved()
 
-    def claim(self, member: str) -> None:
+    def claim(self, member: str, member_id: str | None = None) -> None:
         self.check_presence(member)
-        if member in self.claimed_by:
+        if member_id in self.claimed_ids if member_id else member in self.claimed_by:
             return
-        self._claimed(member=member, nonce=presence_nonce())
+        self._claimed(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("Claimed")
-    def _claimed(self, member: str, nonce: str) -> None:
+    def _claimed(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.claimed(self._state(), member))
+        if member_id:
+            self.claimed_ids.append(member_id)
 
-    def confirm_on_scene(self, member: str) -> None:
+    def confirm_on_scene(self, member: str, member_id: str | None = None) -> None:
         self.check_presence(member)
-        if fold.confirmed_on_scene(self._state(), member) == self._state():
+        if member_id:
+            if member_id in self.on_scene_ids and self.verdict in fold.VOUCHING:
+                return
+        elif fold.confirmed_on_scene(self._state(), member) == self._state():
             return
-        self._confirmed_on_scene(member=member, nonce=presence_nonce())
+        self._confirmed_on_scene(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("ConfirmedOnScene")
-    def _confirmed_on_scene(self, member: str, nonce: str) -> None:
+    def _confirmed_on_scene(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.confirmed_on_scene(self._state(), member))
+        if member_id:
+            self.on_scene_ids.append(member_id)
 
-    def resolve(self, member: str) -> None:
+    def resolve(self, member: str, member_id: str | None = None) -> None:
         check_member_name(member)
         if self.kind is Kind.WATCH_SHIFT:
             raise NotApplicable("a watch shift ends, it is not resolved")
         if self.resolved_by is not None:
             return  # resolved already, by whoever: there is nothing more to close
-        self._resolved(member=member, nonce=presence_nonce())
+        self._resolved(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("Resolved")
-    def _resolved(self, member: str, nonce: str) -> None:
+    def _resolved(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.resolved(self._state(), member))
 
     def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
@@ -496,7 +524,7 @@ OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
 # public views withhold both for a while (courtwatch.application.PRESENCE_EMBARGO).
 PRESENCE_EVENTS = ("Claimed", "ConfirmedOnScene", "Resolved")
 # What public views leave out of a presence event while it is recent.
-WITHHELD_PRESENCE_FIELDS = ("member", "nonce")
+WITHHELD_PRESENCE_FIELDS = ("member", "member_id", "nonce")
 # Every event that changes a report, as stored topics: what a read model of
 # reports subscribes to (the gazetteer's events are not reports).
 REPORT_TOPICS: tuple[str, ...] = (

@@ -22,6 +22,7 @@ from uuid import UUID, uuid4
 from courtwatch.infrastructure.database import Database
 from courtwatch.members.model import (
     ApiToken,
+    DisplayNameTaken,
     Invite,
     InviteNotUsable,
     Member,
@@ -32,6 +33,7 @@ from courtwatch.members.model import (
     check_display_name,
     check_label,
     check_roles,
+    name_key,
 )
 
 log = logging.getLogger("courtwatch.members")
@@ -249,6 +251,7 @@ class MemberStore:
             if row is None:
                 raise InviteNotUsable()
             roles = sorted(row[0])
+            self._check_name_free(conn, name)
             conn.execute(
                 "INSERT INTO courtwatch_members (id, display_name, roles, created_at) "
                 "VALUES (%s, %s, %s, %s)",
@@ -272,6 +275,7 @@ class MemberStore:
             roles=check_roles(list(roles)),
         )
         with self.database.pooled() as conn:
+            self._check_name_free(conn, member.display_name)
             conn.execute(
                 "INSERT INTO courtwatch_members (id, display_name, roles, created_at) "
                 "VALUES (%s, %s, %s, %s)",
@@ -286,6 +290,24 @@ class MemberStore:
             },
         )
         return member
+
+    @staticmethod
+    def _check_name_free(conn: Any, display_name: str) -> None:
+        """Refuse a display name a member not revoked already uses (see name_key).
+
+        Events and pages name members by display name, so two alike would make
+        who-did-what ambiguous. A revoked member's name may be taken again: a
+        member who lost every passkey rejoins under it once the coordinator has
+        revoked the old record. The lock makes concurrent joins take turns (the
+        key is computed here, not in SQL, so no index can hold it).
+        """
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('courtwatch_members.display_name'))")
+        wanted = name_key(display_name)
+        rows = conn.execute(
+            "SELECT display_name FROM courtwatch_members WHERE revoked_at IS NULL"
+        ).fetchall()
+        if any(name_key(row[0]) == wanted for row in rows):
+            raise DisplayNameTaken()
 
     def add_passkey(
         self, member_id: UUID, credential_id: bytes, public_key: bytes, sign_count: int

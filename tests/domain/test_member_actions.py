@@ -141,3 +141,33 @@ def test_the_new_events_are_report_topics_every_read_model_subscribes_to() -> No
         assert get_topic(type(domain_event)) in REPORT_TOPICS
         state = evolve(state, domain_event)
     assert state is not None and state["resolved_by"] == "A"
+
+
+def test_already_said_goes_by_the_members_id_not_a_display_name_two_may_share() -> None:
+    """Two members who once shared a display name (one revoked, one rejoined)
+    are two people: the second's word is stored, with the id saying who."""
+    report = sighting()
+    report.collect_events()
+    report.verify("Ana Responder", "id-1")
+    report.verify("Ana Responder", "id-2")
+    report.verify("Ana Responder", "id-2")  # a retry of the second
+    report.dispute("Ana Responder", "duplicate", "id-1")
+    report.dispute("Ana Responder", "duplicate", "id-2")
+    report.claim("Ana Responder", "id-1")
+    report.claim("Ana Responder", "id-2")
+    report.claim("Ana Responder", "id-2")
+    report.confirm_on_scene("Ana Responder", "id-1")
+    report.confirm_on_scene("Ana Responder", "id-2")
+    events = report.collect_events()
+    assert [
+        (type(e).__name__, e.verifier_id if hasattr(e, "verifier") else e.member_id) for e in events
+    ] == [
+        ("Verified", "id-1"),
+        ("Verified", "id-2"),
+        ("Disputed", "id-1"),
+        ("Disputed", "id-2"),
+        ("Claimed", "id-1"),
+        ("Claimed", "id-2"),
+        ("ConfirmedOnScene", "id-1"),
+        ("ConfirmedOnScene", "id-2"),
+    ]

@@ -66,9 +66,8 @@ async def test_invite_register_sign_out_sign_in_verify_and_revocation_takes_effe
     assert await page.evaluate(VERIFY_FROM_PAGE, report) == 200
     verified = (await client.get(f"/api/reports/{report}")).json()
     assert verified["status"] == "verified"
-    assert verified["history"][-1]["data"] == {"verifier": "Río 7"}
-
     (member,) = services.members.members()
+    assert verified["history"][-1]["data"] == {"verifier": "Río 7", "verifier_id": str(member.id)}
     coordinator = as_member(services, "Coord", "coordinator")
     revoked = await client.post(f"/console/members/{member.id}/revoke", headers=coordinator)
     assert revoked.status_code == 303

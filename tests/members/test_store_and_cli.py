@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -111,3 +112,30 @@ def test_the_cli_invites_the_first_coordinator(
     token = link.rsplit("/", 1)[1]
     assert MemberStore(database).usable_invite(token) == {"coordinator"}
     assert main(["members", "invite"]) == 2  # a role is required
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "Ana Responder",
+        "ana responder",
+        "  ANA  RESPONDER ",
+        "Aná Respónder",
+        "ana-responder",
+        "\u0410na Responder",
+        "\uff21na Responder",
+    ],
+)
+def test_a_display_name_another_member_uses_is_refused(services: Services, look_alike: str) -> None:
+    store = services.members
+    first = store.create_member("Ana Responder", ["responder"])
+    invite = store.invite(["responder"]).token
+    with pytest.raises(InvalidMemberField, match="another member already uses this name"):
+        store.create_member(look_alike, ["responder"])
+    with pytest.raises(InvalidMemberField, match="another member already uses this name"):
+        store.join(invite, uuid4(), look_alike, b"cred-" + look_alike.encode(), b"key", 0)
+    # Refused before anything was stored: the invite is still usable.
+    store.join(invite, uuid4(), "Bea", b"cred-bea", b"key", 0)
+    # A revoked member's name may be taken again (recovery: rejoin, old one revoked).
+    store.revoke(first.id, by=None)
+    assert store.create_member(look_alike, ["responder"]).display_name == look_alike.strip()

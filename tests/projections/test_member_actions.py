@@ -4,6 +4,7 @@ for the console only, and the transparency log takes every event as a leaf."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from uuid import UUID
 
@@ -83,3 +84,50 @@ def test_the_trend_status_of_a_confirmed_report_amended_needs_a_new_word(
     app.amend(UUID(report_id), token, {"agents_count": 9})
     catch_up(database)
     assert statuses(database) == {"amended_after_verdict": 1}
+
+
+def store_as_before_member_ids(database: Database, donor: UUID, target: UUID) -> None:
+    """Copy the donor's verdict events onto ``target`` as they were stored
+    before members' ids were in events: without ``verifier_id``."""
+    with database.connect() as conn:
+        rows = conn.execute(
+            "SELECT originator_version, topic, state FROM courtwatch_events "
+            "WHERE originator_id = %s AND originator_version > 1 ORDER BY originator_version",
+            (donor,),
+        ).fetchall()
+        for version, topic, state in rows:
+            old_shape = json.loads(bytes(state))
+            assert old_shape.pop("verifier_id") == "member-1"
+            conn.execute(
+                "INSERT INTO courtwatch_events (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s)",
+                (target, version, topic, json.dumps(old_shape).encode()),
+            )
+        conn.commit()
+
+
+def test_verdicts_stored_without_a_member_id_replay_and_a_new_word_is_stored(
+    database: Database, app: Courtwatch
+) -> None:
+    donor_id, _ = sighting(app, "member-ids-donor-sighting-01")
+    target_id, _ = sighting(app, "member-ids-old-verdicts-0001")
+    donor, target = UUID(donor_id), UUID(target_id)
+    app.verify(donor, "Lead", "member-1")
+    app.dispute(donor, "Lead", "duplicate", "member-1")
+    store_as_before_member_ids(database, donor, target)
+
+    report = app.report_with_history(target, for_members=True)
+    assert report["status"] == "disputed" and report["version"] == 3
+    verified, disputed = report["history"][1:]
+    assert verified["data"] == {"verifier": "Lead"}
+    assert disputed["data"] == {"verifier": "Lead", "reason": "duplicate"}
+    # The old verdict has no id: the same name with an id is a new word, stored.
+    assert app.dispute(target, "Lead", "duplicate", "member-1") is not None
+    assert app.dispute(target, "Lead", "duplicate", "member-1") is None  # its retry
+    assert app.report_with_history(target)["history"][-1]["data"]["verifier_id"] == "member-1"
+    catch_up(database)  # every read model folds the old shape too
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT status FROM map_reports WHERE report_id = %s", (target,)
+        ).fetchone()
+    assert row is not None and row[0] == "disputed"

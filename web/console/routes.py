@@ -113,21 +113,21 @@ async def console_action(request: Request) -> Response:
     except ValueError:
         raise ReportNotFound(request.path_params["report_id"]) from None
     form = await request.form(max_files=0, max_fields=10)
-    app, name = _app(request), member.display_name
+    app, name, member_id = _app(request), member.display_name, str(member.id)
     position: int | None
     if action == "verify":
-        position = await run_in_threadpool(app.verify, report_id, name)
+        position = await run_in_threadpool(app.verify, report_id, name, member_id)
     elif action == "dispute":
         reason = form.get("reason")
         if not isinstance(reason, str) or not reason:
             raise ValidationFailed.single("reason", "required")
-        position = await run_in_threadpool(app.dispute, report_id, name, reason)
+        position = await run_in_threadpool(app.dispute, report_id, name, reason, member_id)
     elif action == "claim":
-        position = await run_in_threadpool(app.claim, report_id, name)
+        position = await run_in_threadpool(app.claim, report_id, name, member_id)
     elif action == "on-scene":
-        position = await run_in_threadpool(app.confirm_on_scene, report_id, name)
+        position = await run_in_threadpool(app.confirm_on_scene, report_id, name, member_id)
     elif action == "resolve":
-        position = await run_in_threadpool(app.resolve, report_id, name)
+        position = await run_in_threadpool(app.resolve, report_id, name, member_id)
     else:
         outcome = form.get("outcome")
         if not isinstance(outcome, str) or not outcome:

@@ -171,3 +171,16 @@ def test_already_said_goes_by_the_members_id_not_a_display_name_two_may_share() 
         ("ConfirmedOnScene", "id-1"),
         ("ConfirmedOnScene", "id-2"),
     ]
+
+
+def test_an_author_amendment_after_a_resolve_reopens_the_report() -> None:
+    report = sighting()
+    report.verify("Bo", "id-bo")
+    report.resolve("Ana", "id-ana")
+    report.amend(token=TOKEN, changes={"agents_count": 9}, now=NOW)
+    state = folded(report)
+    assert state == aggregate_state(report)
+    assert state["resolved_by"] is None and report.resolved_by is None
+    assert report.status is Status.AMENDED_AFTER_VERDICT
+    report.claim("Ana", "id-ana")  # open again: a member may go again
+    assert aggregate_state(report)["claimed_by"] == ["Ana"]

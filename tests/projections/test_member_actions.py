@@ -4,8 +4,10 @@ for the console only, and the transparency log takes every event as a leaf."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.database import Database
 from projections import runner
+from projections.live_map.reader import LiveMapReader
 from tests.projections.trends.conftest import NOW
 from tests.projections.trends.test_status import sighting, statuses
 
@@ -131,3 +134,35 @@ def test_verdicts_stored_without_a_member_id_replay_and_a_new_word_is_stored(
             "SELECT status FROM map_reports WHERE report_id = %s", (target,)
         ).fetchone()
     assert row is not None and row[0] == "disputed"
+
+
+def test_a_resolved_report_the_author_changes_is_back_in_the_console_queue(
+    database: Database, app: Courtwatch
+) -> None:
+    report_id, token = sighting(app, "member-actions-reopened-0001")
+    outcome_id = app.submit(
+        {
+            "kind": "courthouse_arrest",
+            "courthouse_code": "NYC",
+            "observed_at": (NOW - timedelta(hours=2)).isoformat(),
+            "outcome": "detained",
+        },
+        "member-actions-reopened-0002",
+    ).report_id
+    for report in (UUID(report_id), outcome_id):
+        app.verify(report, "Bo", "id-bo")
+        app.resolve(report, "Ana", "id-ana")
+    app.amend(UUID(report_id), token, {"agents_count": 9})
+    app.record_outcome(outcome_id, None, {"outcome": "released"})
+    catch_up(database)
+
+    async def queued() -> list[str]:
+        reader = LiveMapReader(database)
+        await reader.open()
+        try:
+            _, rows = await reader.queue([], [], 50)
+        finally:
+            await reader.close()
+        return [str(row["report_id"]) for row in rows]
+
+    assert sorted(asyncio.run(queued())) == sorted([report_id, str(outcome_id)])

@@ -337,8 +337,15 @@ class Courtwatch(Application[UUID]):
             raise NamesWithheld(until, self._clock())
 
     def record_outcome(
-        self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]
+        self,
+        report_id: UUID,
+        token: str | None,
+        outcome: Mapping[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
     ) -> int | None:
+        """An outcome from the author (``token``) or from a member (``member``,
+        ``member_id``: who, named in the event like a verdict)."""
         if token is not None and not isinstance(token, str):
             raise ValidationFailed.single("token", "the author token, as text")
 
@@ -354,7 +361,7 @@ class Courtwatch(Application[UUID]):
                 )
             checked = details_of(parse_amendment(report.kind.value, _as_submitted(report), outcome))
             plain = {name: checked[name] for name in outcome}
-            report.record_outcome(token=token, outcome=plain)
+            report.record_outcome(token=token, outcome=plain, member=member, member_id=member_id)
 
         return self._apply(report_id, command)
 

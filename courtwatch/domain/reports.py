@@ -373,7 +373,14 @@ class Report(Aggregate):
     def _resolved(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.resolved(self._state(), member))
 
-    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
+    def record_outcome(
+        self,
+        *,
+        token: str | None,
+        outcome: dict[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
+    ) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
 
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
@@ -415,14 +422,28 @@ class ReportWithOutcome(Report):
     """Reports whose outcome is often learned later: by the author or a verifier."""
 
     if TYPE_CHECKING:
-
+        # ``member`` and ``member_id``: the responder who recorded it (None
+        # when the author did, and on outcomes stored before they existed).
         class OutcomeRecorded(Aggregate.Event):
             outcome: dict[str, Any]
+            member: str | None
+            member_id: str | None
 
-    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
-        # token None means the caller is an authenticated verifier.
+    def record_outcome(
+        self,
+        *,
+        token: str | None,
+        outcome: dict[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
+    ) -> None:
+        # token None means the caller is an authenticated member, named in the
+        # event like a verdict; the author stays anonymous.
         if token is not None:
             self.check_author(token)
+            member = member_id = None
+        elif member is not None:
+            check_member_name(member)
         unknown = set(outcome) - set(OUTCOME_FIELDS[self.kind])
         if unknown:
             raise InvalidField(sorted(unknown)[0], "not an outcome field of this report")
@@ -430,10 +451,12 @@ class ReportWithOutcome(Report):
             raise InvalidField("outcome", "nothing to record")
         if all(name in self.details and self.details[name] == v for name, v in outcome.items()):
             return  # a retry of an outcome already recorded
-        self._outcome_recorded(outcome=outcome)
+        self._outcome_recorded(outcome=outcome, member=member, member_id=member_id)
 
     @event("OutcomeRecorded")
-    def _outcome_recorded(self, outcome: dict[str, Any]) -> None:
+    def _outcome_recorded(
+        self, outcome: dict[str, Any], member: str | None = None, member_id: str | None = None
+    ) -> None:
         self._take(fold.outcome_recorded(self._state(), outcome))
 
 

@@ -166,3 +166,44 @@ def test_a_resolved_report_the_author_changes_is_back_in_the_console_queue(
         return [str(row["report_id"]) for row in rows]
 
     assert sorted(asyncio.run(queued())) == sorted([report_id, str(outcome_id)])
+
+
+def test_an_outcome_stored_before_it_named_its_member_replays(
+    database: Database, app: Courtwatch
+) -> None:
+    def arrest(key: str) -> UUID:
+        return app.submit(
+            {
+                "kind": "courthouse_arrest",
+                "courthouse_code": "NYC",
+                "observed_at": (NOW - timedelta(hours=2)).isoformat(),
+            },
+            key,
+        ).report_id
+
+    donor, target = arrest("member-ids-donor-arrest-0001"), arrest("member-ids-old-outcome-0001")
+    app.record_outcome(donor, None, {"outcome": "detained"}, "Lead", "member-1")
+    with database.connect() as conn:
+        topic, state = conn.execute(
+            "SELECT topic, state FROM courtwatch_events "
+            "WHERE originator_id = %s AND originator_version = 2",
+            (donor,),
+        ).fetchone() or (None, None)
+        old_shape = json.loads(bytes(state))
+        assert (old_shape.pop("member"), old_shape.pop("member_id")) == ("Lead", "member-1")
+        conn.execute(
+            "INSERT INTO courtwatch_events (originator_id, originator_version, topic, state) "
+            "VALUES (%s, 2, %s, %s)",
+            (target, topic, json.dumps(old_shape).encode()),
+        )
+        conn.commit()
+    report = app.report_with_history(target, for_members=True)
+    assert report["details"]["outcome"] == "detained"
+    assert report["history"][-1]["data"] == {"outcome": {"outcome": "detained"}}
+    assert app.record_outcome(target, None, {"outcome": "released"}, "Lead", "member-1")
+    catch_up(database)
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT details FROM map_reports WHERE report_id = %s", (target,)
+        ).fetchone()
+    assert row is not None and row[0]["outcome"] == "released"

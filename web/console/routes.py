@@ -133,7 +133,7 @@ async def console_action(request: Request) -> Response:
         if not isinstance(outcome, str) or not outcome:
             raise ValidationFailed.single("outcome", "required")
         position = await run_in_threadpool(
-            app.record_outcome, report_id, None, {"outcome": outcome}
+            app.record_outcome, report_id, None, {"outcome": outcome}, name, member_id
         )
     if position is not None:
         await _until_on_the_map(_live(request), position)

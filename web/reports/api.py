@@ -212,10 +212,14 @@ async def record_outcome(request: Request) -> Response:
     token = body.get("token")
     if token is not None and (not isinstance(token, str) or not token):
         raise ValidationFailed.single("token", "the author token, as text")
-    if token is None:
-        await credential(request, MemberRole.RESPONDER)
+    who = None if token is not None else await credential(request, MemberRole.RESPONDER)
     position = await run_in_threadpool(
-        services_app(request).record_outcome, report_id, token, outcome
+        services_app(request).record_outcome,
+        report_id,
+        token,
+        outcome,
+        who.display_name if who else None,
+        str(who.id) if who else None,
     )
     return await _after(request, report_id, position, for_members=token is None)
 

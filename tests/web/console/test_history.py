@@ -145,3 +145,29 @@ async def test_a_withheld_name_cannot_be_guessed_from_the_public_leaf_hash(
     assert len(withheld) == 3
     # ...and finds no withheld name.
     assert not any(found(h) for h in withheld)
+
+
+async def test_an_outcome_a_responder_records_names_them_at_once_and_the_authors_does_not(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    report = await submit(client, kind="courthouse_arrest", agents_count=None)
+    rid = report["id"]
+    dee = services.members.create_member("Dee", ["responder"])
+    _, token = services.members.issue_api_token(dee.id, "tests")
+    by_dee = await client.post(
+        f"/api/reports/{rid}/outcome",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"outcome": {"outcome": "detained"}},
+    )
+    assert by_dee.status_code == 200, by_dee.text
+    by_author = await client.post(
+        f"/api/reports/{rid}/outcome",
+        json={"token": report["author_token"], "outcome": {"outcome": "released"}},
+    )
+    assert by_author.status_code == 200, by_author.text
+    history = (await client.get(f"/api/reports/{rid}")).json()["history"]
+    dees, authors = [h["data"] for h in history if h["event"] == "OutcomeRecorded"]
+    assert (dees["member"], dees["member_id"]) == ("Dee", str(dee.id))
+    assert authors.get("member") is None and authors.get("member_id") is None
+    page = (await client.get(f"/reports/{rid}")).text
+    assert page.count("by <strong>Dee</strong>") == 1

@@ -192,7 +192,14 @@ async def evidence(request: Request) -> Response:
     return Response(
         data,
         media_type="application/zip",
-        headers={"content-disposition": f'attachment; filename="courtwatch-{report_id}.zip"'},
+        headers={
+            "content-disposition": f'attachment; filename="courtwatch-{report_id}.zip"',
+            # A member's bundle names members a public one may not yet: no
+            # cache may keep it or hand it to someone without the cookie or
+            # token it was answered for.
+            "cache-control": "private, no-store",
+            "vary": "Cookie, Authorization",
+        },
     )
 
 

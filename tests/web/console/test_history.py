@@ -171,3 +171,19 @@ async def test_an_outcome_a_responder_records_names_them_at_once_and_the_authors
     assert authors.get("member") is None and authors.get("member_id") is None
     page = (await client.get(f"/reports/{rid}")).text
     assert page.count("by <strong>Dee</strong>") == 1
+
+
+async def test_no_cache_keeps_an_evidence_bundle_or_serves_it_to_someone_else(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    rid = (await submit(client))["id"]
+    await logged_up_to_now(services)
+    await sign(services)
+    for headers in ({}, bearer(services, "Eve")):
+        answer = await client.get(f"/reports/{rid}/evidence.zip", headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["cache-control"] == "private, no-store"
+        assert {v.strip().lower() for v in answer.headers["vary"].split(",")} >= {
+            "cookie",
+            "authorization",
+        }

@@ -43,6 +43,9 @@ Clock = Callable[[], datetime]
 INVITE_LIFETIME = timedelta(hours=48)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
 DEFAULT_SESSION_IDLE = timedelta(hours=12)
+# However busy: a session older than this ends (a stolen cookie, or a console
+# left open on a shared laptop, is not good forever).
+DEFAULT_SESSION_LIFETIME = timedelta(days=7)
 # An API token names itself, so a leaked one is easy to recognise in a log or a paste.
 API_TOKEN_PREFIX = "cwm_"
 
@@ -84,6 +87,8 @@ CREATE TABLE IF NOT EXISTS courtwatch_member_sessions (
 );
 CREATE INDEX IF NOT EXISTS courtwatch_member_sessions_member
     ON courtwatch_member_sessions (member_id);
+-- The passkey a session was opened with: revoking it ends the session.
+ALTER TABLE courtwatch_member_sessions ADD COLUMN IF NOT EXISTS passkey_id bytea;
 CREATE TABLE IF NOT EXISTS courtwatch_member_api_tokens (
     id uuid PRIMARY KEY,
     member_id uuid NOT NULL REFERENCES courtwatch_members (id),
@@ -128,10 +133,12 @@ class MemberStore:
         database: Database,
         *,
         session_idle: timedelta = DEFAULT_SESSION_IDLE,
+        session_lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
         clock: Clock = _now,
     ) -> None:
         self.database = database
         self.session_idle = session_idle
+        self.session_lifetime = session_lifetime
         self.clock = clock
 
     def install(self) -> None:
@@ -259,7 +266,10 @@ class MemberStore:
             )
             self._add_passkey(conn, member_id, credential_id, public_key, sign_count, now)
             session = self._open_session(
-                conn, Member(id=member_id, display_name=name, roles=frozenset(roles)), now
+                conn,
+                Member(id=member_id, display_name=name, roles=frozenset(roles)),
+                now,
+                passkey_id=credential_id,
             )
         log.info(
             "member invite used",
@@ -370,7 +380,7 @@ class MemberStore:
             ).fetchone()
             if member is None:
                 raise PasskeyRefused("this passkey is not known here")
-            return self._open_session(conn, _member(member), now)
+            return self._open_session(conn, _member(member), now, passkey_id=credential_id)
 
     def passkeys(self, member_id: UUID) -> list[Passkey]:
         with self.database.pooled() as conn:
@@ -383,11 +393,19 @@ class MemberStore:
         return [Passkey(bytes(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def revoke_passkey(self, member_id: UUID, credential_id: bytes) -> bool:
+        """Revoke one passkey, and end the sessions it opened in the same commit
+        (a lost phone's open sessions must not outlive its passkey)."""
+        now = self.clock()
         with self.database.pooled() as conn:
             cur = conn.execute(
                 "UPDATE courtwatch_member_passkeys SET revoked_at = %s "
                 "WHERE member_id = %s AND credential_id = %s AND revoked_at IS NULL",
-                (self.clock(), member_id, credential_id),
+                (now, member_id, credential_id),
+            )
+            conn.execute(
+                "UPDATE courtwatch_member_sessions SET revoked_at = %s "
+                "WHERE member_id = %s AND passkey_id = %s AND revoked_at IS NULL",
+                (now, member_id, credential_id),
             )
         if cur.rowcount:
             log.info(
@@ -464,29 +482,47 @@ class MemberStore:
     # -- sessions -----------------------------------------------------------------
 
     @staticmethod
-    def _open_session(conn: Any, member: Member, now: datetime) -> Session:
+    def _open_session(
+        conn: Any, member: Member, now: datetime, passkey_id: bytes | None = None
+    ) -> Session:
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         conn.execute(
             "INSERT INTO courtwatch_member_sessions "
-            "(id_sha256, member_id, csrf_token, created_at, last_seen_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (digest(session_id), member.id, csrf, now, now),
+            "(id_sha256, member_id, csrf_token, created_at, last_seen_at, passkey_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (digest(session_id), member.id, csrf, now, now, passkey_id),
         )
         return Session(id=session_id, member=member, csrf_token=csrf)
 
-    def session(self, session_id: str) -> tuple[Member, str] | None:
-        """The member and CSRF token of a live session, whose idle time restarts now."""
+    def session(self, session_id: str, *, touch: bool = True) -> tuple[Member, str] | None:
+        """The member and CSRF token of a live session: not ended, used within
+        session_idle, opened within session_lifetime.
+
+        ``touch`` (a request the member made) restarts its idle time; a check
+        the server makes by itself (an open console socket's heartbeat) must
+        not, or a socket left open would keep the session alive for ever.
+        """
         now = self.clock()
+        live = (
+            "s.id_sha256 = %s AND s.revoked_at IS NULL AND s.last_seen_at > %s "
+            "AND s.created_at > %s AND m.id = s.member_id AND m.revoked_at IS NULL"
+        )
+        args = (digest(session_id), now - self.session_idle, now - self.session_lifetime)
         with self.database.pooled() as conn:
-            row = conn.execute(
-                "UPDATE courtwatch_member_sessions s SET last_seen_at = %s "
-                "FROM courtwatch_members m "
-                "WHERE s.id_sha256 = %s AND s.revoked_at IS NULL AND s.last_seen_at > %s "
-                "AND m.id = s.member_id AND m.revoked_at IS NULL "
-                f"RETURNING {_MEMBER_COLUMNS}, s.csrf_token",
-                (now, digest(session_id), now - self.session_idle),
-            ).fetchone()
+            if touch:
+                row = conn.execute(
+                    "UPDATE courtwatch_member_sessions s SET last_seen_at = %s "
+                    f"FROM courtwatch_members m WHERE {live} "
+                    f"RETURNING {_MEMBER_COLUMNS}, s.csrf_token",
+                    (now, *args),
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    f"SELECT {_MEMBER_COLUMNS}, s.csrf_token "
+                    f"FROM courtwatch_member_sessions s, courtwatch_members m WHERE {live}",
+                    args,
+                ).fetchone()
         if row is None:
             return None
         return _member(row), str(row[4])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -139,3 +140,44 @@ def test_a_display_name_another_member_uses_is_refused(services: Services, look_
     # A revoked member's name may be taken again (recovery: rejoin, old one revoked).
     store.revoke(first.id, by=None)
     assert store.create_member(look_alike, ["responder"]).display_name == look_alike.strip()
+
+
+def test_a_check_that_does_not_touch_a_session_lets_it_expire(services: Services) -> None:
+    """An open console socket checks its session at every heartbeat; that check
+    must not count as the member's activity, or the session never ends."""
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session = store.join(store.invite(["responder"]).token, uuid4(), "Idle", b"idle", b"k", 0)
+    for minutes in range(0, 12 * 60, 15):  # a heartbeat every 15 minutes, for 12 hours
+        store.clock = lambda m=minutes: now + timedelta(minutes=m)
+        assert store.session(session.id, touch=False) is not None
+    store.clock = lambda: now + store.session_idle + timedelta(seconds=1)
+    assert store.session(session.id, touch=False) is None
+    assert store.session(session.id) is None
+
+
+def test_a_busy_session_ends_at_its_lifetime(services: Services) -> None:
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session = store.join(store.invite(["responder"]).token, uuid4(), "Busy", b"busy", b"k", 0)
+    step = store.session_idle - timedelta(minutes=1)
+    at = now
+    while at + step < now + store.session_lifetime:
+        at += step
+        store.clock = lambda t=at: t
+        assert store.session(session.id) is not None  # used all along...
+    store.clock = lambda: now + store.session_lifetime + timedelta(seconds=1)
+    assert store.session(session.id) is None  # ...and still over after the lifetime
+
+
+def test_revoking_a_passkey_ends_the_sessions_it_opened(services: Services) -> None:
+    store = services.members
+    member_id = uuid4()
+    lost = store.join(store.invite(["responder"]).token, member_id, "Two", b"phone", b"k", 0)
+    store.add_passkey(member_id, b"security-key", b"k2", 0)
+    kept = store.sign_in(b"security-key", 0, 1)
+    assert store.revoke_passkey(member_id, b"phone")
+    assert store.session(lost.id) is None
+    assert store.session(kept.id) is not None

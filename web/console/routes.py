@@ -178,7 +178,8 @@ async def console_socket(websocket: WebSocket) -> None:
             item = await subscriber.next()
             if item is None:
                 # A revoked member or an ended session stops at the next beat.
-                if await member_for_websocket(websocket) is None:
+                # Checked, not touched: an open socket is not the member's activity.
+                if await member_for_websocket(websocket, touch=False) is None:
                     await websocket.close(code=1008, reason="signed out")
                     return
                 await websocket.send_text(protocol.heartbeat(last))

@@ -98,6 +98,18 @@ class ApiToken:
 
 
 @dataclass(frozen=True)
+class OpenInvite:
+    """An invite not used and not expired, as coordinators list it: never its
+    link (only a hash is kept). ``id`` is the start of that hash."""
+
+    id: str
+    roles: frozenset[str]
+    invited_by: UUID | None
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Invite:
     """A one-time invite; ``token`` exists only in the answer to its creation."""
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from courtwatch.members.model import (
     InviteNotUsable,
     Member,
     MemberNotFound,
+    OpenInvite,
     Passkey,
     PasskeyRefused,
     Session,
@@ -46,6 +48,9 @@ DEFAULT_SESSION_IDLE = timedelta(hours=12)
 # However busy: a session older than this ends (a stolen cookie, or a console
 # left open on a shared laptop, is not good forever).
 DEFAULT_SESSION_LIFETIME = timedelta(days=7)
+# An open invite is named by the start of its hash (the link itself is never kept).
+INVITE_ID_LENGTH = 16
+INVITE_ID = re.compile(r"[0-9a-f]{16}")
 # An API token names itself, so a leaked one is easy to recognise in a log or a paste.
 API_TOKEN_PREFIX = "cwm_"
 
@@ -180,6 +185,37 @@ class MemberStore:
         if row is None:
             raise InviteNotUsable()
         return frozenset(row[0])
+
+    def open_invites(self) -> list[OpenInvite]:
+        """Invites that could still be used, newest first: a leaked link is
+        found here and cancelled (cancel_invite) instead of waiting 48 hours."""
+        with self.database.pooled() as conn:
+            rows = conn.execute(
+                "SELECT left(token_sha256, %s), roles, invited_by, created_at, expires_at "
+                "FROM courtwatch_member_invites WHERE used_at IS NULL AND expires_at > %s "
+                "ORDER BY created_at DESC",
+                (INVITE_ID_LENGTH, self.clock()),
+            ).fetchall()
+        return [OpenInvite(r[0], frozenset(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    def cancel_invite(self, invite_id: str, by: UUID | None) -> bool:
+        """Make an open invite unusable at once (it expires now); False if there
+        is no such open invite."""
+        if not isinstance(invite_id, str) or not INVITE_ID.fullmatch(invite_id):
+            return False
+        now = self.clock()
+        with self.database.pooled() as conn:
+            cur = conn.execute(
+                "UPDATE courtwatch_member_invites SET expires_at = %s "
+                "WHERE left(token_sha256, %s) = %s AND used_at IS NULL AND expires_at > %s",
+                (now, INVITE_ID_LENGTH, invite_id, now),
+            )
+        if cur.rowcount:
+            log.info(
+                "member invite cancelled",
+                extra={"member_event": "invite_cancelled", "by_member": str(by) if by else "cli"},
+            )
+        return cur.rowcount > 0
 
     # -- WebAuthn challenges -------------------------------------------------------
 

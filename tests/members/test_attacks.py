@@ -422,3 +422,32 @@ async def test_one_assertion_sent_twice_at_once_opens_one_session(
     assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
     assert rows(services, "courtwatch_member_sessions") == sessions + 1
     await context.close()
+
+
+async def test_a_coordinator_lists_open_invites_and_cancels_a_leaked_one(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    coordinator = as_member(services, "Chief", "coordinator")
+    leaked = services.members.invite(["coordinator"]).token
+    kept = services.members.invite(["responder"]).token
+    page = (await client.get("/console/members", headers=coordinator)).text
+    assert leaked not in page and kept not in page  # the links are never shown again
+    (leaked_id,) = [i.id for i in services.members.open_invites() if "coordinator" in i.roles]
+    assert f'data-invite-id="{leaked_id}"' in page
+    # Not a coordinator: refused, nothing cancelled.
+    responder = as_member(services, "Resp", "responder")
+    url = f"/console/members/invites/{leaked_id}/cancel"
+    assert (await client.post(url, headers=responder)).status_code == 403
+    assert (await client.get(f"/invite/{leaked}")).status_code == 200
+    cancelled = await client.post(url, headers=coordinator)
+    assert cancelled.status_code in (200, 303), cancelled.text
+    assert (await client.get(f"/invite/{leaked}")).status_code == 410
+    assert (await client.get(f"/invite/{kept}")).status_code == 200
+    assert (await client.post(url, headers=coordinator)).status_code == 404  # once
+    for hostile in ("%00", "x" * 5000, "ABCDEF0123456789", "%ff%fe"):
+        answer = await client.post(
+            f"/console/members/invites/{hostile}/cancel", headers=coordinator
+        )
+        assert answer.status_code == 404, hostile
+    page = (await client.get("/console/members", headers=coordinator)).text
+    assert f'data-invite-id="{leaked_id}"' not in page

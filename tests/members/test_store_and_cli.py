@@ -181,3 +181,26 @@ def test_revoking_a_passkey_ends_the_sessions_it_opened(services: Services) -> N
     assert store.revoke_passkey(member_id, b"phone")
     assert store.session(lost.id) is None
     assert store.session(kept.id) is not None
+
+
+def test_the_cli_lists_open_invites_and_cancels_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("COURTWATCH_PUBLIC_URL", "https://courtwatch.example.org")
+    store = MemberStore(database)
+    store.install()
+    leaked, kept = store.invite(["coordinator"]).token, store.invite(["responder"]).token
+    capsys.readouterr()
+    assert main(["members", "invites"]) == 0
+    listed = capsys.readouterr().out
+    assert leaked not in listed and kept not in listed  # never the link itself
+    ids = {line.split()[1]: line.split()[0] for line in listed.splitlines()}
+    assert set(ids) == {"coordinator", "responder"}
+    assert main(["members", "cancel-invite", ids["coordinator"]]) == 0
+    with pytest.raises(InviteNotUsable):
+        store.usable_invite(leaked)
+    assert store.usable_invite(kept) == {"responder"}
+    assert main(["members", "cancel-invite", ids["coordinator"]]) == 1  # once
+    assert main(["members", "cancel-invite", "'; DROP TABLE x"]) == 1
+    assert [i.id for i in store.open_invites()] == [ids["responder"]]

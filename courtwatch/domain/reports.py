@@ -331,6 +331,10 @@ class Report(Aggregate):
         check_member_name(member)
         if self.kind is Kind.WATCH_SHIFT:
             raise NotApplicable("a watch shift is not something to go to")
+
+    def check_open(self) -> None:
+        # Checked after "already said": a retry whose first answer was lost
+        # stores nothing and succeeds, even if someone resolved it meanwhile.
         if self.resolved_by is not None:
             raise AlreadyResolved()
 
@@ -338,6 +342,7 @@ class Report(Aggregate):
         self.check_presence(member)
         if member_id in self.claimed_ids if member_id else member in self.claimed_by:
             return
+        self.check_open()
         self._claimed(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("Claimed")
@@ -353,6 +358,7 @@ class Report(Aggregate):
                 return
         elif fold.confirmed_on_scene(self._state(), member) == self._state():
             return
+        self.check_open()
         self._confirmed_on_scene(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("ConfirmedOnScene")

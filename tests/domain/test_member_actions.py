@@ -184,3 +184,16 @@ def test_an_author_amendment_after_a_resolve_reopens_the_report() -> None:
     assert report.status is Status.AMENDED_AFTER_VERDICT
     report.claim("Ana", "id-ana")  # open again: a member may go again
     assert aggregate_state(report)["claimed_by"] == ["Ana"]
+
+
+def test_a_retried_claim_or_confirmation_after_a_resolve_stores_nothing_and_succeeds() -> None:
+    report = sighting()
+    report.claim("Ana", "id-ana")
+    report.confirm_on_scene("Ana", "id-ana")
+    report.resolve("Bo", "id-bo")
+    report.collect_events()
+    report.claim("Ana", "id-ana")  # the first answer was lost: a retry
+    report.confirm_on_scene("Ana", "id-ana")
+    assert new_events(report) == []
+    with pytest.raises(AlreadyResolved):
+        report.claim("Cy", "id-cy")  # someone new: closed

@@ -71,6 +71,11 @@ class Member:
         """Roles are explicit: a coordinator who verifies also holds 'responder'."""
         return not self.revoked and role in self.roles
 
+    def sees_members_views(self) -> bool:
+        """Members-only views (the console, names withheld from the public, full
+        bundles) need at least one role: a member left with none is suspended."""
+        return not self.revoked and bool(self.roles)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "id": str(self.id),

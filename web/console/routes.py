@@ -26,6 +26,7 @@ from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.intake import ValidationFailed
 from courtwatch.members import MemberRole
 from web import query
+from web.errors import NotAuthorised
 from web.i18n import LANGUAGES, TEXT, negotiate, translator
 from web.live import protocol
 from web.live.guard import same_origin
@@ -73,6 +74,8 @@ async def console_page(request: Request) -> Response:
     member = await current_member(request)
     if member is None:
         return RedirectResponse(f"/signin?lang={negotiate(request)}", status_code=303)
+    if not member.sees_members_views():
+        raise NotAuthorised("the console needs a member with a role")
     courthouses, kinds = _filters(request)
     live = _live(request)
     _, rows = await live.reader.queue(courthouses, kinds, QUEUE_LIMIT)
@@ -159,7 +162,7 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason="origin not allowed")
         return
     member = await member_for_websocket(websocket)
-    if member is None or member.revoked:
+    if member is None or not member.sees_members_views():
         await websocket.close(code=1008, reason="sign in first")
         return
     live = _live(websocket)
@@ -179,7 +182,8 @@ async def console_socket(websocket: WebSocket) -> None:
             if item is None:
                 # A revoked member or an ended session stops at the next beat.
                 # Checked, not touched: an open socket is not the member's activity.
-                if await member_for_websocket(websocket, touch=False) is None:
+                still = await member_for_websocket(websocket, touch=False)
+                if still is None or not still.sees_members_views():
                     await websocket.close(code=1008, reason="signed out")
                     return
                 await websocket.send_text(protocol.heartbeat(last))

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import io
+import uuid
 import zipfile
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 import rfc8785
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
 
 from courtwatch.services import Services
 from tests.conftest import ServerThread
 from tests.members.tokens import member_token
-from tests.web.console.helpers import submit
+from tests.web.console.helpers import submit, ws_url
 from tests.web.transparency.test_routes import logged_up_to_now, sign
+from web.members.auth import cookie_name
 
 
 def bearer(services: Services, name: str) -> dict[str, str]:
@@ -187,3 +192,33 @@ async def test_no_cache_keeps_an_evidence_bundle_or_serves_it_to_someone_else(
             "cookie",
             "authorization",
         }
+
+
+async def test_a_member_with_no_role_sees_what_the_public_sees(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    """A member left with no role is suspended: no console, no names withheld
+    from the public, no bundle before the public gets it."""
+    rid = (await acted_on(client, services))["id"]
+    await logged_up_to_now(services)
+    await sign(services)
+    nobody = {"Authorization": f"Bearer {member_token(services, 'Nobody')}"}
+    page = (await client.get(f"/reports/{rid}", headers=nobody)).text
+    assert "Ana" not in page and page.count("name withheld for 24 hours") == 3
+    assert (await client.get(f"/reports/{rid}/evidence.zip", headers=nobody)).status_code == 403
+    assert (await client.get("/console", headers=nobody)).status_code == 403
+    # Its own members page (passkeys, tokens) still opens.
+    assert (await client.get("/console/members", headers=nobody)).status_code == 200
+
+    store = services.members
+    session = store.join(store.invite([]).token, uuid.uuid4(), "Suspended", b"sus", b"k", 0)
+    cookie = {"Cookie": f"{cookie_name(live_server.url)}={session.id}"}
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(
+            ws_url(live_server, "/ws/console"),
+            origin=live_server.url,  # type: ignore[arg-type]
+            additional_headers=cookie,
+            compression=None,
+        ):
+            pass
+    assert refused.value.response.status_code == 403

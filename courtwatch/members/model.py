@@ -48,6 +48,15 @@ class InviteNotUsable(MemberError):
         super().__init__("this invite link is not valid: it was used, it expired, or it is wrong")
 
 
+class TooManyCeremonies(MemberError):
+    """More passkey ceremonies are open than any team needs: someone is filling
+    the table. Refused until the oldest expires (``retry_after`` seconds)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many sign-in attempts are open right now; try again shortly")
+        self.retry_after = retry_after
+
+
 class MemberNotFound(MemberError):
     def __init__(self, member_id: object) -> None:
         super().__init__(f"no member {member_id}")

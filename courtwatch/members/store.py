@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 from collections.abc import Callable, Iterable
@@ -32,6 +33,7 @@ from courtwatch.members.model import (
     Passkey,
     PasskeyRefused,
     Session,
+    TooManyCeremonies,
     check_display_name,
     check_label,
     check_roles,
@@ -44,6 +46,10 @@ Clock = Callable[[], datetime]
 
 INVITE_LIFETIME = timedelta(hours=48)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
+# Open ceremonies at once, across the site. A team signs in a few at a time;
+# /api/members/signin/options needs no session, so without a ceiling anyone
+# could add rows as fast as they can send requests.
+MOST_LIVE_CHALLENGES = 1000
 DEFAULT_SESSION_IDLE = timedelta(hours=12)
 # However busy: a session older than this ends (a stolen cookie, or a console
 # left open on a shared laptop, is not good forever).
@@ -144,6 +150,7 @@ class MemberStore:
         self.database = database
         self.session_idle = session_idle
         self.session_lifetime = session_lifetime
+        self.most_live_challenges = MOST_LIVE_CHALLENGES
         self.clock = clock
 
     def install(self) -> None:
@@ -232,6 +239,12 @@ class MemberStore:
             conn.execute(
                 "DELETE FROM courtwatch_webauthn_challenges WHERE expires_at <= %s", (now,)
             )
+            live, first_to_expire = conn.execute(
+                "SELECT count(*), min(expires_at) FROM courtwatch_webauthn_challenges"
+            ).fetchone()
+            if live >= self.most_live_challenges:
+                wait = (first_to_expire - now).total_seconds() if first_to_expire else 1
+                raise TooManyCeremonies(max(1, math.ceil(wait)))
             conn.execute(
                 "INSERT INTO courtwatch_webauthn_challenges "
                 "(challenge, purpose, member_id, invite_sha256, expires_at) "

@@ -239,9 +239,10 @@ class MemberStore:
             conn.execute(
                 "DELETE FROM courtwatch_webauthn_challenges WHERE expires_at <= %s", (now,)
             )
-            live, first_to_expire = conn.execute(
+            counted = conn.execute(
                 "SELECT count(*), min(expires_at) FROM courtwatch_webauthn_challenges"
             ).fetchone()
+            live, first_to_expire = counted if counted else (0, None)
             if live >= self.most_live_challenges:
                 wait = (first_to_expire - now).total_seconds() if first_to_expire else 1
                 raise TooManyCeremonies(max(1, math.ceil(wait)))

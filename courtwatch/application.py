@@ -30,6 +30,7 @@ from courtwatch.domain.reports import (
     OUTCOME_FIELDS,
     PRESENCE_EVENTS,
     REPORT_CLASSES,
+    WITHHELD_PRESENCE_FIELDS,
     Report,
     evolve,
     is_report_event,
@@ -334,20 +335,27 @@ class Courtwatch(Application[UUID]):
         digest = hashlib.sha256(self._derive(purpose, corroborator_key)).hexdigest()
         return self._apply(report_id, lambda report: report.corroborate(corroborator_hash=digest))
 
-    def verify(self, report_id: UUID, verifier: str) -> int | None:
-        return self._apply(report_id, lambda report: report.verify(verifier))
+    # A member acts under their display name and their id: the id tells apart
+    # two members a name alone would not (and stays when a name is reused).
 
-    def dispute(self, report_id: UUID, verifier: str, reason: str) -> int | None:
-        return self._apply(report_id, lambda report: report.dispute(verifier, reason))
+    def verify(self, report_id: UUID, verifier: str, verifier_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.verify(verifier, verifier_id))
 
-    def claim(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.claim(member))
+    def dispute(
+        self, report_id: UUID, verifier: str, reason: str, verifier_id: str | None = None
+    ) -> int | None:
+        return self._apply(report_id, lambda report: report.dispute(verifier, reason, verifier_id))
 
-    def confirm_on_scene(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.confirm_on_scene(member))
+    def claim(self, report_id: UUID, member: str, member_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.claim(member, member_id))
 
-    def resolve(self, report_id: UUID, member: str) -> int | None:
-        return self._apply(report_id, lambda report: report.resolve(member))
+    def confirm_on_scene(
+        self, report_id: UUID, member: str, member_id: str | None = None
+    ) -> int | None:
+        return self._apply(report_id, lambda report: report.confirm_on_scene(member, member_id))
+
+    def resolve(self, report_id: UUID, member: str, member_id: str | None = None) -> int | None:
+        return self._apply(report_id, lambda report: report.resolve(member, member_id))
 
     def presence_embargo_ends(self, report_id: UUID) -> datetime | None:
         """When the last member name withheld from public views of this report
@@ -369,8 +377,15 @@ class Courtwatch(Application[UUID]):
             raise NamesWithheld(until, self._clock())
 
     def record_outcome(
-        self, report_id: UUID, token: str | None, outcome: Mapping[str, Any]
+        self,
+        report_id: UUID,
+        token: str | None,
+        outcome: Mapping[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
     ) -> int | None:
+        """An outcome from the author (``token``) or from a member (``member``,
+        ``member_id``: who, named in the event like a verdict)."""
         if token is not None and not isinstance(token, str):
             raise ValidationFailed.single("token", "the author token, as text")
 
@@ -386,7 +401,7 @@ class Courtwatch(Application[UUID]):
                 )
             checked = details_of(parse_amendment(report.kind.value, _as_submitted(report), outcome))
             plain = {name: checked[name] for name in outcome}
-            report.record_outcome(token=token, outcome=plain)
+            report.record_outcome(token=token, outcome=plain, member=member, member_id=member_id)
 
         return self._apply(report_id, command)
 
@@ -509,7 +524,8 @@ class Courtwatch(Application[UUID]):
                 not for_members and type(e).__name__ in PRESENCE_EVENTS and e.timestamp > shown_from  # type: ignore[attr-defined]
             )
             if withheld:
-                data.pop("member", None)
+                for name in WITHHELD_PRESENCE_FIELDS:
+                    data.pop(name, None)
             history.append(
                 {
                     "version": e.originator_version,
@@ -517,7 +533,7 @@ class Courtwatch(Application[UUID]):
                     "timestamp": e.timestamp.isoformat(),  # type: ignore[attr-defined]
                     "data": data,
                     **({"before": before} if before is not None else {}),
-                    **({"withheld": ["member"]} if withheld else {}),
+                    **({"withheld": list(WITHHELD_PRESENCE_FIELDS)} if withheld else {}),
                 }
             )
         members_only = (

@@ -148,6 +148,11 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/invite/{token}", member_pages.invite_page, methods=["GET"]),
         Route("/console/members", member_pages.members_page, methods=["GET"]),
         Route("/console/members/invite", member_pages.issue_invite, methods=["POST"]),
+        Route(
+            "/console/members/invites/{invite_id}/cancel",
+            member_pages.cancel_invite,
+            methods=["POST"],
+        ),
         Route("/console/members/{member_id}/roles", member_pages.set_roles, methods=["POST"]),
         Route("/console/members/{member_id}/revoke", member_pages.revoke_member, methods=["POST"]),
         Route("/console/members/me/tokens", member_pages.issue_token, methods=["POST"]),

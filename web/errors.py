@@ -33,6 +33,7 @@ from courtwatch.members import (
     MemberError,
     MemberNotFound,
     PasskeyRefused,
+    TooManyCeremonies,
 )
 from courtwatch.photos import PhotoRefused
 from courtwatch.sealed import NoSealingKey, SealedDataErased, UnsealingKeyAbsent
@@ -148,6 +149,13 @@ async def awaiting_checkpoint(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def too_many_ceremonies(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TooManyCeremonies)
+    response = _error(503, str(exc))
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
 async def names_withheld(request: Request, exc: Exception) -> Response:
     # 403, not 503: nothing is wrong with the server; this caller may not have
     # it yet (a member may, now), and anyone may after Retry-After seconds.
@@ -193,6 +201,7 @@ EXCEPTION_HANDLERS = {
     InviteNotUsable: gone,
     MemberNotFound: not_found,
     PasskeyRefused: bad_request,
+    TooManyCeremonies: too_many_ceremonies,
     MemberError: conflict,
     WrongAuthorToken: forbidden,
     SealedDataErased: gone,

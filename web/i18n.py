@@ -602,6 +602,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "members.no_roles": ("no roles", "sin funciones"),
     "members.invite_someone": ("Invite someone", "Invitar a alguien"),
     "members.invite_button": ("Make a one-time invite", "Crear invitación de un solo uso"),
+    "members.open_invites": ("Open invites", "Invitaciones abiertas"),
+    "members.invite_expires": ("expires", "caduca"),
+    "members.cancel_invite": ("Cancel invite", "Cancelar invitación"),
+    "members.no_open_invites": ("No open invites.", "No hay invitaciones abiertas."),
     "members.invite_made": (
         "One-time invite, valid 48 hours. Hand it over in person or on a secure channel:",
         "Invitación de un solo uso, válida 48 horas. Entréguela en persona o por un canal seguro:",

@@ -415,6 +415,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         **_html("A coordinator makes a one-time invite", **_errors("401", "403", "422")),
         "requestBody": _form(roles=ROLES_FIELD),
     },
+    ("/console/members/invites/{invite_id}/cancel", "POST"): {
+        **_html(
+            "A coordinator cancels an open invite: its link stops working at once",
+            _path("invite_id", "the invite's id (16 hex digits, as the members page lists it)"),
+            **_errors("401", "403", "404"),
+        ),
+        "requestBody": _form(),
+    },
     ("/console/members/{member_id}/roles", "POST"): {
         **_html(
             "A coordinator sets a member's roles",

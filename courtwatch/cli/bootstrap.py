@@ -112,7 +112,11 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
     bound_application_waits(app, database.timeout)  # a request never waits on an outage
     immigration_courts()  # place the courts by ZIP now, not during the first report
-    members = MemberStore(database, session_idle=timedelta(hours=settings.session_idle_hours))
+    members = MemberStore(
+        database,
+        session_idle=timedelta(hours=settings.session_idle_hours),
+        session_lifetime=timedelta(days=settings.session_max_days),
+    )
     try:
         sealed = SealedDetails.open(database, app, settings)
     except BaseException:

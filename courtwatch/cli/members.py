@@ -36,9 +36,14 @@ def terminal_qr(link: str) -> str:
 
 
 def _members_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["invite", "list", "roles", "revoke"])
     parser.add_argument(
-        "member", nargs="?", help="the member's id (for roles and revoke; see `list`)"
+        "action", choices=["invite", "list", "roles", "revoke", "invites", "cancel-invite"]
+    )
+    parser.add_argument(
+        "member",
+        nargs="?",
+        help="the member's id (for roles and revoke; see `list`), "
+        "or an invite's id (for cancel-invite; see `invites`)",
     )
     parser.add_argument(
         "--name",
@@ -75,6 +80,19 @@ def members(args: argparse.Namespace, settings: Settings) -> int:
             for member in store.members():
                 state = "revoked" if member.revoked else ",".join(sorted(member.roles)) or "-"
                 print(f"{member.id}  {state:<30}  {member.display_name}")
+            return 0
+        if args.action == "invites":
+            for open_invite in store.open_invites():
+                print(
+                    f"{open_invite.id}  {','.join(sorted(open_invite.roles)):<30}  "
+                    f"expires {open_invite.expires_at.isoformat(timespec='minutes')}"
+                )
+            return 0
+        if args.action == "cancel-invite":
+            if args.member is None or not store.cancel_invite(args.member, by=None):
+                print("no open invite with that id (see `invites`)", file=sys.stderr)
+                return 1
+            print(f"cancelled invite {args.member}: its link no longer works")
             return 0
         if args.member is None:
             print(f"courtwatch members {args.action}: which member (an id)?", file=sys.stderr)

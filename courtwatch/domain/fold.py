@@ -19,7 +19,8 @@ to wash a dispute off the map by editing the report.
 
 Members' presence on a report (docs/members.md, "The console") is kept as
 ``claimed_by`` and ``on_scene_by`` (display names, in order) and
-``resolved_by`` (a display name or None). Those names are for signed-in
+``resolved_by`` (a display name or None; an author's amendment, or an
+outcome that needs a new verdict, sets it back to None). Those names are for signed-in
 members only; public views never take them from this state.
 """
 
@@ -107,6 +108,9 @@ def amended(state: ReportState, changes: dict[str, Any]) -> ReportState:
     new["details"].update({k: plain(v) for k, v in changes.items() if k in state["details"]})
     if state["verdict"] in VOUCHING:
         new["verdict"] = AMENDED_AFTER_VERDICT
+    # The author says something new: whatever closed the response closed it
+    # for what the report said then, so it is back in the console's queue.
+    new["resolved_by"] = None
     return new
 
 
@@ -133,6 +137,7 @@ def outcome_recorded(state: ReportState, outcome: dict[str, Any]) -> ReportState
     )
     if state["verdict"] in VOUCHING and rewritten:
         new["verdict"] = AMENDED_AFTER_VERDICT
+        new["resolved_by"] = None  # needs a new word: back in the queue, as for an amendment
     return new
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -53,6 +54,14 @@ MOST_PHOTOS = 6
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def presence_nonce() -> str:
+    """128 random bits for a presence event, made in the command (never in the
+    apply, which replays). The log's leaf hash covers the event, and the leaf
+    hash is public at once: without a secret in it, hashing each candidate
+    name (every verifier's name is public) would reveal the withheld one."""
+    return secrets.token_hex(16)
 
 
 def check_position(lat: float | None, lon: float | None) -> None:
@@ -146,21 +155,31 @@ class Report(Aggregate):
         class Corroborated(Aggregate.Event):
             corroborator_hash: str
 
+        # ``verifier_id`` (the member's id) is absent from verdicts stored
+        # before members had ids in events: it reads as None.
         class Verified(Aggregate.Event):
             verifier: str
+            verifier_id: str | None
 
         class Disputed(Aggregate.Event):
             verifier: str
             reason: str
+            verifier_id: str | None
 
         class Claimed(Aggregate.Event):
             member: str
+            nonce: str
+            member_id: str | None
 
         class ConfirmedOnScene(Aggregate.Event):
             member: str
+            nonce: str
+            member_id: str | None
 
         class Resolved(Aggregate.Event):
             member: str
+            nonce: str
+            member_id: str | None
 
         class DetailsSealed(Aggregate.Event):
             commitments: dict[str, str]
@@ -200,10 +219,15 @@ class Report(Aggregate):
         self.corroborator_hashes: list[str] = []
         self.verdict: str | None = None
         self.verdict_by: str | None = None
+        self.verdict_by_id: str | None = None
         self.verdict_reason: str | None = None
         self.claimed_by: list[str] = []
         self.on_scene_by: list[str] = []
         self.resolved_by: str | None = None
+        # Members' ids, beside the fold's display names: "already said" goes by
+        # who a member is, not by a name two members might share.
+        self.claimed_ids: list[str] = []
+        self.on_scene_ids: list[str] = []
 
     @property
     def kind(self) -> Kind:
@@ -292,27 +316,36 @@ class Report(Aggregate):
     # A verdict the same verifier has already given, on the report as it
     # stands, is a retry: it stores nothing (commands are idempotent by state).
 
-    def verify(self, verifier: str) -> None:
-        if self.verdict == "verified" and self.verdict_by == verifier:
+    def _verdict_given_by(self, verifier: str, verifier_id: str | None) -> bool:
+        if verifier_id is not None or self.verdict_by_id is not None:
+            return self.verdict_by_id == verifier_id
+        return self.verdict_by == verifier  # verdicts from before members had ids
+
+    def verify(self, verifier: str, verifier_id: str | None = None) -> None:
+        if self.verdict == "verified" and self._verdict_given_by(verifier, verifier_id):
             return
-        self._verified(verifier=verifier)
+        self._verified(verifier=verifier, verifier_id=verifier_id)
 
     @event("Verified")
-    def _verified(self, verifier: str) -> None:
+    def _verified(self, verifier: str, verifier_id: str | None = None) -> None:
         self._take(fold.given_verdict(self._state(), "verified"))
         self.verdict_by = verifier
+        self.verdict_by_id = verifier_id
         self.verdict_reason = None
 
-    def dispute(self, verifier: str, reason: str) -> None:
+    def dispute(self, verifier: str, reason: str, verifier_id: str | None = None) -> None:
         check_dispute_reason(reason)
-        if (self.verdict, self.verdict_by, self.verdict_reason) == ("disputed", verifier, reason):
+        if (self.verdict, self.verdict_reason) == ("disputed", reason) and self._verdict_given_by(
+            verifier, verifier_id
+        ):
             return
-        self._disputed(verifier=verifier, reason=reason)
+        self._disputed(verifier=verifier, reason=reason, verifier_id=verifier_id)
 
     @event("Disputed")
-    def _disputed(self, verifier: str, reason: str) -> None:
+    def _disputed(self, verifier: str, reason: str, verifier_id: str | None = None) -> None:
         self._take(fold.given_verdict(self._state(), "disputed"))
         self.verdict_by = verifier
+        self.verdict_by_id = verifier_id
         self.verdict_reason = reason
 
     # Members' presence: who is going, who is there, when it is over. Each is
@@ -323,42 +356,62 @@ class Report(Aggregate):
         check_member_name(member)
         if self.kind is Kind.WATCH_SHIFT:
             raise NotApplicable("a watch shift is not something to go to")
+
+    def check_open(self) -> None:
+        # Checked after "already said": a retry whose first answer was lost
+        # stores nothing and succeeds, even if someone resolved it meanwhile.
         if self.resolved_by is not None:
             raise AlreadyResolved()
 
-    def claim(self, member: str) -> None:
+    def claim(self, member: str, member_id: str | None = None) -> None:
         self.check_presence(member)
-        if member in self.claimed_by:
+        if member_id in self.claimed_ids if member_id else member in self.claimed_by:
             return
-        self._claimed(member=member)
+        self.check_open()
+        self._claimed(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("Claimed")
-    def _claimed(self, member: str) -> None:
+    def _claimed(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.claimed(self._state(), member))
+        if member_id:
+            self.claimed_ids.append(member_id)
 
-    def confirm_on_scene(self, member: str) -> None:
+    def confirm_on_scene(self, member: str, member_id: str | None = None) -> None:
         self.check_presence(member)
-        if fold.confirmed_on_scene(self._state(), member) == self._state():
+        if member_id:
+            if member_id in self.on_scene_ids and self.verdict in fold.VOUCHING:
+                return
+        elif fold.confirmed_on_scene(self._state(), member) == self._state():
             return
-        self._confirmed_on_scene(member=member)
+        self.check_open()
+        self._confirmed_on_scene(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("ConfirmedOnScene")
-    def _confirmed_on_scene(self, member: str) -> None:
+    def _confirmed_on_scene(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.confirmed_on_scene(self._state(), member))
+        if member_id:
+            self.on_scene_ids.append(member_id)
 
-    def resolve(self, member: str) -> None:
+    def resolve(self, member: str, member_id: str | None = None) -> None:
         check_member_name(member)
         if self.kind is Kind.WATCH_SHIFT:
             raise NotApplicable("a watch shift ends, it is not resolved")
         if self.resolved_by is not None:
             return  # resolved already, by whoever: there is nothing more to close
-        self._resolved(member=member)
+        self._resolved(member=member, nonce=presence_nonce(), member_id=member_id)
 
     @event("Resolved")
-    def _resolved(self, member: str) -> None:
+    def _resolved(self, member: str, nonce: str, member_id: str | None = None) -> None:
         self._take(fold.resolved(self._state(), member))
 
-    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
+    def record_outcome(
+        self,
+        *,
+        token: str | None,
+        outcome: dict[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
+    ) -> None:
         raise NotApplicable(f"a {self.kind.value} has no outcome to record")
 
     # Sealed details (courtwatch/sealing): the event carries only salted
@@ -485,14 +538,28 @@ class ReportWithOutcome(Report):
     """Reports whose outcome is often learned later: by the author or a verifier."""
 
     if TYPE_CHECKING:
-
+        # ``member`` and ``member_id``: the responder who recorded it (None
+        # when the author did, and on outcomes stored before they existed).
         class OutcomeRecorded(Aggregate.Event):
             outcome: dict[str, Any]
+            member: str | None
+            member_id: str | None
 
-    def record_outcome(self, *, token: str | None, outcome: dict[str, Any]) -> None:
-        # token None means the caller is an authenticated verifier.
+    def record_outcome(
+        self,
+        *,
+        token: str | None,
+        outcome: dict[str, Any],
+        member: str | None = None,
+        member_id: str | None = None,
+    ) -> None:
+        # token None means the caller is an authenticated member, named in the
+        # event like a verdict; the author stays anonymous.
         if token is not None:
             self.check_author(token)
+            member = member_id = None
+        elif member is not None:
+            check_member_name(member)
         unknown = set(outcome) - set(OUTCOME_FIELDS[self.kind])
         if unknown:
             raise InvalidField(sorted(unknown)[0], "not an outcome field of this report")
@@ -500,10 +567,12 @@ class ReportWithOutcome(Report):
             raise InvalidField("outcome", "nothing to record")
         if all(name in self.details and self.details[name] == v for name, v in outcome.items()):
             return  # a retry of an outcome already recorded
-        self._outcome_recorded(outcome=outcome)
+        self._outcome_recorded(outcome=outcome, member=member, member_id=member_id)
 
     @event("OutcomeRecorded")
-    def _outcome_recorded(self, outcome: dict[str, Any]) -> None:
+    def _outcome_recorded(
+        self, outcome: dict[str, Any], member: str | None = None, member_id: str | None = None
+    ) -> None:
         self._take(fold.outcome_recorded(self._state(), outcome))
 
 
@@ -590,9 +659,11 @@ OUTCOME_FIELDS: dict[Kind, tuple[str, ...]] = {
     Kind.CALL_IN: ("outcome",),
 }
 # Members' presence on a report: who is going, who is there, who closed it.
-# Each carries the member's display name in ``member``; public views withhold
-# it for a while (courtwatch.application.PRESENCE_EMBARGO).
+# Each carries the member's display name in ``member`` and a random ``nonce``;
+# public views withhold both for a while (courtwatch.application.PRESENCE_EMBARGO).
 PRESENCE_EVENTS = ("Claimed", "ConfirmedOnScene", "Resolved")
+# What public views leave out of a presence event while it is recent.
+WITHHELD_PRESENCE_FIELDS = ("member", "member_id", "nonce")
 # Every event that changes a report, as stored topics: what a read model of
 # reports subscribes to (the gazetteer's events are not reports).
 REPORT_TOPICS: tuple[str, ...] = (

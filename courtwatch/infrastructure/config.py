@@ -36,6 +36,8 @@ class Settings:
     max_viewers: int = 10_000
     # A member's session ends after this long without a request (sign in again).
     session_idle_hours: float = 12.0
+    # ... and this long after sign-in, however busy.
+    session_max_days: float = 7.0
     log_level: str = "INFO"
     run_projections: bool = True
     checkpoint_interval_seconds: float = 60.0
@@ -86,6 +88,7 @@ class Settings:
             max_body_bytes=int(number("COURTWATCH_MAX_BODY_BYTES", 64 * 1024)),
             max_viewers=int(number("COURTWATCH_MAX_VIEWERS", 10_000)),
             session_idle_hours=number("COURTWATCH_SESSION_IDLE_HOURS", 12.0),
+            session_max_days=number("COURTWATCH_SESSION_MAX_DAYS", 7.0),
             log_level=(env.get("COURTWATCH_LOG_LEVEL") or "INFO").upper(),
             run_projections=(env.get("COURTWATCH_RUN_PROJECTIONS") or "yes").lower()
             not in ("0", "no", "false"),
@@ -98,6 +101,8 @@ class Settings:
         )
         if not 0 < settings.session_idle_hours <= 24 * 30:
             raise ConfigError("COURTWATCH_SESSION_IDLE_HOURS must be between 0 and 720 hours")
+        if not 0 < settings.session_max_days <= 90:
+            raise ConfigError("COURTWATCH_SESSION_MAX_DAYS must be between 0 and 90 days")
         if not 0 < settings.database_timeout_seconds <= 60:
             raise ConfigError("COURTWATCH_DATABASE_TIMEOUT must be between 0 and 60 seconds")
         try:

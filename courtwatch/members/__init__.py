@@ -17,6 +17,7 @@ from courtwatch.members.model import (
     Passkey,
     PasskeyRefused,
     Session,
+    TooManyCeremonies,
     check_display_name,
 )
 from courtwatch.members.store import INVITE_LIFETIME, MemberStore
@@ -36,5 +37,6 @@ __all__ = [
     "Passkey",
     "PasskeyRefused",
     "Session",
+    "TooManyCeremonies",
     "check_display_name",
 ]

@@ -7,6 +7,7 @@ phone, no real name is ever asked for or kept.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,6 +48,15 @@ class InviteNotUsable(MemberError):
         super().__init__("this invite link is not valid: it was used, it expired, or it is wrong")
 
 
+class TooManyCeremonies(MemberError):
+    """More passkey ceremonies are open than any team needs: someone is filling
+    the table. Refused until the oldest expires (``retry_after`` seconds)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("too many sign-in attempts are open right now; try again shortly")
+        self.retry_after = retry_after
+
+
 class MemberNotFound(MemberError):
     def __init__(self, member_id: object) -> None:
         super().__init__(f"no member {member_id}")
@@ -69,6 +79,11 @@ class Member:
     def may(self, role: str) -> bool:
         """Roles are explicit: a coordinator who verifies also holds 'responder'."""
         return not self.revoked and role in self.roles
+
+    def sees_members_views(self) -> bool:
+        """Members-only views (the console, names withheld from the public, full
+        bundles) need at least one role: a member left with none is suspended."""
+        return not self.revoked and bool(self.roles)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -94,6 +109,18 @@ class ApiToken:
     label: str
     created_at: datetime
     last_used_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OpenInvite:
+    """An invite not used and not expired, as coordinators list it: never its
+    link (only a hash is kept). ``id`` is the start of that hash."""
+
+    id: str
+    roles: frozenset[str]
+    invited_by: UUID | None
+    created_at: datetime
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,48 @@ def check_display_name(raw: object) -> str:
         raise InvalidMemberField("display_name", f"at most {DISPLAY_NAME_MAX} characters")
     _check_printable("display_name", name)
     return name
+
+
+# Letters from other scripts that look like Latin ones: "Ana" with a Cyrillic A
+# must not pass for a second "Ana". Not every confusable in Unicode, the
+# common ones.
+_LOOK_ALIKES = str.maketrans(
+    {
+        **dict(
+            zip(
+                "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0456\u0458\u0455\u0501\u04bb\u04cf",
+                "aeopcyxijsdhl",
+                strict=True,
+            )
+        ),  # Cyrillic
+        **dict(
+            zip(
+                "\u03b1\u03b5\u03b9\u03ba\u03bd\u03bf\u03c1\u03c4\u03c5\u03c7",
+                "aeikvoptux",
+                strict=True,
+            )
+        ),  # Greek
+    }
+)
+_SEPARATORS = re.compile(r"[\s\-_.\u00b7'\u2019]+")
+
+
+def name_key(display_name: str) -> str:
+    """What two display names must not share: the name without case, accents,
+    compatibility forms, look-alike letters or separators. Members are told
+    apart by their display name on every page, so "Ana", "ANA", "Aná" and
+    "Ana" spelt with a Cyrillic A are one name."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", display_name).casefold())
+    bare = "".join(c for c in folded if not unicodedata.combining(c)).translate(_LOOK_ALIKES)
+    return _SEPARATORS.sub(" ", bare).strip()
+
+
+class DisplayNameTaken(InvalidMemberField):
+    def __init__(self) -> None:
+        super().__init__(
+            "display_name",
+            "another member already uses this name (or one that looks the same); choose another",
+        )
 
 
 def check_label(raw: object) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
@@ -22,16 +24,20 @@ from uuid import UUID, uuid4
 from courtwatch.infrastructure.database import Database
 from courtwatch.members.model import (
     ApiToken,
+    DisplayNameTaken,
     Invite,
     InviteNotUsable,
     Member,
     MemberNotFound,
+    OpenInvite,
     Passkey,
     PasskeyRefused,
     Session,
+    TooManyCeremonies,
     check_display_name,
     check_label,
     check_roles,
+    name_key,
 )
 
 log = logging.getLogger("courtwatch.members")
@@ -40,7 +46,17 @@ Clock = Callable[[], datetime]
 
 INVITE_LIFETIME = timedelta(hours=48)
 CHALLENGE_LIFETIME = timedelta(minutes=5)
+# Open ceremonies at once, across the site. A team signs in a few at a time;
+# /api/members/signin/options needs no session, so without a ceiling anyone
+# could add rows as fast as they can send requests.
+MOST_LIVE_CHALLENGES = 1000
 DEFAULT_SESSION_IDLE = timedelta(hours=12)
+# However busy: a session older than this ends (a stolen cookie, or a console
+# left open on a shared laptop, is not good forever).
+DEFAULT_SESSION_LIFETIME = timedelta(days=7)
+# An open invite is named by the start of its hash (the link itself is never kept).
+INVITE_ID_LENGTH = 16
+INVITE_ID = re.compile(r"[0-9a-f]{16}")
 # An API token names itself, so a leaked one is easy to recognise in a log or a paste.
 API_TOKEN_PREFIX = "cwm_"
 
@@ -82,6 +98,8 @@ CREATE TABLE IF NOT EXISTS courtwatch_member_sessions (
 );
 CREATE INDEX IF NOT EXISTS courtwatch_member_sessions_member
     ON courtwatch_member_sessions (member_id);
+-- The passkey a session was opened with: revoking it ends the session.
+ALTER TABLE courtwatch_member_sessions ADD COLUMN IF NOT EXISTS passkey_id bytea;
 CREATE TABLE IF NOT EXISTS courtwatch_member_api_tokens (
     id uuid PRIMARY KEY,
     member_id uuid NOT NULL REFERENCES courtwatch_members (id),
@@ -126,10 +144,13 @@ class MemberStore:
         database: Database,
         *,
         session_idle: timedelta = DEFAULT_SESSION_IDLE,
+        session_lifetime: timedelta = DEFAULT_SESSION_LIFETIME,
         clock: Clock = _now,
     ) -> None:
         self.database = database
         self.session_idle = session_idle
+        self.session_lifetime = session_lifetime
+        self.most_live_challenges = MOST_LIVE_CHALLENGES
         self.clock = clock
 
     def install(self) -> None:
@@ -172,6 +193,37 @@ class MemberStore:
             raise InviteNotUsable()
         return frozenset(row[0])
 
+    def open_invites(self) -> list[OpenInvite]:
+        """Invites that could still be used, newest first: a leaked link is
+        found here and cancelled (cancel_invite) instead of waiting 48 hours."""
+        with self.database.pooled() as conn:
+            rows = conn.execute(
+                "SELECT left(token_sha256, %s), roles, invited_by, created_at, expires_at "
+                "FROM courtwatch_member_invites WHERE used_at IS NULL AND expires_at > %s "
+                "ORDER BY created_at DESC",
+                (INVITE_ID_LENGTH, self.clock()),
+            ).fetchall()
+        return [OpenInvite(r[0], frozenset(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    def cancel_invite(self, invite_id: str, by: UUID | None) -> bool:
+        """Make an open invite unusable at once (it expires now); False if there
+        is no such open invite."""
+        if not isinstance(invite_id, str) or not INVITE_ID.fullmatch(invite_id):
+            return False
+        now = self.clock()
+        with self.database.pooled() as conn:
+            cur = conn.execute(
+                "UPDATE courtwatch_member_invites SET expires_at = %s "
+                "WHERE left(token_sha256, %s) = %s AND used_at IS NULL AND expires_at > %s",
+                (now, INVITE_ID_LENGTH, invite_id, now),
+            )
+        if cur.rowcount:
+            log.info(
+                "member invite cancelled",
+                extra={"member_event": "invite_cancelled", "by_member": str(by) if by else "cli"},
+            )
+        return cur.rowcount > 0
+
     # -- WebAuthn challenges -------------------------------------------------------
 
     def remember_challenge(
@@ -187,6 +239,13 @@ class MemberStore:
             conn.execute(
                 "DELETE FROM courtwatch_webauthn_challenges WHERE expires_at <= %s", (now,)
             )
+            counted = conn.execute(
+                "SELECT count(*), min(expires_at) FROM courtwatch_webauthn_challenges"
+            ).fetchone()
+            live, first_to_expire = counted if counted else (0, None)
+            if live >= self.most_live_challenges:
+                wait = (first_to_expire - now).total_seconds() if first_to_expire else 1
+                raise TooManyCeremonies(max(1, math.ceil(wait)))
             conn.execute(
                 "INSERT INTO courtwatch_webauthn_challenges "
                 "(challenge, purpose, member_id, invite_sha256, expires_at) "
@@ -249,6 +308,7 @@ class MemberStore:
             if row is None:
                 raise InviteNotUsable()
             roles = sorted(row[0])
+            self._check_name_free(conn, name)
             conn.execute(
                 "INSERT INTO courtwatch_members (id, display_name, roles, created_at) "
                 "VALUES (%s, %s, %s, %s)",
@@ -256,7 +316,10 @@ class MemberStore:
             )
             self._add_passkey(conn, member_id, credential_id, public_key, sign_count, now)
             session = self._open_session(
-                conn, Member(id=member_id, display_name=name, roles=frozenset(roles)), now
+                conn,
+                Member(id=member_id, display_name=name, roles=frozenset(roles)),
+                now,
+                passkey_id=credential_id,
             )
         log.info(
             "member invite used",
@@ -272,6 +335,7 @@ class MemberStore:
             roles=check_roles(list(roles)),
         )
         with self.database.pooled() as conn:
+            self._check_name_free(conn, member.display_name)
             conn.execute(
                 "INSERT INTO courtwatch_members (id, display_name, roles, created_at) "
                 "VALUES (%s, %s, %s, %s)",
@@ -286,6 +350,24 @@ class MemberStore:
             },
         )
         return member
+
+    @staticmethod
+    def _check_name_free(conn: Any, display_name: str) -> None:
+        """Refuse a display name a member not revoked already uses (see name_key).
+
+        Events and pages name members by display name, so two alike would make
+        who-did-what ambiguous. A revoked member's name may be taken again: a
+        member who lost every passkey rejoins under it once the coordinator has
+        revoked the old record. The lock makes concurrent joins take turns (the
+        key is computed here, not in SQL, so no index can hold it).
+        """
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('courtwatch_members.display_name'))")
+        wanted = name_key(display_name)
+        rows = conn.execute(
+            "SELECT display_name FROM courtwatch_members WHERE revoked_at IS NULL"
+        ).fetchall()
+        if any(name_key(row[0]) == wanted for row in rows):
+            raise DisplayNameTaken()
 
     def add_passkey(
         self, member_id: UUID, credential_id: bytes, public_key: bytes, sign_count: int
@@ -348,7 +430,7 @@ class MemberStore:
             ).fetchone()
             if member is None:
                 raise PasskeyRefused("this passkey is not known here")
-            return self._open_session(conn, _member(member), now)
+            return self._open_session(conn, _member(member), now, passkey_id=credential_id)
 
     def passkeys(self, member_id: UUID) -> list[Passkey]:
         with self.database.pooled() as conn:
@@ -361,11 +443,19 @@ class MemberStore:
         return [Passkey(bytes(r[0]), r[1], r[2], r[3]) for r in rows]
 
     def revoke_passkey(self, member_id: UUID, credential_id: bytes) -> bool:
+        """Revoke one passkey, and end the sessions it opened in the same commit
+        (a lost phone's open sessions must not outlive its passkey)."""
+        now = self.clock()
         with self.database.pooled() as conn:
             cur = conn.execute(
                 "UPDATE courtwatch_member_passkeys SET revoked_at = %s "
                 "WHERE member_id = %s AND credential_id = %s AND revoked_at IS NULL",
-                (self.clock(), member_id, credential_id),
+                (now, member_id, credential_id),
+            )
+            conn.execute(
+                "UPDATE courtwatch_member_sessions SET revoked_at = %s "
+                "WHERE member_id = %s AND passkey_id = %s AND revoked_at IS NULL",
+                (now, member_id, credential_id),
             )
         if cur.rowcount:
             log.info(
@@ -442,29 +532,47 @@ class MemberStore:
     # -- sessions -----------------------------------------------------------------
 
     @staticmethod
-    def _open_session(conn: Any, member: Member, now: datetime) -> Session:
+    def _open_session(
+        conn: Any, member: Member, now: datetime, passkey_id: bytes | None = None
+    ) -> Session:
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         conn.execute(
             "INSERT INTO courtwatch_member_sessions "
-            "(id_sha256, member_id, csrf_token, created_at, last_seen_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (digest(session_id), member.id, csrf, now, now),
+            "(id_sha256, member_id, csrf_token, created_at, last_seen_at, passkey_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (digest(session_id), member.id, csrf, now, now, passkey_id),
         )
         return Session(id=session_id, member=member, csrf_token=csrf)
 
-    def session(self, session_id: str) -> tuple[Member, str] | None:
-        """The member and CSRF token of a live session, whose idle time restarts now."""
+    def session(self, session_id: str, *, touch: bool = True) -> tuple[Member, str] | None:
+        """The member and CSRF token of a live session: not ended, used within
+        session_idle, opened within session_lifetime.
+
+        ``touch`` (a request the member made) restarts its idle time; a check
+        the server makes by itself (an open console socket's heartbeat) must
+        not, or a socket left open would keep the session alive for ever.
+        """
         now = self.clock()
+        live = (
+            "s.id_sha256 = %s AND s.revoked_at IS NULL AND s.last_seen_at > %s "
+            "AND s.created_at > %s AND m.id = s.member_id AND m.revoked_at IS NULL"
+        )
+        args = (digest(session_id), now - self.session_idle, now - self.session_lifetime)
         with self.database.pooled() as conn:
-            row = conn.execute(
-                "UPDATE courtwatch_member_sessions s SET last_seen_at = %s "
-                "FROM courtwatch_members m "
-                "WHERE s.id_sha256 = %s AND s.revoked_at IS NULL AND s.last_seen_at > %s "
-                "AND m.id = s.member_id AND m.revoked_at IS NULL "
-                f"RETURNING {_MEMBER_COLUMNS}, s.csrf_token",
-                (now, digest(session_id), now - self.session_idle),
-            ).fetchone()
+            if touch:
+                row = conn.execute(
+                    "UPDATE courtwatch_member_sessions s SET last_seen_at = %s "
+                    f"FROM courtwatch_members m WHERE {live} "
+                    f"RETURNING {_MEMBER_COLUMNS}, s.csrf_token",
+                    (now, *args),
+                ).fetchone()
+            else:
+                row = conn.execute(
+                    f"SELECT {_MEMBER_COLUMNS}, s.csrf_token "
+                    f"FROM courtwatch_member_sessions s, courtwatch_members m WHERE {live}",
+                    args,
+                ).fetchone()
         if row is None:
             return None
         return _member(row), str(row[4])

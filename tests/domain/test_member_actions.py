@@ -141,3 +141,59 @@ def test_the_new_events_are_report_topics_every_read_model_subscribes_to() -> No
         assert get_topic(type(domain_event)) in REPORT_TOPICS
         state = evolve(state, domain_event)
     assert state is not None and state["resolved_by"] == "A"
+
+
+def test_already_said_goes_by_the_members_id_not_a_display_name_two_may_share() -> None:
+    """Two members who once shared a display name (one revoked, one rejoined)
+    are two people: the second's word is stored, with the id saying who."""
+    report = sighting()
+    report.collect_events()
+    report.verify("Ana Responder", "id-1")
+    report.verify("Ana Responder", "id-2")
+    report.verify("Ana Responder", "id-2")  # a retry of the second
+    report.dispute("Ana Responder", "duplicate", "id-1")
+    report.dispute("Ana Responder", "duplicate", "id-2")
+    report.claim("Ana Responder", "id-1")
+    report.claim("Ana Responder", "id-2")
+    report.claim("Ana Responder", "id-2")
+    report.confirm_on_scene("Ana Responder", "id-1")
+    report.confirm_on_scene("Ana Responder", "id-2")
+    events = report.collect_events()
+    assert [
+        (type(e).__name__, e.verifier_id if hasattr(e, "verifier") else e.member_id) for e in events
+    ] == [
+        ("Verified", "id-1"),
+        ("Verified", "id-2"),
+        ("Disputed", "id-1"),
+        ("Disputed", "id-2"),
+        ("Claimed", "id-1"),
+        ("Claimed", "id-2"),
+        ("ConfirmedOnScene", "id-1"),
+        ("ConfirmedOnScene", "id-2"),
+    ]
+
+
+def test_an_author_amendment_after_a_resolve_reopens_the_report() -> None:
+    report = sighting()
+    report.verify("Bo", "id-bo")
+    report.resolve("Ana", "id-ana")
+    report.amend(token=TOKEN, changes={"agents_count": 9}, now=NOW)
+    state = folded(report)
+    assert state == aggregate_state(report)
+    assert state["resolved_by"] is None and report.resolved_by is None
+    assert report.status is Status.AMENDED_AFTER_VERDICT
+    report.claim("Ana", "id-ana")  # open again: a member may go again
+    assert aggregate_state(report)["claimed_by"] == ["Ana"]
+
+
+def test_a_retried_claim_or_confirmation_after_a_resolve_stores_nothing_and_succeeds() -> None:
+    report = sighting()
+    report.claim("Ana", "id-ana")
+    report.confirm_on_scene("Ana", "id-ana")
+    report.resolve("Bo", "id-bo")
+    report.collect_events()
+    report.claim("Ana", "id-ana")  # the first answer was lost: a retry
+    report.confirm_on_scene("Ana", "id-ana")
+    assert new_events(report) == []
+    with pytest.raises(AlreadyResolved):
+        report.claim("Cy", "id-cy")  # someone new: closed

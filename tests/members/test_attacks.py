@@ -422,3 +422,58 @@ async def test_one_assertion_sent_twice_at_once_opens_one_session(
     assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
     assert rows(services, "courtwatch_member_sessions") == sessions + 1
     await context.close()
+
+
+async def test_a_coordinator_lists_open_invites_and_cancels_a_leaked_one(
+    live_server: ServerThread, client: httpx.AsyncClient, services: Services
+) -> None:
+    coordinator = as_member(services, "Chief", "coordinator")
+    leaked = services.members.invite(["coordinator"]).token
+    kept = services.members.invite(["responder"]).token
+    page = (await client.get("/console/members", headers=coordinator)).text
+    assert leaked not in page and kept not in page  # the links are never shown again
+    (leaked_id,) = [i.id for i in services.members.open_invites() if "coordinator" in i.roles]
+    assert f'data-invite-id="{leaked_id}"' in page
+    # Not a coordinator: refused, nothing cancelled.
+    responder = as_member(services, "Resp", "responder")
+    url = f"/console/members/invites/{leaked_id}/cancel"
+    assert (await client.post(url, headers=responder)).status_code == 403
+    assert (await client.get(f"/invite/{leaked}")).status_code == 200
+    cancelled = await client.post(url, headers=coordinator)
+    assert cancelled.status_code in (200, 303), cancelled.text
+    assert (await client.get(f"/invite/{leaked}")).status_code == 410
+    assert (await client.get(f"/invite/{kept}")).status_code == 200
+    assert (await client.post(url, headers=coordinator)).status_code == 404  # once
+    for hostile in ("%00", "x" * 5000, "ABCDEF0123456789", "%ff%fe"):
+        answer = await client.post(
+            f"/console/members/invites/{hostile}/cancel", headers=coordinator
+        )
+        assert answer.status_code == 404, hostile
+    page = (await client.get("/console/members", headers=coordinator)).text
+    assert f'data-invite-id="{leaked_id}"' not in page
+
+
+async def test_sign_in_options_stop_adding_challenges_at_the_ceiling(
+    live_server: ServerThread, services: Services
+) -> None:
+    """/api/members/signin/options needs no session: a flood of it must not
+    grow the challenge table without bound. Past the ceiling: 503 with
+    Retry-After (until the oldest expires), nothing stored; expired ones go."""
+    services.members.most_live_challenges = 20
+    origin = {"Origin": live_server.url}
+    async with httpx.AsyncClient(base_url=live_server.url) as bare:
+
+        async def options() -> httpx.Response:
+            return await bare.post("/api/members/signin/options", headers=origin)
+
+        answers = [await options() for _ in range(30)]
+    assert [a.status_code for a in answers] == [200] * 20 + [503] * 10
+    assert 1 <= int(answers[-1].headers["retry-after"]) <= 300
+    assert rows(services, "courtwatch_webauthn_challenges") == 20
+    # Five minutes on, the old ones have expired: room again.
+    later = datetime.now(UTC) + timedelta(minutes=5, seconds=1)
+    services.members.clock = lambda: later
+    async with httpx.AsyncClient(base_url=live_server.url) as bare:
+        again = await bare.post("/api/members/signin/options", headers=origin)
+    assert again.status_code == 200, again.text
+    assert rows(services, "courtwatch_webauthn_challenges") == 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 
@@ -111,3 +113,94 @@ def test_the_cli_invites_the_first_coordinator(
     token = link.rsplit("/", 1)[1]
     assert MemberStore(database).usable_invite(token) == {"coordinator"}
     assert main(["members", "invite"]) == 2  # a role is required
+
+
+@pytest.mark.parametrize(
+    "look_alike",
+    [
+        "Ana Responder",
+        "ana responder",
+        "  ANA  RESPONDER ",
+        "Aná Respónder",
+        "ana-responder",
+        "\u0410na Responder",
+        "\uff21na Responder",
+    ],
+)
+def test_a_display_name_another_member_uses_is_refused(services: Services, look_alike: str) -> None:
+    store = services.members
+    first = store.create_member("Ana Responder", ["responder"])
+    invite = store.invite(["responder"]).token
+    with pytest.raises(InvalidMemberField, match="another member already uses this name"):
+        store.create_member(look_alike, ["responder"])
+    with pytest.raises(InvalidMemberField, match="another member already uses this name"):
+        store.join(invite, uuid4(), look_alike, b"cred-" + look_alike.encode(), b"key", 0)
+    # Refused before anything was stored: the invite is still usable.
+    store.join(invite, uuid4(), "Bea", b"cred-bea", b"key", 0)
+    # A revoked member's name may be taken again (recovery: rejoin, old one revoked).
+    store.revoke(first.id, by=None)
+    assert store.create_member(look_alike, ["responder"]).display_name == look_alike.strip()
+
+
+def test_a_check_that_does_not_touch_a_session_lets_it_expire(services: Services) -> None:
+    """An open console socket checks its session at every heartbeat; that check
+    must not count as the member's activity, or the session never ends."""
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session = store.join(store.invite(["responder"]).token, uuid4(), "Idle", b"idle", b"k", 0)
+    for minutes in range(0, 12 * 60, 15):  # a heartbeat every 15 minutes, for 12 hours
+        store.clock = lambda m=minutes: now + timedelta(minutes=m)
+        assert store.session(session.id, touch=False) is not None
+    store.clock = lambda: now + store.session_idle + timedelta(seconds=1)
+    assert store.session(session.id, touch=False) is None
+    assert store.session(session.id) is None
+
+
+def test_a_busy_session_ends_at_its_lifetime(services: Services) -> None:
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session = store.join(store.invite(["responder"]).token, uuid4(), "Busy", b"busy", b"k", 0)
+    step = store.session_idle - timedelta(minutes=1)
+    at = now
+    while at + step < now + store.session_lifetime:
+        at += step
+        store.clock = lambda t=at: t
+        assert store.session(session.id) is not None  # used all along...
+    store.clock = lambda: now + store.session_lifetime + timedelta(seconds=1)
+    assert store.session(session.id) is None  # ...and still over after the lifetime
+
+
+def test_revoking_a_passkey_ends_the_sessions_it_opened(services: Services) -> None:
+    store = services.members
+    member_id = uuid4()
+    lost = store.join(store.invite(["responder"]).token, member_id, "Two", b"phone", b"k", 0)
+    store.add_passkey(member_id, b"security-key", b"k2", 0)
+    kept = store.sign_in(b"security-key", 0, 1)
+    assert store.revoke_passkey(member_id, b"phone")
+    assert store.session(lost.id) is None
+    assert store.session(kept.id) is not None
+
+
+def test_the_cli_lists_open_invites_and_cancels_one(
+    database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("COURTWATCH_PUBLIC_URL", "https://courtwatch.example.org")
+    store = MemberStore(database)
+    store.install()
+    leaked, kept = store.invite(["coordinator"]).token, store.invite(["responder"]).token
+    capsys.readouterr()
+    assert main(["members", "invites"]) == 0
+    listed = capsys.readouterr().out
+    assert leaked not in listed and kept not in listed  # never the link itself
+    ids = {line.split()[1]: line.split()[0] for line in listed.splitlines()}
+    assert set(ids) == {"coordinator", "responder"}
+    assert main(["members", "cancel-invite", ids["coordinator"]]) == 0
+    with pytest.raises(InviteNotUsable):
+        store.usable_invite(leaked)
+    assert store.usable_invite(kept) == {"responder"}
+    assert main(["members", "cancel-invite", ids["coordinator"]]) == 1  # once
+    assert main(["members", "cancel-invite", "'; DROP TABLE x"]) == 1
+    assert [i.id for i in store.open_invites()] == [ids["responder"]]

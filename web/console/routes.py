@@ -26,6 +26,7 @@ from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.intake import ValidationFailed
 from courtwatch.members import MemberRole
 from web import query
+from web.errors import NotAuthorised
 from web.i18n import LANGUAGES, TEXT, negotiate, translator
 from web.live import protocol
 from web.live.guard import same_origin
@@ -73,6 +74,8 @@ async def console_page(request: Request) -> Response:
     member = await current_member(request)
     if member is None:
         return RedirectResponse(f"/signin?lang={negotiate(request)}", status_code=303)
+    if not member.sees_members_views():
+        raise NotAuthorised("the console needs a member with a role")
     courthouses, kinds = _filters(request)
     live = _live(request)
     _, rows = await live.reader.queue(courthouses, kinds, QUEUE_LIMIT)
@@ -113,27 +116,27 @@ async def console_action(request: Request) -> Response:
     except ValueError:
         raise ReportNotFound(request.path_params["report_id"]) from None
     form = await request.form(max_files=0, max_fields=10)
-    app, name = _app(request), member.display_name
+    app, name, member_id = _app(request), member.display_name, str(member.id)
     position: int | None
     if action == "verify":
-        position = await run_in_threadpool(app.verify, report_id, name)
+        position = await run_in_threadpool(app.verify, report_id, name, member_id)
     elif action == "dispute":
         reason = form.get("reason")
         if not isinstance(reason, str) or not reason:
             raise ValidationFailed.single("reason", "required")
-        position = await run_in_threadpool(app.dispute, report_id, name, reason)
+        position = await run_in_threadpool(app.dispute, report_id, name, reason, member_id)
     elif action == "claim":
-        position = await run_in_threadpool(app.claim, report_id, name)
+        position = await run_in_threadpool(app.claim, report_id, name, member_id)
     elif action == "on-scene":
-        position = await run_in_threadpool(app.confirm_on_scene, report_id, name)
+        position = await run_in_threadpool(app.confirm_on_scene, report_id, name, member_id)
     elif action == "resolve":
-        position = await run_in_threadpool(app.resolve, report_id, name)
+        position = await run_in_threadpool(app.resolve, report_id, name, member_id)
     else:
         outcome = form.get("outcome")
         if not isinstance(outcome, str) or not outcome:
             raise ValidationFailed.single("outcome", "required")
         position = await run_in_threadpool(
-            app.record_outcome, report_id, None, {"outcome": outcome}
+            app.record_outcome, report_id, None, {"outcome": outcome}, name, member_id
         )
     if position is not None:
         await _until_on_the_map(_live(request), position)
@@ -159,7 +162,7 @@ async def console_socket(websocket: WebSocket) -> None:
         await websocket.close(code=1008, reason="origin not allowed")
         return
     member = await member_for_websocket(websocket)
-    if member is None or member.revoked:
+    if member is None or not member.sees_members_views():
         await websocket.close(code=1008, reason="sign in first")
         return
     live = _live(websocket)
@@ -178,7 +181,9 @@ async def console_socket(websocket: WebSocket) -> None:
             item = await subscriber.next()
             if item is None:
                 # A revoked member or an ended session stops at the next beat.
-                if await member_for_websocket(websocket) is None:
+                # Checked, not touched: an open socket is not the member's activity.
+                still = await member_for_websocket(websocket, touch=False)
+                if still is None or not still.sees_members_views():
                     await websocket.close(code=1008, reason="signed out")
                     return
                 await websocket.send_text(protocol.heartbeat(last))

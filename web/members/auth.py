@@ -17,6 +17,7 @@ token, in the ``X-CSRF-Token`` header (fetch) or the ``csrf_token`` field (forms
 
 from __future__ import annotations
 
+import functools
 import hmac
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -147,17 +148,20 @@ def csrf_token(request: Request) -> str:
     return found.csrf if isinstance(found, Authenticated) else ""
 
 
-async def member_for_websocket(websocket: WebSocket) -> Member | None:
+async def member_for_websocket(websocket: WebSocket, *, touch: bool = True) -> Member | None:
     """The member of the session cookie sent with a websocket handshake.
 
     Cookie only (browsers cannot set headers on a websocket). SameSite=Strict
     keeps the cookie off cross-site handshakes, but the caller must still
-    refuse a foreign Origin.
+    refuse a foreign Origin. ``touch=False`` checks without counting it as
+    the member's activity (a heartbeat is not the member doing anything).
     """
     session_id = _session_cookie(websocket)
     if session_id is None:
         return None
-    live = await run_in_threadpool(store(websocket).session, session_id)
+    live = await run_in_threadpool(
+        functools.partial(store(websocket).session, session_id, touch=touch)
+    )
     return live[0] if live else None
 
 

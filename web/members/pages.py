@@ -110,6 +110,7 @@ async def _members_page(request: Request, member: Member, **extra: Any) -> Respo
     members_store = store(request)
     is_coordinator = member.may(MemberRole.COORDINATOR)
     everyone = await run_in_threadpool(members_store.members) if is_coordinator else []
+    invites = await run_in_threadpool(members_store.open_invites) if is_coordinator else []
     own_passkeys = await run_in_threadpool(members_store.passkeys, member.id)
     own_tokens = await run_in_threadpool(members_store.api_tokens, member.id)
     context = _context(
@@ -117,6 +118,7 @@ async def _members_page(request: Request, member: Member, **extra: Any) -> Respo
         member=member,
         is_coordinator=is_coordinator,
         members=everyone,
+        invites=invites,
         roles=ROLES,
         passkeys=[(credential_label(p.credential_id), p) for p in own_passkeys],
         tokens=own_tokens,
@@ -151,6 +153,15 @@ async def issue_invite(request: Request) -> Response:
     return await _members_page(
         request, member, invite_link=link, invite_qr=qr_svg(link), invite_roles=sorted(invite.roles)
     )
+
+
+async def cancel_invite(request: Request) -> Response:
+    """A coordinator cancels an open invite (a link sent to the wrong person)."""
+    member = await require_member(request, MemberRole.COORDINATOR)
+    invite_id = request.path_params["invite_id"]
+    if not await run_in_threadpool(store(request).cancel_invite, invite_id, member.id):
+        raise MemberNotFound(invite_id)
+    return _back(request)
 
 
 async def set_roles(request: Request) -> Response:

@@ -170,7 +170,9 @@ async def corroborate_report(request: Request) -> Response:
 async def verify_report(request: Request) -> Response:
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(services_app(request).verify, report_id, who.display_name)
+    position = await run_in_threadpool(
+        services_app(request).verify, report_id, who.display_name, str(who.id)
+    )
     return await _after(request, report_id, position, for_members=True)
 
 
@@ -180,7 +182,7 @@ async def dispute_report(request: Request) -> Response:
     body = await json_object(request)
     reason = _string(body, "reason")
     position = await run_in_threadpool(
-        services_app(request).dispute, report_id, who.display_name, reason
+        services_app(request).dispute, report_id, who.display_name, reason, str(who.id)
     )
     return await _after(request, report_id, position, for_members=True)
 
@@ -189,7 +191,9 @@ async def claim_report(request: Request) -> Response:
     """I'm going: other members see who, the public never does (docs/members.md)."""
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(services_app(request).claim, report_id, who.display_name)
+    position = await run_in_threadpool(
+        services_app(request).claim, report_id, who.display_name, str(who.id)
+    )
     return await _after(request, report_id, position, for_members=True)
 
 
@@ -198,7 +202,7 @@ async def confirm_on_scene(request: Request) -> Response:
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
     position = await run_in_threadpool(
-        services_app(request).confirm_on_scene, report_id, who.display_name
+        services_app(request).confirm_on_scene, report_id, who.display_name, str(who.id)
     )
     return await _after(request, report_id, position, for_members=True)
 
@@ -207,7 +211,9 @@ async def resolve_report(request: Request) -> Response:
     """The response is over: the report leaves the console's queue."""
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(services_app(request).resolve, report_id, who.display_name)
+    position = await run_in_threadpool(
+        services_app(request).resolve, report_id, who.display_name, str(who.id)
+    )
     return await _after(request, report_id, position, for_members=True)
 
 
@@ -218,10 +224,14 @@ async def record_outcome(request: Request) -> Response:
     token = body.get("token")
     if token is not None and (not isinstance(token, str) or not token):
         raise ValidationFailed.single("token", "the author token, as text")
-    if token is None:
-        await credential(request, MemberRole.RESPONDER)
+    who = None if token is not None else await credential(request, MemberRole.RESPONDER)
     position = await run_in_threadpool(
-        services_app(request).record_outcome, report_id, token, outcome
+        services_app(request).record_outcome,
+        report_id,
+        token,
+        outcome,
+        who.display_name if who else None,
+        str(who.id) if who else None,
     )
     return await _after(request, report_id, position, for_members=token is None)
 

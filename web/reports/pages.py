@@ -278,7 +278,7 @@ async def report_page(request: Request) -> Response:
     raw = request.path_params["report_id"]
     # A signed-in member sees who is going and who is there; no one else does.
     member = await current_member(request)
-    for_members = member is not None and not member.revoked
+    for_members = member is not None and member.sees_members_views()
     try:
         report_id = uuid.UUID(raw)
         report = await run_in_threadpool(

@@ -177,7 +177,8 @@ async def evidence(request: Request) -> Response:
     await run_in_threadpool(services.app.public_report, report_id)
     # The bundle carries every event verbatim, members' names included: while
     # one says where a member is (I'm going, on scene), only members get it.
-    if await current_member(request) is None:
+    member = await current_member(request)
+    if member is None or not member.sees_members_views():
         await run_in_threadpool(services.app.check_names_may_be_public, report_id)
 
     def build() -> bytes:
@@ -192,7 +193,14 @@ async def evidence(request: Request) -> Response:
     return Response(
         data,
         media_type="application/zip",
-        headers={"content-disposition": f'attachment; filename="courtwatch-{report_id}.zip"'},
+        headers={
+            "content-disposition": f'attachment; filename="courtwatch-{report_id}.zip"',
+            # A member's bundle names members a public one may not yet: no
+            # cache may keep it or hand it to someone without the cookie or
+            # token it was answered for.
+            "cache-control": "private, no-store",
+            "vary": "Cookie, Authorization",
+        },
     )
 
 

@@ -126,7 +126,7 @@ async def test_verify_dispute_claim_and_on_scene_from_the_console_reach_the_publ
     # ...but who went there and who stood there is withheld from the public.
     answer = (await client.get(f"/api/reports/{first}")).json()
     claimed = next(h for h in answer["history"] if h["event"] == "Claimed")
-    assert claimed["data"] == {} and claimed["withheld"] == ["member"]
+    assert claimed["data"] == {} and claimed["withheld"] == ["member", "member_id", "nonce"]
     # A signed-in member's report page names them.
     await page.goto(f"{live_server.url}/reports/{second}")
     row = await page.text_content("tr[data-event=ConfirmedOnScene]")

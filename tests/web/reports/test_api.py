@@ -135,7 +135,8 @@ async def test_every_lifecycle_event_appears_in_the_history_in_order(
     assert stamps == sorted(stamps)
     assert report["status"] == "verified"
     assert report["details"]["agents_count"] == 4 and report["details"]["outcome"] == "released"
-    assert report["history"][3]["data"] == {"verifier": "maria"}
+    (maria,) = [m for m in services.members.members() if m.display_name == "maria"]
+    assert report["history"][3]["data"] == {"verifier": "maria", "verifier_id": str(maria.id)}
 
 
 async def test_a_shift_is_ended_by_its_author_only(client: httpx.AsyncClient) -> None:

@@ -167,13 +167,18 @@ async def corroborate_report(request: Request) -> Response:
     return await _after(request, report_id, position)
 
 
-async def verify_report(request: Request) -> Response:
+async def _by_responder(request: Request, command: str) -> Response:
+    """A responder's word without a body (verify, claim, on scene, resolve): the
+    event carries the member's display name and id."""
     report_id = report_id_from(request)
     who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(
-        services_app(request).verify, report_id, who.display_name, str(who.id)
-    )
+    act = getattr(services_app(request), command)
+    position = await run_in_threadpool(act, report_id, who.display_name, str(who.id))
     return await _after(request, report_id, position, for_members=True)
+
+
+async def verify_report(request: Request) -> Response:
+    return await _by_responder(request, "verify")
 
 
 async def dispute_report(request: Request) -> Response:
@@ -189,32 +194,17 @@ async def dispute_report(request: Request) -> Response:
 
 async def claim_report(request: Request) -> Response:
     """I'm going: other members see who, the public never does (docs/members.md)."""
-    report_id = report_id_from(request)
-    who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(
-        services_app(request).claim, report_id, who.display_name, str(who.id)
-    )
-    return await _after(request, report_id, position, for_members=True)
+    return await _by_responder(request, "claim")
 
 
 async def confirm_on_scene(request: Request) -> Response:
     """A member on scene confirms it: the report is corroborated."""
-    report_id = report_id_from(request)
-    who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(
-        services_app(request).confirm_on_scene, report_id, who.display_name, str(who.id)
-    )
-    return await _after(request, report_id, position, for_members=True)
+    return await _by_responder(request, "confirm_on_scene")
 
 
 async def resolve_report(request: Request) -> Response:
     """The response is over: the report leaves the console's queue."""
-    report_id = report_id_from(request)
-    who = await credential(request, MemberRole.RESPONDER)
-    position = await run_in_threadpool(
-        services_app(request).resolve, report_id, who.display_name, str(who.id)
-    )
-    return await _after(request, report_id, position, for_members=True)
+    return await _by_responder(request, "resolve")
 
 
 async def record_outcome(request: Request) -> Response:

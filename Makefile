@@ -16,8 +16,10 @@ help:
 run: $(STAMP)
 	$(BIN)/courtwatch serve
 
+# One worker per core, each with its own embedded PostgreSQL; whole files per
+# worker so module fixtures (a built trend view, a browser) are made once.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from starlette.concurrency import run_in_threadpool
 from websockets.asyncio.client import ClientConnection, connect
 
 from courtwatch.domain.reports import MOST_CORROBORATIONS
 from courtwatch.services import Services
-from tests.conftest import ServerThread
+from projections import runner
+from tests.conftest import ServerThread, wait_until
 from tests.members.tokens import member_token
 from tests.web.live.test_routes import frame, submit, ws_url
 
@@ -44,6 +46,14 @@ async def delta_at(ws: ClientConnection, position: int) -> list[dict[str, Any]]:
         if message["position"] >= position:
             assert message["position"] == position, "the awaited change never came"
             return seen
+
+
+async def projected_up_to(services: Services, position: int) -> None:
+    async def reached() -> bool:
+        at = await run_in_threadpool(runner.position_of, services.database, runner.LIVE_MAP_SPEC)
+        return at >= position
+
+    await wait_until(reached, timeout=30)
 
 
 def count_events(services: Services) -> int:
@@ -135,6 +145,9 @@ async def test_anonymous_corroborations_are_counted_and_capped_but_never_a_statu
         assert answer.status_code == 200
     twentieth = answer.json()
     assert twentieth["status"] == "unverified" and twentieth["corroborations"] == 20
+    # A resume is only offered from a position the live projection has reached:
+    # wait for it by position (the POST answers before the projection runs).
+    await projected_up_to(services, twentieth["position"] - 1)
     async with connect(ws_url(live_server, since=twentieth["position"] - 1)) as ws:
         assert (await frame(ws))["type"] == "resume"
         on_the_map = (await delta_at(ws, twentieth["position"]))[-1]["report"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import subprocess
@@ -9,7 +10,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -63,6 +64,38 @@ def product_process(db: Database, *args: str, projections: bool = True) -> Itera
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+# One request of a closed-loop client: sends with the shared client, answers
+# whether it succeeded. The loop times it; the request knows what "done" means.
+Request = Callable[[httpx.AsyncClient], Awaitable[bool]]
+
+
+async def closed_loop(
+    url: str, clients: int, seconds: float, request: Request, timeout: float = 30
+) -> tuple[float, list[float], int]:
+    """``clients`` workers each send ``request`` back to back for ``seconds``.
+
+    Returns requests per second, every latency in ms, and how many failed.
+    """
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=timeout) as client:
+        deadline = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                if not await request(client):
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        elapsed = time.perf_counter() - began
+    return len(latencies) / elapsed, latencies, errors
 
 
 def percentile(values: list[float], p: float) -> float:

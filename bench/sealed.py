@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx
 from PIL import Image
 
-from bench._common import describe, fresh_database, product_process
+from bench._common import closed_loop, describe, fresh_database, product_process
 from courtwatch.members import MemberStore
 from courtwatch.sealing import keys
 from courtwatch.sealing.envelope import seal, seal_blob, unseal, unseal_blob
@@ -62,39 +62,28 @@ def two_megabyte_jpeg() -> bytes:
 async def rate(
     url: str, clients: int, seconds: float, photo: bytes | None
 ) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    errors = 0
     observed = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-        deadline = time.perf_counter() + seconds
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                body = {**REPORT, "observed_at": observed}
-                if photo is not None:
-                    body["sealed"] = SEALED
-                answer = await client.post(
-                    "/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
-                )
-                if answer.status_code != 201:
-                    errors += 1
-                elif photo is not None:
-                    created = answer.json()
-                    uploaded = await client.post(
-                        f"/api/reports/{created['id']}/photos",
-                        content=photo,
-                        headers={"X-Author-Token": created["author_token"]},
-                    )
-                    errors += uploaded.status_code != 201
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def submit(client: httpx.AsyncClient) -> bool:
+        body = {**REPORT, "observed_at": observed}
+        if photo is not None:
+            body["sealed"] = SEALED
+        answer = await client.post(
+            "/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+        )
+        if answer.status_code != 201:
+            return False
+        if photo is None:
+            return True
+        created = answer.json()
+        uploaded = await client.post(
+            f"/api/reports/{created['id']}/photos",
+            content=photo,
+            headers={"X-Author-Token": created["author_token"]},
+        )
+        return uploaded.status_code == 201
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - began
-    return len(latencies) / elapsed, latencies, errors
+    return await closed_loop(url, clients, seconds, submit, timeout=60)
 
 
 async def unseal_over_http(url: str, token: str, rounds: int) -> list[float]:

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 import httpx
 
-from bench._common import describe, fresh_database, product_process
+from bench._common import closed_loop, describe, fresh_database, product_process
 
 REPORT = {
     "kind": "courthouse_arrest",
@@ -39,30 +39,17 @@ REPORT = {
 
 
 async def http_rate(url: str, clients: int, seconds: float) -> tuple[float, list[float], int]:
-    latencies: list[float] = []
-    errors = 0
     observed = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
-        deadline = time.perf_counter() + seconds
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.post(
-                    "/api/reports",
-                    json={**REPORT, "observed_at": observed},
-                    headers={"Idempotency-Key": uuid.uuid4().hex},
-                )
-                if response.status_code != 201:
-                    errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
+    async def submit(client: httpx.AsyncClient) -> bool:
+        response = await client.post(
+            "/api/reports",
+            json={**REPORT, "observed_at": observed},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        return response.status_code == 201
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        elapsed = time.perf_counter() - began
-    return len(latencies) / elapsed, latencies, errors
+    return await closed_loop(url, clients, seconds, submit)
 
 
 async def raw_rate(db_connect: dict, clients: int, seconds: float) -> float:

@@ -50,6 +50,10 @@ CHALLENGE_LIFETIME = timedelta(minutes=5)
 # /api/members/signin/options needs no session, so without a ceiling anyone
 # could add rows as fast as they can send requests.
 MOST_LIVE_CHALLENGES = 1000
+# A session's idle clock is restarted at most this often: every request by
+# cookie used to write its row, about 1 ms a request for a 12-hour timeout
+# that a minute's granularity serves as well.
+SESSION_TOUCH_EVERY = timedelta(minutes=1)
 DEFAULT_SESSION_IDLE = timedelta(hours=12)
 # However busy: a session older than this ends (a stolen cookie, or a console
 # left open on a shared laptop, is not good forever).
@@ -531,10 +535,16 @@ class MemberStore:
 
     # -- sessions -----------------------------------------------------------------
 
-    @staticmethod
     def _open_session(
-        conn: Any, member: Member, now: datetime, passkey_id: bytes | None = None
+        self, conn: Any, member: Member, now: datetime, passkey_id: bytes | None = None
     ) -> Session:
+        # Dead sessions (ended, idle too long, too old) go as new ones open:
+        # they can never be used again and the table would only grow.
+        conn.execute(
+            "DELETE FROM courtwatch_member_sessions WHERE revoked_at IS NOT NULL "
+            "OR last_seen_at <= %s OR created_at <= %s",
+            (now - self.session_idle, now - self.session_lifetime),
+        )
         session_id = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         conn.execute(
@@ -560,19 +570,17 @@ class MemberStore:
         )
         args = (digest(session_id), now - self.session_idle, now - self.session_lifetime)
         with self.database.pooled() as conn:
-            if touch:
-                row = conn.execute(
-                    "UPDATE courtwatch_member_sessions s SET last_seen_at = %s "
-                    f"FROM courtwatch_members m WHERE {live} "
-                    f"RETURNING {_MEMBER_COLUMNS}, s.csrf_token",
-                    (now, *args),
-                ).fetchone()
-            else:
-                row = conn.execute(
-                    f"SELECT {_MEMBER_COLUMNS}, s.csrf_token "
-                    f"FROM courtwatch_member_sessions s, courtwatch_members m WHERE {live}",
-                    args,
-                ).fetchone()
+            row = conn.execute(
+                f"SELECT {_MEMBER_COLUMNS}, s.csrf_token, s.last_seen_at "
+                f"FROM courtwatch_member_sessions s, courtwatch_members m WHERE {live}",
+                args,
+            ).fetchone()
+            if row is not None and touch and row[5] <= now - SESSION_TOUCH_EVERY:
+                conn.execute(
+                    "UPDATE courtwatch_member_sessions SET last_seen_at = %s "
+                    "WHERE id_sha256 = %s AND last_seen_at < %s",
+                    (now, args[0], now),
+                )
         if row is None:
             return None
         return _member(row), str(row[4])

@@ -15,6 +15,7 @@ from courtwatch.cli import main
 from courtwatch.infrastructure import logs
 from courtwatch.infrastructure.database import Database
 from courtwatch.members import InvalidMemberField, InviteNotUsable, MemberStore
+from courtwatch.members.store import digest
 from courtwatch.services import Services
 from web.members.auth import cookie_is_secure, cookie_name
 
@@ -170,6 +171,47 @@ def test_a_busy_session_ends_at_its_lifetime(services: Services) -> None:
         assert store.session(session.id) is not None  # used all along...
     store.clock = lambda: now + store.session_lifetime + timedelta(seconds=1)
     assert store.session(session.id) is None  # ...and still over after the lifetime
+
+
+def session_row(services: Services, session_id: str) -> tuple[Any, ...] | None:
+    with services.database.connect() as conn:
+        return conn.execute(
+            "SELECT last_seen_at, xmin::text FROM courtwatch_member_sessions WHERE id_sha256 = %s",
+            (digest(session_id),),
+        ).fetchone()
+
+
+def test_requests_within_a_minute_do_not_write_the_session_row(services: Services) -> None:
+    """Every request by cookie used to rewrite its session row (~1 ms each):
+    the idle clock is now restarted at most once a minute, and still restarted."""
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session = store.join(store.invite(["responder"]).token, uuid4(), "Quiet", b"quiet", b"k", 0)
+    opened = session_row(services, session.id)
+    for seconds in range(0, 60, 5):
+        store.clock = lambda s=seconds: now + timedelta(seconds=s)
+        assert store.session(session.id) is not None
+    assert session_row(services, session.id) == opened  # same row version: nothing written
+    store.clock = lambda: now + timedelta(seconds=61)
+    assert store.session(session.id) is not None
+    touched = session_row(services, session.id)
+    assert touched is not None and opened is not None
+    assert touched[0] == now + timedelta(seconds=61)
+
+
+def test_dead_sessions_are_deleted_when_a_new_one_opens(services: Services) -> None:
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    ended = store.join(store.invite(["responder"]).token, uuid4(), "Gone", b"gone", b"k", 0)
+    store.end_session(ended.id)
+    idle = store.join(store.invite(["responder"]).token, uuid4(), "Idle2", b"idle2", b"k", 0)
+    store.clock = lambda: now + store.session_idle + timedelta(seconds=1)
+    fresh = store.join(store.invite(["responder"]).token, uuid4(), "New", b"new", b"k", 0)
+    assert session_row(services, ended.id) is None
+    assert session_row(services, idle.id) is None
+    assert session_row(services, fresh.id) is not None
 
 
 def test_revoking_a_passkey_ends_the_sessions_it_opened(services: Services) -> None:

@@ -22,9 +22,7 @@ from tests.conftest import ServerThread, wait_until
 from tests.members.tokens import member_token
 from tests.web.live.test_browser import marker_count
 from tests.web.live.test_routes import sighting, submit
-
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-SHOTS = Path("/work/notes/shots/warmmap")
+from tests.web.reports.test_client_evidence import PHONE, screenshot_path
 
 
 async def on_the_map(client: httpx.AsyncClient, count: int) -> None:
@@ -59,12 +57,6 @@ def marker_status(report_id: str) -> str:
     )
 
 
-async def shoot(page: Any, name: str) -> None:
-    # Kept for the issue's "screenshots are looked at"; a missing folder is made.
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SHOTS / name))
-
-
 class HeldFirstPaint:
     """Holds GET /api/map/reports until released: the saved view stays on screen."""
 
@@ -79,7 +71,11 @@ class HeldFirstPaint:
 
 
 async def test_a_warm_map_shows_what_changed_since_it_was_saved(
-    live_server: ServerThread, client: httpx.AsyncClient, services: Services, browser: Any
+    live_server: ServerThread,
+    client: httpx.AsyncClient,
+    services: Services,
+    browser: Any,
+    tmp_path: Path,
 ) -> None:
     first = await submit(client, sighting(courthouse_code="NYC"))
     await on_the_map(client, 1)
@@ -121,7 +117,7 @@ async def test_a_warm_map_shows_what_changed_since_it_was_saved(
         assert held.asked >= 1 and not held.released.is_set()
         assert any(url.endswith(f"/ws/live?since={saved_at}") for url in sockets), sockets
         assert await evaluate(page, "window.courtwatchMap.showingSaved()") is True
-        await shoot(page, "map-warm-saved-en.png")
+        await page.screenshot(path=screenshot_path(tmp_path, "map-warm-saved-en"))
 
         held.released.set()
         await until(page, "window.courtwatchMap.showingSaved() === false")

@@ -860,6 +860,9 @@
     if (state.status !== "live") {
       setStatus("live");
       if (!courthousesLoaded) loadCourthouses();
+      // Signal is back and the saved view is still up (its first paint failed):
+      // fetch the fresh one now, not when the retry timer says.
+      if (state.savedAt !== null && loadAbort === null) scheduleLoad(0);
     }
   }
 

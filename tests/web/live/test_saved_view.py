@@ -124,7 +124,7 @@ async def test_a_warm_map_shows_what_changed_since_it_was_saved(
         assert await notice.is_hidden()
         assert await marker_count(page) == 2
         assert second["id"] in await page.evaluate(
-            "[...document.querySelectorAll('.cw-marker')].map(m => m.dataset.reportId)"
+            "[...document.querySelectorAll('.cw-marker[data-report-id]')].map(m => m.dataset.reportId)"
         )
         # The fresh view is what the next visit starts from.
         assert await saved_position(page) >= int(second["position"])
@@ -170,8 +170,69 @@ async def test_a_saved_report_the_server_no_longer_has_goes_when_the_fresh_view_
         await until(page, "window.courtwatchMap.showingSaved() === false")
         await until(page, "window.courtwatchMap.markerCount() === 1")
         shown = await page.evaluate(
-            "[...document.querySelectorAll('.cw-marker')].map(m => m.dataset.reportId)"
+            "[...document.querySelectorAll('.cw-marker[data-report-id]')].map(m => m.dataset.reportId)"
         )
         assert ghost not in shown
+    finally:
+        await context.close()
+
+
+# What another version of the page, a full disk or a meddling extension could
+# leave under the key: each is ignored or drawn harmlessly, and the fresh first
+# paint has the last word.
+HOSTILE_VIEWS = """(good) => {
+  const v = (patch) => JSON.stringify({...good, ...patch});
+  const deep = "[".repeat(100000) + "]".repeat(100000);
+  const odd = {...good.reports[0], id: "odd", kind: "<img src=x onerror=alert(1)>",
+               title: "</script><script>alert(1)</script>", url: "//evil.example/x",
+               lat: 40.7, lon: -74.0};
+  return [
+    "not json{",
+    "null",
+    "[]",
+    v({position: "5"}),
+    v({position: -1}),
+    v({position: 1e400}),
+    v({position: Number.MAX_SAFE_INTEGER + 2}),
+    v({position: "9".repeat(5000)}),
+    v({format: 2}),
+    v({filters: "[]"}),
+    v({savedAt: "yesterday"}),
+    v({reports: {"0": good.reports[0]}}),
+    `{"format":1,"filters":${JSON.stringify(good.filters)},"savedAt":1,"position":1,"reports":${deep}}`,
+    v({reports: [null, 5, "x", {id: ""}, {id: "s", lat: "40", lon: -73},
+                 {id: "i", lat: 1e400, lon: 0}, odd]}),
+    v({savedAt: 253402300800000}),
+  ];
+}"""
+
+
+async def test_a_hostile_saved_view_never_breaks_the_map_or_outlives_the_fresh_one(
+    live_server: ServerThread, client: httpx.AsyncClient, browser: Any
+) -> None:
+    created = await submit(client, sighting(courthouse_code="NYC"))
+    await on_the_map(client, 1)
+    context = await browser.new_context(**PHONE)
+    try:
+        page = await context.new_page()
+        errors: list[str] = []
+        dialogs: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("dialog", lambda d: dialogs.append(d.message))
+        await page.goto(live_server.url + "/map?lang=en")
+        await until(page, "window.courtwatchMap.status() === 'live'")
+        good = json.loads(await page.evaluate("localStorage.getItem('courtwatch.map.view')"))
+        variants = await page.evaluate(HOSTILE_VIEWS, good)
+        for text in variants:
+            await page.evaluate("(t) => localStorage.setItem('courtwatch.map.view', t)", text)
+            await page.reload()
+            await until(page, "window.courtwatchMap.showingSaved() === false")
+            await until(page, "window.courtwatchMap.markerCount() === 1")
+            shown = await page.evaluate(
+                "[...document.querySelectorAll('.cw-marker[data-report-id]')].map(m => m.dataset.reportId)"
+            )
+            assert shown == [created["id"]], (text[:80], shown)
+        assert errors == [] and dialogs == [], (errors, dialogs)
+        assert not await page.locator("a[href*='evil.example']").count()
     finally:
         await context.close()

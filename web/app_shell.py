@@ -56,9 +56,12 @@ async def service_worker(request: Request) -> Response:
     lang = _lang(request)
     assets = [asset_url(path) for path in OFFLINE_ASSETS]
     script = SERVICE_WORKER.read_text()
-    # A new asset hash or a new worker makes a new version: the browser installs
-    # it and the old cache is dropped.
-    version = hashlib.sha256(json.dumps([assets, script]).encode()).hexdigest()[:12]
+    # A new asset hash, a new worker or a new map page makes a new version: the
+    # browser installs it and the old cache is dropped (the kept map page names
+    # its scripts by hash, and is served before the network answers).
+    map_pages = getattr(request.app.state, "map_pages", None) or {}
+    map_page = [map_pages[lang] for lang in sorted(map_pages)]
+    version = hashlib.sha256(json.dumps([assets, script, map_page]).encode()).hexdigest()[:12]
     config = {
         "version": version,
         "lang": lang,

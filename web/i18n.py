@@ -513,6 +513,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Could not load reports. Retrying…",
         "No se pudieron cargar los reportes. Reintentando…",
     ),
+    # A warm load draws the view this phone saved last time, at once, and says so
+    # until the server has answered: saved data never passes for current.
+    "map.saved_fmt": (
+        "Saved map from {time}. Updating…",
+        "Mapa guardado de las {time}. Actualizando…",
+    ),
+    "map.saved_offline_fmt": (
+        "Saved map from {time}: no connection, it may be out of date. Retrying…",
+        "Mapa guardado de las {time}: sin conexión, puede no estar al día. Reintentando…",
+    ),
     "map.outlines_attribution": (
         "Outlines: U.S. Census Bureau",
         "Contornos: Oficina del Censo de EE. UU.",

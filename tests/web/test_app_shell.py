@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import CHROMIUM_ARGS, ServerThread, wait_until
 from tests.web.reports.test_client_evidence import PHONE, screenshot_path
 
+OUTBOX_SYNC = "courtwatch-outbox"  # the tag outbox.js registers, service-worker.js handles
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -409,32 +410,72 @@ async def test_background_sync_sends_the_outbox_with_no_page_open(
     page = await phone_profile.start()
     await page.goto(base + "/new/sighting?lang=en")
     assert await page.evaluate("window.courtwatchApp.ready()") is True
-    await phone_profile.go_offline()
+    # DevTools, from a tab that is not courtwatch's: the worker's registration
+    # (ServiceWorker domain) and what Chromium's sync scheduler does with it
+    # (BackgroundService domain, as in the Application panel).
+    blank = await phone_profile.context.new_page()
+    devtools = await blank.context.new_cdp_session(blank)
+    registrations: list[dict[str, Any]] = []
+    syncs: list[dict[str, Any]] = []
+    devtools.on(
+        "ServiceWorker.workerRegistrationUpdated",
+        lambda e: registrations.extend(e["registrations"]),
+    )
+    devtools.on(
+        "BackgroundService.backgroundServiceEventReceived",
+        lambda e: syncs.append(e["backgroundServiceEvent"]),
+    )
+    await devtools.send("ServiceWorker.enable")
+    await devtools.send("BackgroundService.startObserving", {"service": "backgroundSync"})
+    await devtools.send(
+        "BackgroundService.setRecording", {"shouldRecord": True, "service": "backgroundSync"}
+    )
+
+    # No signal (the operating system still says online, as a phone with one
+    # bar does): the form queues the report and asks for a sync; Chromium
+    # fires it at once, the worker cannot send, and the sync fails, to be
+    # retried minutes later.
     signal.cut()
     await page.locator("#courthouse_code").select_option("BOS")
     await page.locator("form.report-form button[type=submit]").click()
     await page.locator("#outbox-notice").wait_for()
-    # No courtwatch page is open any more; signal returns; the worker sends.
-    # (DevTools cannot fire a Background Sync here: Chromium fires it on the
-    # operating system's network change. This runs what its "sync" handler runs.)
-    workers = [w for w in phone_profile.context.service_workers if w.url.startswith(base)]
-    assert workers, "no service worker"
-    blank = await phone_profile.context.new_page()
+
+    def named(name: str) -> list[dict[str, Any]]:
+        return [e for e in syncs if e["eventName"] == name and e["instanceId"] == OUTBOX_SYNC]
+
+    async def browser_sync_failed() -> bool:
+        return bool(named("sync event failed"))
+
+    await wait_until(browser_sync_failed, timeout=15)
+    retry = {m["key"]: m["value"] for m in named("sync event failed")[0]["eventMetadata"]}
+    assert int(retry["Next Attempt Delay (ms)"]) >= 60_000, retry
+    # No courtwatch page is open any more: only the worker is left to send.
     await page.close()
-    # Nothing got through while there was no signal. (Checked before the signal
-    # returns: once it does, Chromium's own sync may send at any moment.)
     assert recorder.posts("/new/sighting") == 0
+
+    # Signal returns; the browser fires the sync event (DevTools' "Sync"
+    # button: the same SyncEvent, to the worker's own handler).
     signal.restore()
-    await phone_profile.go_online()
-    await workers[0].evaluate("flushOutbox()")
+    ours = [r for r in registrations if r["scopeURL"] == base + "/" and not r["isDeleted"]]
+    assert ours, registrations
+    dispatched = len(named("Dispatched sync event"))
+    await devtools.send(
+        "ServiceWorker.dispatchSyncEvent",
+        {
+            "origin": base,
+            "registrationId": ours[-1]["registrationId"],
+            "tag": OUTBOX_SYNC,
+            "lastChance": False,
+        },
+    )
 
     async def stored() -> bool:
         return len(await stored_reports(client)) == 1
 
     await wait_until(stored, timeout=15)
-    # The browser's own sync may send it at the same moment: sent maybe twice,
-    # stored once (the client key makes a resend the same report).
-    assert recorder.posts("/new/sighting") >= 1
+    assert len(named("Dispatched sync event")) == dispatched + 1
+    # Sent once, stored once: the browser's own retry is minutes away.
+    assert recorder.posts("/new/sighting") == 1
     assert len(await stored_reports(client)) == 1
     await blank.goto(base + "/mine?lang=en")
     await blank.evaluate("window.courtwatchMine.ready")

@@ -21,7 +21,11 @@ from tests.web.live.test_routes import sighting, submit
 COLD_BYTES = {"home": 25_000, "form": 45_000, "map": 200_000}
 # The issue's targets are 1.5 s / 1.5 s / 4 s; here with slack for a busy machine.
 COLD_MS = {"home": 3_000, "form": 3_500, "map": 8_000}
-WARM_MS = {"map": 3_000}
+# Warm, the map draws the view saved on the phone while the fresh one is on its
+# way: the page's own round trip (~0.5 s here) and its scripts, nothing else.
+# The issue's figure, no slack (the fastest of three warm loads, so one slow moment
+# of a shared machine does not decide it): two round trips again (~1.1 s) fail.
+WARM_MS = {"map": 1_000}
 
 
 @pytest.fixture
@@ -41,7 +45,7 @@ async def test_each_page_fits_its_budget_on_a_bad_connection(
     seeded: str, browser: Any, name: str
 ) -> None:
     path, ready = PAGES[name]
-    cold, warm = await cold_and_warm(browser, seeded, path, ready)
+    cold, warm = await cold_and_warm(browser, seeded, path, ready, warm_loads=3)
     assert cold.bytes <= COLD_BYTES[name], (name, cold)
     assert cold.ms <= COLD_MS[name], (name, cold)
     # Warm: every script, style and outline comes from the cache (content-hashed,
@@ -50,5 +54,8 @@ async def test_each_page_fits_its_budget_on_a_bad_connection(
     assert warm.requests <= static_requests_allowed, (name, warm)
     if name == "map":  # home and form are mostly their own HTML, sent fresh each time
         assert warm.bytes < cold.bytes / 2, (name, cold, warm)
+    if name == "map":
+        # What the first marker waited on: the page alone, not the reports' round trip.
+        assert warm.waited_on == 1, (name, warm)
     if name in WARM_MS:
         assert warm.ms <= WARM_MS[name], (name, warm)

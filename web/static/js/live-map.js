@@ -171,6 +171,7 @@
     reports: new Map(), // id -> {r: MapReport, pos: int, freshUntil: ms}
     markers: new Map(), // id -> L.Marker
     lastPosition: null, // last log position applied from the live stream
+    savedAt: null, // while the drawn view is the saved one: when it was saved (ms)
     status: "connecting",
   };
 
@@ -193,6 +194,56 @@
       freshUntil: fresh ? Date.now() + FRESH_MS : held ? held.freshUntil : 0,
     });
     return true;
+  }
+
+  /* ---------- the last view, saved on this phone ---------- */
+
+  // A warm load draws the whole-country view this phone got last time at once
+  // (on a 400 ms round trip the fresh one is most of a second away), tells the
+  // reader it is saved, not current, and resumes the live stream from the log
+  // position that view was at: every change since arrives as a delta, and the
+  // fresh first paint replaces the rest. The map is public data; "Remove
+  // everything" clears localStorage with the rest.
+  const VIEW_KEY = "courtwatch.map.view";
+  const VIEW_FORMAT = 1;
+  const VIEW_MAX_CHARS = 1500000; // well inside localStorage's quota; larger is not saved
+
+  function filtersKey(f) {
+    return JSON.stringify([[...f.kinds].sort(), f.window, f.courthouse]);
+  }
+
+  function saveView(f, data) {
+    try {
+      const text = JSON.stringify({
+        format: VIEW_FORMAT,
+        filters: filtersKey(f),
+        savedAt: Date.now(),
+        position: data.position,
+        reports: data.reports,
+      });
+      if (text.length > VIEW_MAX_CHARS) localStorage.removeItem(VIEW_KEY);
+      else localStorage.setItem(VIEW_KEY, text);
+    } catch (_) {
+      // private browsing or a full quota: the next load is just not instant
+    }
+  }
+
+  function savedView(f) {
+    let saved = null;
+    try {
+      saved = JSON.parse(localStorage.getItem(VIEW_KEY) || "null");
+    } catch (_) {
+      return null;
+    }
+    const usable =
+      saved &&
+      saved.format === VIEW_FORMAT &&
+      saved.filters === filtersKey(f) &&
+      Number.isSafeInteger(saved.position) &&
+      saved.position >= 0 &&
+      Number.isFinite(saved.savedAt) &&
+      Array.isArray(saved.reports);
+    return usable ? saved : null;
   }
 
   /* ---------- filters ---------- */
@@ -579,14 +630,41 @@
   const WHOLE_COUNTRY = "-180,15,-60,72";
   let fitted = false;
 
-  function fitToData(touched) {
+  let fittedFromSaved = false;
+  const savedIds = new Set(); // drawn from the saved view, not changed since
+
+  function boundsOf(ids) {
     const points = [];
-    for (const id of touched) {
+    for (const id of ids) {
       const held = state.reports.get(id);
-      if (held) points.push([held.r.lat, held.r.lon]);
+      if (held && hasPlace(held.r)) points.push([held.r.lat, held.r.lon]);
     }
-    if (!points.length) return;
-    state.map.fitBounds(L.latLngBounds(points), { padding: [32, 32], maxZoom: 11 });
+    return points.length ? L.latLngBounds(points) : null;
+  }
+
+  function fitToData(touched) {
+    const bounds = boundsOf(touched);
+    if (bounds) state.map.fitBounds(bounds, { padding: [32, 32], maxZoom: 11 });
+  }
+
+  // Draw the saved view, if this phone has one for these filters, and resume the
+  // live stream from its position at once, alongside the fresh first paint.
+  function drawSavedView() {
+    const saved = savedView(readFilters());
+    if (!saved) return;
+    const touched = new Set();
+    for (const r of saved.reports) {
+      if (store(r, saved.position, false)) touched.add(r.id);
+    }
+    for (const id of touched) savedIds.add(id);
+    state.lastPosition = saved.position;
+    state.savedAt = saved.savedAt;
+    showNotice(fmt(T.saved_fmt, { time: when(saved.savedAt) }));
+    syncMarkers(touched);
+    fitToData(touched);
+    fittedFromSaved = touched.size > 0;
+    scheduleFeed();
+    startLive();
   }
 
   async function loadView() {
@@ -619,7 +697,11 @@
       data = await res.json();
     } catch (err) {
       if (controller.signal.aborted) return;
-      showNotice(T.load_failed);
+      showNotice(
+        state.savedAt === null
+          ? T.load_failed
+          : fmt(T.saved_offline_fmt, { time: when(state.savedAt) }),
+      );
       scheduleLoad(RETRY_LOAD_MS);
       startLive();
       return;
@@ -628,6 +710,16 @@
     }
     const pos = Number.isFinite(data.position) ? data.position : 0;
     const touched = new Set();
+    if (first) {
+      // What the saved view drew and no delta has touched since is replaced by
+      // this answer whole: a report it lacks is gone from the view, and a log
+      // that went back (a restored database) cannot leave saved rows behind.
+      for (const id of savedIds) {
+        state.reports.delete(id);
+        touched.add(id);
+      }
+      savedIds.clear();
+    }
     for (const r of Array.isArray(data.reports) ? data.reports : []) {
       if (store(r, pos, false)) touched.add(r.id);
     }
@@ -635,11 +727,19 @@
     if (state.lastPosition === null && Number.isFinite(data.position)) {
       state.lastPosition = data.position;
     }
+    // From here the view is the server's (and the live stream covers what
+    // follows): whatever was drawn from the saved view is no longer shown as such.
+    state.savedAt = null;
     showNotice(data.truncated ? T.truncated : "");
     syncMarkers(touched);
     if (first) {
       fitted = true;
-      fitToData(touched);
+      saveView(f, data);
+      // A saved view already placed the map: move it only if something is off-screen.
+      const fresh = boundsOf(touched);
+      if (fresh && !(fittedFromSaved && state.map.getBounds().contains(fresh))) {
+        fitToData(touched);
+      }
     }
     scheduleFeed();
     startLive();
@@ -760,6 +860,9 @@
     if (state.status !== "live") {
       setStatus("live");
       if (!courthousesLoaded) loadCourthouses();
+      // Signal is back and the saved view is still up (its first paint failed):
+      // fetch the fresh one now, not when the retry timer says.
+      if (state.savedAt !== null && loadAbort === null) scheduleLoad(0);
     }
   }
 
@@ -770,6 +873,7 @@
       case "snapshot": {
         if (!Number.isFinite(pos)) return;
         state.reports.clear();
+        savedIds.clear();
         for (const r of Array.isArray(frame.reports) ? frame.reports : []) store(r, pos, false);
         state.lastPosition = pos;
         markLive();
@@ -795,6 +899,7 @@
         state.lastPosition = pos;
         const r = frame.report;
         if (store(r, pos, true)) {
+          savedIds.delete(r.id);
           syncMarkers([r.id]);
           scheduleFeed();
           if (passes(r, readFilters(), Date.now())) announce(r);
@@ -1025,6 +1130,7 @@
       if (!outlines) outlines = drawBasemap();
     };
     setTimeout(drawOutlines, 3000);
+    drawSavedView();
     loadView().finally(drawOutlines);
     loadCourthouses();
 
@@ -1032,6 +1138,8 @@
       markerCount: () => state.cluster.getLayers().length,
       position: () => state.lastPosition,
       status: () => state.status,
+      // While the drawn view is the one saved on this phone (not yet replaced).
+      showingSaved: () => state.savedAt !== null,
     };
   }
 

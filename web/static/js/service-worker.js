@@ -103,8 +103,12 @@ async function cacheFirst(request) {
   return response;
 }
 
-// The map page is the same for everyone until a deploy: show the kept one at
-// once and refresh it in the background.
+// The map page is the same for everyone until a deploy (which makes a new
+// worker version, see web/app_shell.py, and so drops this cache): show the kept
+// one at once and refresh it in the background. It holds no reports: the page
+// draws the view it saved itself, marked as saved, and resumes the live stream.
+// Only the page in the language asked for, while the network may still answer:
+// a kept page in another language is for when it does not.
 async function staleWhileRevalidate(event) {
   var request = event.request;
   var refreshing = fetch(request).then(async function (response) {
@@ -112,8 +116,13 @@ async function staleWhileRevalidate(event) {
     return response;
   });
   event.waitUntil(refreshing.catch(function () {}));
-  var answer = await kept(request);
-  return answer || refreshing;
+  var answer = await caches.match(request, { cacheName: CACHE, ignoreVary: true });
+  if (answer) return answer;
+  try {
+    return await refreshing;
+  } catch (e) {
+    return (await kept(request)) || Response.error();
+  }
 }
 
 self.addEventListener("fetch", function (event) {

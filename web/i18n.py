@@ -238,6 +238,58 @@ TEXT: dict[str, tuple[str, str]] = {
         "awaiting the next checkpoint",
         "espera el próximo punto de control",
     ),
+    "citation.log_identity": (
+        "the log's key and fingerprint",
+        "llave y huella del registro",
+    ),
+    "citation.verify": ("check a bundle in your browser", "verificar un paquete en su navegador"),
+    # /log: the log's identity (web/transparency/log_page.py)
+    "log.title": ("The transparency log", "El registro de transparencia"),
+    "log.intro": (
+        "Every record of this site is written into a public, append-only log. Every few "
+        "minutes the operator signs a checkpoint: how many records the log holds and a "
+        "fingerprint of all of them. A record changed or removed afterwards no longer matches "
+        "a signed checkpoint. The values below identify this log: compare them with the ones "
+        "in an evidence bundle.",
+        "Cada registro de este sitio se escribe en un registro público al que solo se puede "
+        "añadir. Cada pocos minutos el operador firma un punto de control: cuántos registros "
+        "contiene y una huella de todos ellos. Un registro cambiado o borrado después ya no "
+        "coincide con un punto de control firmado. Los valores de abajo identifican este "
+        "registro: compárelos con los de un paquete de evidencia.",
+    ),
+    "log.origin": ("Name of the log (origin)", "Nombre del registro (origen)"),
+    "log.key": ("Public key", "Llave pública"),
+    "log.key_text": ("as plain text", "como texto"),
+    "log.fingerprint": ("Key fingerprint", "Huella de la llave"),
+    "log.latest": ("Latest signed checkpoint", "Último punto de control firmado"),
+    "log.no_key": (
+        "No checkpoint has been signed yet, so there is no key to publish.",
+        "Todavía no se ha firmado ningún punto de control: no hay llave que publicar.",
+    ),
+    "log.no_checkpoint": (
+        "None yet: the first one is signed a few minutes after the first report.",
+        "Ninguno todavía: el primero se firma unos minutos después del primer reporte.",
+    ),
+    "log.how_title": ("How to check an evidence bundle", "Cómo verificar un paquete de evidencia"),
+    "log.how_1": (
+        'Download the evidence bundle (.zip) from the report\'s page, under "Cite this record".',
+        'Descargue el paquete de evidencia (.zip) desde la página del reporte, en "Cómo citar '
+        'este registro".',
+    ),
+    "log.how_2": (
+        "Unzip it and open verify.html in a browser (it works with no internet), or use",
+        "Descomprímalo y abra verify.html en un navegador (funciona sin internet), o use",
+    ),
+    "log.how_3": (
+        'Drop the .zip (or its files) on the page. It says "Verified" or names exactly what '
+        "failed. Check that the fingerprint it shows is the one above, character for character.",
+        'Suelte el .zip (o sus archivos) en la página. Dirá "Verificado" o qué falló '
+        "exactamente. Compruebe que la huella que muestra es la de arriba, carácter por carácter.",
+    ),
+    "log.how_4": (
+        "An expert can run the same checks on the command line:",
+        "Un perito puede hacer las mismas comprobaciones en la línea de comandos:",
+    ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "report.recorded_local": ("Recorded at", "Registrado"),

@@ -290,6 +290,33 @@ TEXT: dict[str, tuple[str, str]] = {
         "An expert can run the same checks on the command line:",
         "Un perito puede hacer las mismas comprobaciones en la línea de comandos:",
     ),
+    # record.html in an evidence bundle (web/transparency/record.py)
+    "record.title": ("Courtwatch record", "Registro de courtwatch"),
+    "record.lede": (
+        "The reports below, in words, as they stand in the courtwatch transparency log, "
+        "with every change made to them. Times are on the courthouse's clock.",
+        "Los reportes de abajo, en palabras, tal como constan en el registro de "
+        "transparencia de courtwatch, con cada cambio que se les hizo. Las horas son las "
+        "del reloj del tribunal.",
+    ),
+    "record.unknown_kind": ("Report", "Reporte"),
+    "record.report_id": ("Report number", "Número de reporte"),
+    "record.check_title": ("How to check this record", "Cómo verificar este registro"),
+    "record.check_text": (
+        "This page is a reading of events.jsonl, the file in the same folder that the "
+        "proof covers. Open verify.html from this folder in a browser (no internet is "
+        'needed) and drop the zip file, or these files, onto it: it says "Verified" '
+        "only if every record is exactly as logged and none is missing. Then check that "
+        "the key fingerprint it shows is the one below, and the one the operator "
+        "publishes on its /log page, character for character.",
+        "Esta página es una lectura de events.jsonl, el archivo de la misma carpeta que "
+        "cubre la prueba. Abra verify.html de esta carpeta en un navegador (no se "
+        "necesita internet) y suelte en él el archivo zip, o estos archivos: dirá "
+        '"Verificado" solo si cada registro está exactamente como se registró y no '
+        "falta ninguno. Después compruebe que la huella de la llave que muestra es la de "
+        "abajo, y la que el operador publica en su página /log, carácter por carácter.",
+    ),
+    "record.published_at": ("Published at", "Publicada en"),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "report.recorded_local": ("Recorded at", "Registrado"),

@@ -317,6 +317,65 @@ TEXT: dict[str, tuple[str, str]] = {
         "abajo, y la que el operador publica en su página /log, carácter por carácter.",
     ),
     "record.published_at": ("Published at", "Publicada en"),
+    # The browser verifier (/verify, verify.html in a bundle: web/transparency/verifier.py)
+    "verifier.title": ("Check an evidence bundle", "Verificar un paquete de evidencia"),
+    "verifier.intro": (
+        "This page checks a courtwatch evidence bundle on your own computer. Nothing is "
+        "sent anywhere: it works with no internet connection.",
+        "Esta página verifica un paquete de evidencia de courtwatch en su propia "
+        "computadora. No se envía nada: funciona sin conexión a internet.",
+    ),
+    "verifier.step_1": (
+        "Drop the bundle (.zip), or the files unzipped from it, in the box below.",
+        "Suelte el paquete (.zip), o los archivos descomprimidos, en el recuadro de abajo.",
+    ),
+    "verifier.step_2": (
+        'Read the answer: "Verified" means every record is exactly as logged and none '
+        "is missing. Otherwise the page names what failed.",
+        'Lea la respuesta: "Verificado" significa que cada registro está exactamente '
+        "como se registró y que no falta ninguno. Si no, la página dice qué falló.",
+    ),
+    "verifier.step_3": (
+        "Compare the fingerprint shown with the one the operator publishes on its /log "
+        "page, or paste the published key below.",
+        "Compare la huella que se muestra con la que el operador publica en su página "
+        "/log, o pegue abajo la llave publicada.",
+    ),
+    "verifier.drop": (
+        "Drop the bundle here, or tap to choose it",
+        "Suelte aquí el paquete, o toque para elegirlo",
+    ),
+    "verifier.key": ("Published key (optional)", "Llave publicada (opcional)"),
+    "verifier.key_placeholder": ("name+keyid+base64 key", "nombre+id+llave en base64"),
+    "verifier.key_hint": (
+        "Without it, the bundle is checked with the key inside it: then compare the "
+        "fingerprint yourself.",
+        "Sin ella, el paquete se verifica con la llave que trae dentro: entonces compare "
+        "usted la huella.",
+    ),
+    "verifier.origin": (
+        "Published log name (optional)",
+        "Nombre publicado del registro (opcional)",
+    ),
+    "verifier.checking": ("Checking…", "Verificando…"),
+    "verifier.verified": ("✓ Verified", "✓ Verificado"),
+    "verifier.failed": ("✗ Not verified", "✗ No verificado"),
+    "verifier.nothing": ("no file was given", "no se dio ningún archivo"),
+    "verifier.too_big": (
+        "too large to check in a browser; use courtwatch verify",
+        "demasiado grande para un navegador; use courtwatch verify",
+    ),
+    "verifier.rules": (
+        "The checks are those of courtwatch verify: SHA-256 leaf hashes (RFC 9162), "
+        "inclusion and consistency proofs, the Ed25519 signature of the checkpoint "
+        "(C2SP signed-note), and the signed list of each report's current version. "
+        "Details of what failed are in English, as the command line prints them.",
+        "Las comprobaciones son las de courtwatch verify: hashes SHA-256 de cada hoja "
+        "(RFC 9162), pruebas de inclusión y de consistencia, la firma Ed25519 del punto "
+        "de control (C2SP signed-note) y la lista firmada de la versión actual de cada "
+        "reporte. El detalle de lo que falla está en inglés, como lo imprime la línea de "
+        "comandos.",
+    ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "report.recorded_local": ("Recorded at", "Registrado"),

@@ -654,6 +654,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         ),
         "tags": ["transparency log"],
     },
+    ("/verify", "GET"): {
+        **_html(
+            'The browser verifier: drop an evidence bundle, read "verified" or what '
+            "failed (the same file each bundle carries as verify.html; no network)",
+            _query("lang", "en or es"),
+        ),
+        "tags": ["transparency log"],
+    },
     ("/summaries", "GET"): _html("Published and recent trend summaries"),
     ("/summaries/{period}/{key}", "GET"): {
         "tags": ["summaries"],

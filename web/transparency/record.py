@@ -27,12 +27,13 @@ from courtwatch.domain import fold
 from courtwatch.domain.reports import KIND_OF
 from courtwatch.domain.vocabulary import Kind
 from courtwatch.gazetteer import Courthouse
-from courtwatch.transparency.bundle import RECORD_NAME
+from courtwatch.transparency.bundle import RECORD_NAME, VERIFIER_NAME
 from courtwatch.transparency.checkpoint import Checkpoint, parse_vkey
 from web.i18n import translator
 from web.reports import readable, when
 from web.templating import templates
 from web.transparency.citation import citation_line
+from web.transparency.verifier import verifier_html
 
 # How a state-changing event changes the one fold's state (courtwatch/domain/fold.py).
 _FOLD: dict[str, Callable[[fold.ReportState, dict[str, Any]], fold.ReportState]] = {
@@ -201,6 +202,7 @@ def reading_aids(
             (str(e.event.get("id")), int(e.event.get("version") or 0)): e.leaf_index for e in events
         }
         return {
+            VERIFIER_NAME: verifier_html(lang),
             RECORD_NAME: render_record(
                 canonical,
                 checkpoint,
@@ -211,7 +213,7 @@ def reading_aids(
                 default_zone=settings.zone,
                 public_url=settings.public_url,
                 leaves=leaves,
-            )
+            ),
         }
 
     return render

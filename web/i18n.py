@@ -262,6 +262,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "log.key_text": ("as plain text", "como texto"),
     "log.fingerprint": ("Key fingerprint", "Huella de la llave"),
     "log.latest": ("Latest signed checkpoint", "Último punto de control firmado"),
+    "log.note": (
+        "The latest checkpoint as the operator signed it (a C2SP signed note):",
+        "El último punto de control tal como lo firmó el operador (una nota firmada C2SP):",
+    ),
     "log.no_key": (
         "No checkpoint has been signed yet, so there is no key to publish.",
         "Todavía no se ha firmado ningún punto de control: no hay llave que publicar.",
@@ -364,6 +368,34 @@ TEXT: dict[str, tuple[str, str]] = {
     "verifier.too_big": (
         "too large to check in a browser; use courtwatch verify",
         "demasiado grande para un navegador; use courtwatch verify",
+    ),
+    "verifier.kind_edited": (
+        "A record was changed after it was logged.",
+        "Un registro fue modificado después de registrarse.",
+    ),
+    "verifier.kind_removed": (
+        "Records are missing or were added twice: the bundle does not hold the whole history.",
+        "Faltan registros o están repetidos: el paquete no contiene la historia completa.",
+    ),
+    "verifier.kind_proof": (
+        "A proof does not match the signed checkpoint.",
+        "Una prueba no coincide con el punto de control firmado.",
+    ),
+    "verifier.kind_key": (
+        "The bundle is not signed with the published key.",
+        "El paquete no está firmado con la llave publicada.",
+    ),
+    "verifier.kind_other_log": (
+        "The checkpoint comes from another log.",
+        "El punto de control es de otro registro.",
+    ),
+    "verifier.kind_unreadable": (
+        "The file is not a readable evidence bundle.",
+        "El archivo no es un paquete de evidencia legible.",
+    ),
+    "verifier.kind_other": (
+        "The bundle does not check out (details below).",
+        "El paquete no se pudo verificar (detalles abajo).",
     ),
     "verifier.rules": (
         "The checks are those of courtwatch verify: SHA-256 leaf hashes (RFC 9162), "

@@ -89,6 +89,7 @@ def checkpoint_of_another_log(files: Files) -> None:
     ).encode()
 
 
+# The sentence both verifiers print, and the plain summary the page adds above it.
 CASES: list[tuple[str, Callable[[Files], None] | None, str]] = [
     ("untouched", None, "VERIFIED: all 12 record(s)"),
     ("edited event", edit_event, "content does not match its leaf hash — the event was edited"),
@@ -131,6 +132,8 @@ async def browser_verdict(
         assert verdict is not None
         answer = (await verdict.get_attribute("data-verdict")) or ""
         text = await page.inner_text("#report")
+        summary = await page.inner_text("#summary")
+        assert (answer == "verified") is (summary == ""), summary
     finally:
         await context.close()
     assert fetched == [], f"the verifier asked the network for {fetched}"

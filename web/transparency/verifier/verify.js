@@ -600,6 +600,24 @@
   for (const el of document.querySelectorAll("[data-t-placeholder]")) el.placeholder = t(el.dataset.tPlaceholder);
 
   const $ = (id) => document.getElementById(id);
+  // Each kind of failure once, in the reader's language, above the detailed report.
+  const KINDS = [
+    [/the event was edited|not exactly RFC 8785|is malformed/, "verifier.kind_edited"],
+    [/events were removed|has no such event|has no proof for it|appears more than once|duplicated|reordered/, "verifier.kind_removed"],
+    [/inclusion proof|not a prefix|claim that v/, "verifier.kind_proof"],
+    [/is not the expected key|not signed by key|signature does not verify/, "verifier.kind_key"],
+    [/another log|is for log/, "verifier.kind_other_log"],
+    [/zip file|larger than|is missing|several files named|not UTF-8|too large/, "verifier.kind_unreadable"],
+  ];
+  function summary(problems) {
+    const kinds = [];
+    for (const text of problems) {
+      const found = KINDS.find(([pattern]) => pattern.test(text));
+      const kind = found ? found[1] : "verifier.kind_other";
+      if (!kinds.includes(kind)) kinds.push(kind);
+    }
+    return kinds.map(t);
+  }
   let dropped = null;
 
   async function bundleFiles(list) {
@@ -628,7 +646,8 @@
     verdict.className = "verdict";
     verdict.textContent = t("verifier.checking");
     out.textContent = "";
-    let text, ok;
+    $("summary").replaceChildren();
+    let text, ok, problems = [];
     try {
       const files = await bundleFiles(dropped);
       const key = $("expected-key").value.trim();
@@ -640,10 +659,17 @@
         report = { problems: [`the key you gave is not valid: ${e.message}`], notes: [], covered: {}, verified: 0 };
       }
       ok = report.problems.length === 0;
+      problems = report.problems;
       text = render(report);
     } catch (e) {
       ok = false;
+      problems = [message(e)];
       text = `FAILED: 1 problem(s):\n  - ${message(e)}`;
+    }
+    for (const line of summary(problems)) {
+      const item = document.createElement("li");
+      item.textContent = line;
+      $("summary").append(item);
     }
     verdict.textContent = ok ? t("verifier.verified") : t("verifier.failed");
     verdict.className = "verdict " + (ok ? "ok" : "failed");

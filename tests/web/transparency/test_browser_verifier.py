@@ -89,6 +89,41 @@ def checkpoint_of_another_log(files: Files) -> None:
     ).encode()
 
 
+def damage_consistency(files: Files) -> None:
+    proofs = json.loads(files["proofs.json"])
+    proof = proofs["consistency"][0]["proof"]
+    proof[0], proof[1] = proof[1], proof[0]
+    files["proofs.json"] = json.dumps(proofs, indent=2).encode()
+
+
+def duplicate_a_line(files: Files) -> None:
+    lines = files["events.jsonl"].splitlines(keepends=True)
+    files["events.jsonl"] = b"".join([*lines, lines[0]])
+
+
+def respace_a_line(files: Files) -> None:
+    files["events.jsonl"] = files["events.jsonl"].replace(b'"agents":3', b'"agents": 3', 1)
+
+
+def alter_the_signed_size(files: Files) -> None:
+    files["checkpoint.txt"] = files["checkpoint.txt"].replace(b"\n40\n", b"\n41\n", 1)
+
+
+def drop_the_heads(files: Files) -> None:
+    proofs = json.loads(files["proofs.json"])
+    proofs["format"] = "courtwatch-evidence-bundle-v1"
+    files["proofs.json"] = json.dumps(proofs, indent=2).encode()
+
+
+# More ways to tamper, where only agreement between the two verifiers is asked.
+MORE: list[tuple[str, Callable[[Files], None], str]] = [
+    ("older checkpoint not a prefix", damage_consistency, "is not a prefix of the signed log"),
+    ("duplicated event", duplicate_a_line, "appears more than once"),
+    ("non-canonical line", respace_a_line, "not exactly RFC 8785 canonical JSON"),
+    ("altered checkpoint", alter_the_signed_size, "checkpoint signature does not verify"),
+    ("old format", drop_the_heads, "cannot prove that no event was left out"),
+]
+
 # The sentence both verifiers print, and the plain summary the page adds above it.
 CASES: list[tuple[str, Callable[[Files], None] | None, str]] = [
     ("untouched", None, "VERIFIED: all 12 record(s)"),
@@ -140,7 +175,9 @@ async def browser_verdict(
     return answer, text
 
 
-@pytest.mark.parametrize(("case", "mutate", "named"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("case", "mutate", "named"), [*CASES, *MORE], ids=[c[0] for c in [*CASES, *MORE]]
+)
 async def test_both_verifiers_give_the_same_verdict(
     browser: Any,
     tmp_path: Path,

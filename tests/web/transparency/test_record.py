@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import httpx
 from starlette.concurrency import run_in_threadpool
 
 from courtwatch.services import Services
 from courtwatch.transparency.verify import verify_bundle
+from tests.projections.transparency_log.conftest import project
+from tests.sealed.test_redaction_and_disclosure import cli
 from tests.web.transparency.evidence_helpers import arrest_with_history
 from tests.web.transparency.test_routes import logged_up_to_now, sign
 
@@ -63,3 +66,27 @@ async def test_the_bundle_carries_a_readable_record_in_the_readers_language(
     # A hostile ?lang is English, not an error.
     hostile = await client.get(url + "?lang=%00%3Cscript%3E")
     assert hostile.status_code == 200 and hostile.content == english
+
+
+def test_courtwatch_export_writes_the_record_in_the_language_asked(
+    services: Services, tmp_path: Path
+) -> None:
+    report_id = arrest_with_history(services)
+    project(services.database)
+    out = tmp_path / "bundle.zip"
+    done = cli(
+        "export",
+        "--report",
+        str(report_id),
+        "--out",
+        str(out),
+        "--lang",
+        "es",
+        database=services.database,
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    bundle = files(out.read_bytes())
+    assert "Arresto en un tribunal" in bundle["record.html"].decode()
+    assert b"verifier-strings" in bundle["verify.html"]
+    assert verify_bundle(out.read_bytes()).ok

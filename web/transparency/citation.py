@@ -77,11 +77,13 @@ def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
     }
 
 
-def render_citation(services: Services, report_id: UUID, t: Callable[[str], str]) -> str:
+def render_citation(
+    services: Services, report_id: UUID, t: Callable[[str], str], lang: str = "en"
+) -> str:
     """HTML for ``report.html``'s ``citation_html`` slot (autoescaped), in ``t``'s language.
 
     The line a lawyer pastes stays in English whatever the page's language:
     courts and log tools read one fixed form.
     """
     context = citation_context(services, report_id)
-    return _env.get_template("citation.html").render(**context, t=t)
+    return _env.get_template("citation.html").render(**context, t=t, lang=lang)

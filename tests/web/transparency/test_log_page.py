@@ -56,7 +56,9 @@ async def test_the_log_page_publishes_the_fingerprint_verify_prints(
     assert readme.index("What this is") < readme.index("How to verify by hand")
 
     # The report page's citation block leads to it.
-    assert 'href="/log" id="citation-log"' in (await client.get(f"/reports/{report_id}")).text
+    page = (await client.get(f"/reports/{report_id}?lang=es")).text
+    assert 'href="/log?lang=es" id="citation-log"' in page
+    assert f'href="/reports/{report_id}/evidence.zip?lang=es" download' in page
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ from web.reports import api, manage, pages
 from web.sealed import routes as sealed
 from web.static_assets import StaticAssets
 from web.summaries import routes as summaries
+from web.transparency import log_page, verifier
 from web.transparency import routes as transparency
 
 log = logging.getLogger(__name__)
@@ -139,6 +140,10 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/log/inclusion", transparency.inclusion),
         Route("/api/log/consistency", transparency.consistency),
         Route("/reports/{report_id}/evidence.zip", transparency.evidence),
+        # The log's identity (origin, key, fingerprint, latest checkpoint), in words.
+        Route("/log", log_page.log_page, methods=["GET"]),
+        # The browser verifier: the same file every bundle carries as verify.html.
+        Route("/verify", verifier.verify_page, methods=["GET"]),
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),

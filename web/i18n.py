@@ -238,6 +238,176 @@ TEXT: dict[str, tuple[str, str]] = {
         "awaiting the next checkpoint",
         "espera el próximo punto de control",
     ),
+    "citation.log_identity": (
+        "the log's key and fingerprint",
+        "llave y huella del registro",
+    ),
+    "citation.verify": ("check a bundle in your browser", "verificar un paquete en su navegador"),
+    # /log: the log's identity (web/transparency/log_page.py)
+    "log.title": ("The transparency log", "El registro de transparencia"),
+    "log.intro": (
+        "Every record of this site is written into a public, append-only log. Every few "
+        "minutes the operator signs a checkpoint: how many records the log holds and a "
+        "fingerprint of all of them. A record changed or removed afterwards no longer matches "
+        "a signed checkpoint. The values below identify this log: compare them with the ones "
+        "in an evidence bundle.",
+        "Cada registro de este sitio se escribe en un registro público al que solo se puede "
+        "añadir. Cada pocos minutos el operador firma un punto de control: cuántos registros "
+        "contiene y una huella de todos ellos. Un registro cambiado o borrado después ya no "
+        "coincide con un punto de control firmado. Los valores de abajo identifican este "
+        "registro: compárelos con los de un paquete de evidencia.",
+    ),
+    "log.origin": ("Name of the log (origin)", "Nombre del registro (origen)"),
+    "log.key": ("Public key", "Llave pública"),
+    "log.key_text": ("as plain text", "como texto"),
+    "log.fingerprint": ("Key fingerprint", "Huella de la llave"),
+    "log.latest": ("Latest signed checkpoint", "Último punto de control firmado"),
+    "log.note": (
+        "The latest checkpoint as the operator signed it (a C2SP signed note):",
+        "El último punto de control tal como lo firmó el operador (una nota firmada C2SP):",
+    ),
+    "log.no_key": (
+        "No checkpoint has been signed yet, so there is no key to publish.",
+        "Todavía no se ha firmado ningún punto de control: no hay llave que publicar.",
+    ),
+    "log.no_checkpoint": (
+        "None yet: the first one is signed a few minutes after the first report.",
+        "Ninguno todavía: el primero se firma unos minutos después del primer reporte.",
+    ),
+    "log.how_title": ("How to check an evidence bundle", "Cómo verificar un paquete de evidencia"),
+    "log.how_1": (
+        'Download the evidence bundle (.zip) from the report\'s page, under "Cite this record".',
+        'Descargue el paquete de evidencia (.zip) desde la página del reporte, en "Cómo citar '
+        'este registro".',
+    ),
+    "log.how_2": (
+        "Unzip it and open verify.html in a browser (it works with no internet), or use",
+        "Descomprímalo y abra verify.html en un navegador (funciona sin internet), o use",
+    ),
+    "log.how_3": (
+        'Drop the .zip (or its files) on the page. It says "Verified" or names exactly what '
+        "failed. Check that the fingerprint it shows is the one above, character for character.",
+        'Suelte el .zip (o sus archivos) en la página. Dirá "Verificado" o qué falló '
+        "exactamente. Compruebe que la huella que muestra es la de arriba, carácter por carácter.",
+    ),
+    "log.how_4": (
+        "An expert can run the same checks on the command line:",
+        "Un perito puede hacer las mismas comprobaciones en la línea de comandos:",
+    ),
+    # record.html in an evidence bundle (web/transparency/record.py)
+    "record.title": ("Courtwatch record", "Registro de courtwatch"),
+    "record.lede": (
+        "The reports below, in words, as they stand in the courtwatch transparency log, "
+        "with every change made to them. Times are on the courthouse's clock.",
+        "Los reportes de abajo, en palabras, tal como constan en el registro de "
+        "transparencia de courtwatch, con cada cambio que se les hizo. Las horas son las "
+        "del reloj del tribunal.",
+    ),
+    "record.unknown_kind": ("Report", "Reporte"),
+    "record.report_id": ("Report number", "Número de reporte"),
+    "record.check_title": ("How to check this record", "Cómo verificar este registro"),
+    "record.check_text": (
+        "This page is a reading of events.jsonl, the file in the same folder that the "
+        "proof covers. Open verify.html from this folder in a browser (no internet is "
+        'needed) and drop the zip file, or these files, onto it: it says "Verified" '
+        "only if every record is exactly as logged and none is missing. Then check that "
+        "the key fingerprint it shows is the one below, and the one the operator "
+        "publishes on its /log page, character for character.",
+        "Esta página es una lectura de events.jsonl, el archivo de la misma carpeta que "
+        "cubre la prueba. Abra verify.html de esta carpeta en un navegador (no se "
+        "necesita internet) y suelte en él el archivo zip, o estos archivos: dirá "
+        '"Verificado" solo si cada registro está exactamente como se registró y no '
+        "falta ninguno. Después compruebe que la huella de la llave que muestra es la de "
+        "abajo, y la que el operador publica en su página /log, carácter por carácter.",
+    ),
+    "record.published_at": ("Published at", "Publicada en"),
+    # The browser verifier (/verify, verify.html in a bundle: web/transparency/verifier.py)
+    "verifier.title": ("Check an evidence bundle", "Verificar un paquete de evidencia"),
+    "verifier.intro": (
+        "This page checks a courtwatch evidence bundle on your own computer. Nothing is "
+        "sent anywhere: it works with no internet connection.",
+        "Esta página verifica un paquete de evidencia de courtwatch en su propia "
+        "computadora. No se envía nada: funciona sin conexión a internet.",
+    ),
+    "verifier.step_1": (
+        "Drop the bundle (.zip), or the files unzipped from it, in the box below.",
+        "Suelte el paquete (.zip), o los archivos descomprimidos, en el recuadro de abajo.",
+    ),
+    "verifier.step_2": (
+        'Read the answer: "Verified" means every record is exactly as logged and none '
+        "is missing. Otherwise the page names what failed.",
+        'Lea la respuesta: "Verificado" significa que cada registro está exactamente '
+        "como se registró y que no falta ninguno. Si no, la página dice qué falló.",
+    ),
+    "verifier.step_3": (
+        "Compare the fingerprint shown with the one the operator publishes on its /log "
+        "page, or paste the published key below.",
+        "Compare la huella que se muestra con la que el operador publica en su página "
+        "/log, o pegue abajo la llave publicada.",
+    ),
+    "verifier.drop": (
+        "Drop the bundle here, or tap to choose it",
+        "Suelte aquí el paquete, o toque para elegirlo",
+    ),
+    "verifier.key": ("Published key (optional)", "Llave publicada (opcional)"),
+    "verifier.key_placeholder": ("name+keyid+base64 key", "nombre+id+llave en base64"),
+    "verifier.key_hint": (
+        "Without it, the bundle is checked with the key inside it: then compare the "
+        "fingerprint yourself.",
+        "Sin ella, el paquete se verifica con la llave que trae dentro: entonces compare "
+        "usted la huella.",
+    ),
+    "verifier.origin": (
+        "Published log name (optional)",
+        "Nombre publicado del registro (opcional)",
+    ),
+    "verifier.checking": ("Checking…", "Verificando…"),
+    "verifier.verified": ("✓ Verified", "✓ Verificado"),
+    "verifier.failed": ("✗ Not verified", "✗ No verificado"),
+    "verifier.nothing": ("no file was given", "no se dio ningún archivo"),
+    "verifier.too_big": (
+        "too large to check in a browser; use courtwatch verify",
+        "demasiado grande para un navegador; use courtwatch verify",
+    ),
+    "verifier.kind_edited": (
+        "A record was changed after it was logged.",
+        "Un registro fue modificado después de registrarse.",
+    ),
+    "verifier.kind_removed": (
+        "Records are missing or were added twice: the bundle does not hold the whole history.",
+        "Faltan registros o están repetidos: el paquete no contiene la historia completa.",
+    ),
+    "verifier.kind_proof": (
+        "A proof does not match the signed checkpoint.",
+        "Una prueba no coincide con el punto de control firmado.",
+    ),
+    "verifier.kind_key": (
+        "The bundle is not signed with the published key.",
+        "El paquete no está firmado con la llave publicada.",
+    ),
+    "verifier.kind_other_log": (
+        "The checkpoint comes from another log.",
+        "El punto de control es de otro registro.",
+    ),
+    "verifier.kind_unreadable": (
+        "The file is not a readable evidence bundle.",
+        "El archivo no es un paquete de evidencia legible.",
+    ),
+    "verifier.kind_other": (
+        "The bundle does not check out (details below).",
+        "El paquete no se pudo verificar (detalles abajo).",
+    ),
+    "verifier.rules": (
+        "The checks are those of courtwatch verify: SHA-256 leaf hashes (RFC 9162), "
+        "inclusion and consistency proofs, the Ed25519 signature of the checkpoint "
+        "(C2SP signed-note), and the signed list of each report's current version. "
+        "Details of what failed are in English, as the command line prints them.",
+        "Las comprobaciones son las de courtwatch verify: hashes SHA-256 de cada hoja "
+        "(RFC 9162), pruebas de inclusión y de consistencia, la firma Ed25519 del punto "
+        "de control (C2SP signed-note) y la lista firmada de la versión actual de cada "
+        "reporte. El detalle de lo que falla está en inglés, como lo imprime la línea de "
+        "comandos.",
+    ),
     "report.event": ("What happened", "Qué pasó"),
     "report.recorded": ("Recorded at (UTC)", "Registrado (UTC)"),
     "report.recorded_local": ("Recorded at", "Registrado"),

@@ -646,6 +646,22 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
             **_errors("403", "404", "503"),
         },
     },
+    ("/log", "GET"): {
+        **_html(
+            "The log's identity: origin, public key, the fingerprint `courtwatch verify` "
+            "prints, the latest checkpoint, and how to check a bundle",
+            _query("lang", "en or es"),
+        ),
+        "tags": ["transparency log"],
+    },
+    ("/verify", "GET"): {
+        **_html(
+            'The browser verifier: drop an evidence bundle, read "verified" or what '
+            "failed (the same file each bundle carries as verify.html; no network)",
+            _query("lang", "en or es"),
+        ),
+        "tags": ["transparency log"],
+    },
     ("/summaries", "GET"): _html("Published and recent trend summaries"),
     ("/summaries/{period}/{key}", "GET"): {
         "tags": ["summaries"],

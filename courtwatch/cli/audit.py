@@ -138,12 +138,18 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--from", dest="since", type=_when, help="start of a time range (ISO 8601)")
     parser.add_argument("--to", dest="until", type=_when, help="end of the range (exclusive)")
     parser.add_argument("--out", required=True, help="the .zip file to write")
+    parser.add_argument(
+        "--lang",
+        choices=("en", "es"),
+        default="en",
+        help="the language of the bundle's record.html (default: en)",
+    )
 
 
 @command("export", help="write an evidence bundle for a report or a time range")
 @arguments(_export_args)
 def export(args: argparse.Namespace, settings: Settings) -> int:
-    from courtwatch.cli.bootstrap import connect_database
+    from courtwatch.cli.bootstrap import bootstrap, shutdown
     from courtwatch.transparency.bundle import BundleError
     from projections.transparency_log.evidence import export_bundle
     from projections.transparency_log.store import (
@@ -151,20 +157,26 @@ def export(args: argparse.Namespace, settings: Settings) -> int:
         LogError,
         SigningKeyUnavailable,
     )
+    from web.transparency.record import reading_aids
 
+    # The whole composition root: record.html names courthouses from the gazetteer.
+    services = bootstrap(settings)
     try:
         result = export_bundle(
-            connect_database(settings),
+            services.database,
             settings,
             args.out,
             report_id=args.report,
             since=args.since,
             until=args.until,
             progress=True,
+            reading_aids=reading_aids(services.app.courthouses(), settings, args.lang),
         )
     except (LogError, BundleError, AwaitingCheckpoint, SigningKeyUnavailable) as e:
         print(f"courtwatch: {e}", file=sys.stderr)
         return 1
+    finally:
+        shutdown(services)
     print(f"wrote {args.out}: {result.events} event(s), checkpoint {result.checkpoint.tree_size}")
     if result.pending:
         print(f"{result.pending} newer event(s) are not in the log yet; export again later")

@@ -2,7 +2,13 @@
 
 Layout (format ``courtwatch-evidence-bundle-v2``)::
 
-    README.txt       plain-language explanation and how to verify by hand
+    README.txt       what this is, the log's name, key and key fingerprint, how to
+                     check it; the by-hand proof steps last
+    record.html      (optional) the records in words, for a reader: rendered by the
+                     caller that knows labels and time zones (web/transparency/record.py)
+                     and passed in as bytes; it is a reading aid, the proof covers
+                     events.jsonl
+    verify.html      (optional) the browser verifier: the checks below in JavaScript
     events.jsonl     one line per event: RFC 8785 JSON {"event": <canonical event>,
                      "leaf_index": <n>}, in leaf order (see ``canonical``). The
                      hashed record is the raw bytes of the line between
@@ -44,7 +50,7 @@ from typing import Any
 
 import rfc8785
 
-from courtwatch.transparency.checkpoint import parse_checkpoint_text, split_note
+from courtwatch.transparency.checkpoint import parse_checkpoint_text, parse_vkey, split_note
 
 FORMAT = "courtwatch-evidence-bundle-v2"
 OLD_FORMATS = ("courtwatch-evidence-bundle-v1",)
@@ -54,6 +60,9 @@ PROOFS_NAME = "proofs.json"
 CHECKPOINT_NAME = "checkpoint.txt"
 PUBLIC_KEY_NAME = "public-key.txt"
 REQUIRED_FILES = (EVENTS_NAME, PROOFS_NAME, CHECKPOINT_NAME, PUBLIC_KEY_NAME)
+RECORD_NAME = "record.html"
+VERIFIER_NAME = "verify.html"
+READABLE_NAMES = (RECORD_NAME, VERIFIER_NAME)
 # A fixed timestamp makes the same evidence produce the same zip, byte for byte,
 # so the bundle's own SHA-256 can be cited too.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -101,9 +110,19 @@ def build_bundle(
     vkey: str,
     consistency: Sequence[ConsistencyEntry] = (),
     heads: Sequence[ReportHead] = (),
+    readable: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The bundle as zip bytes. Pure: all hashes and proofs are computed by the caller."""
+    """The bundle as zip bytes. Pure: all hashes and proofs are computed by the caller.
+
+    ``readable`` holds already-rendered reading aids by name (``READABLE_NAMES``):
+    this module knows no labels, languages or time zones, the caller does. They
+    are written in a fixed order, so the same inputs give the same zip.
+    """
     checkpoint = parse_checkpoint_text(split_note(checkpoint_text)[0])
+    extra = dict(readable or {})
+    unknown = sorted(set(extra) - set(READABLE_NAMES))
+    if unknown:
+        raise ValueError(f"not a reading aid a bundle carries: {', '.join(unknown)}")
     lines = [
         rfc8785.dumps({"event": e.event, "leaf_index": e.leaf_index}) + b"\n"
         for e in sorted(events, key=lambda e: e.leaf_index)
@@ -135,7 +154,8 @@ def build_bundle(
         ],
     }
     files = {
-        README_NAME: README.encode("utf-8"),
+        README_NAME: readme_text(checkpoint.origin, vkey).encode("utf-8"),
+        **{name: extra[name] for name in READABLE_NAMES if name in extra},
         EVENTS_NAME: b"".join(lines),
         PROOFS_NAME: (json.dumps(proofs_doc, indent=2, ensure_ascii=False) + "\n").encode(),
         CHECKPOINT_NAME: checkpoint_text.encode("utf-8"),
@@ -161,6 +181,7 @@ def write_bundle(
     heads: Sequence[ReportHead] = (),
     *,
     check: bool = True,
+    readable: Mapping[str, bytes] | None = None,
 ) -> None:
     """Write a bundle to ``path``, after checking it the way a lawyer's verifier will.
 
@@ -168,7 +189,7 @@ def write_bundle(
     handing a lawyer evidence that looks tampered with is worse than an error here.
     The file appears atomically, so a crash never leaves half a bundle behind.
     """
-    data = build_bundle(events, proofs, checkpoint_text, vkey, consistency, heads)
+    data = build_bundle(events, proofs, checkpoint_text, vkey, consistency, heads, readable)
     if check:
         from courtwatch.transparency.verify import verify_bundle  # verify imports this module
 
@@ -191,45 +212,65 @@ def write_bundle(
         raise
 
 
-README = """\
+def readme_text(origin: str, vkey: str) -> str:
+    """README.txt: what this is first, for a lawyer; the by-hand proof steps last."""
+    try:
+        fingerprint = parse_vkey(vkey).fingerprint()
+    except ValueError:
+        fingerprint = "(the key is malformed)"
+    return _README_HEAD.format(origin=origin, vkey=vkey.strip(), fingerprint=fingerprint) + README
+
+
+_README_HEAD = """\
 COURTWATCH EVIDENCE BUNDLE
 ==========================
 
 What this is
 ------------
-This folder (a zip file) holds records copied from a courtwatch log, together
-with the mathematical proof that each record is exactly as it was written into
-the log, and that the log operator has publicly committed to it. If anyone -
+Records copied from the courtwatch transparency log, with the proof that each
+one is exactly as it was logged and that no version of the reports in it was
+left out. Read them in record.html (open it in any browser). If anyone -
 including the people who run courtwatch - changed, back-dated or deleted a
 record after it was logged, the check below fails.
 
-Files:
+The log that signed it
+----------------------
+  Log (origin):     {origin}
+  Public key:       {vkey}
+  Key fingerprint:  {fingerprint}
+
+Compare the fingerprint with the one the operator publishes on its /log page
+(or in court filings, or past bundles), character for character. The key in
+this zip proves nothing by itself: whoever forged records could also replace it.
+
+How to check it
+---------------
+1. Open verify.html (in this folder) in a browser; no internet is needed.
+2. Drop this zip (or the unzipped files) onto the page. It says VERIFIED, or
+   names exactly which record or file failed.
+3. Check that the fingerprint it shows is the published one.
+
+Or, with courtwatch installed (no internet or database needed):
+
+    courtwatch verify --key "PUBLISHED KEY" --origin "LOG ORIGIN" BUNDLE.zip
+
+(or python -m courtwatch.transparency.verify from a copy of the source).
+
+Files
+-----
+  record.html     the records in words (a reading aid; the proof covers
+                  events.jsonl, which it is rendered from)
+  verify.html     the browser verifier
   events.jsonl    the records, one per line
-  proofs.json     for each record, its fingerprint ("leaf hash") and the proof
-                  that it is part of the log
-  checkpoint.txt  a statement signed by the log operator: "the log had N records
-                  and its fingerprint ("root hash") was R"
+  proofs.json     each record's fingerprint ("leaf hash") and its proof
+  checkpoint.txt  the operator's signed statement: "the log had N records and
+                  its fingerprint (root hash) was R"
   public-key.txt  the key that signed the checkpoint
 
-How to verify (the easy way)
-----------------------------
-With courtwatch installed (no internet or database needed):
+"""
 
-    courtwatch verify BUNDLE.zip
-
-or, without the command installed, from a copy of the courtwatch source:
-
-    python -m courtwatch.transparency.verify BUNDLE.zip
-
-It prints which versions of which reports it covered, and every problem it
-finds, or a summary saying everything verified.
-
-IMPORTANT - check the key. The key in public-key.txt comes from the same zip
-as the records, so anyone who forged the records could also have replaced the
-key. The verifier prints the key's fingerprint. Compare it with the fingerprint
-the courtwatch operator publishes (website, court filings, past bundles), or
-pass the published key with --key. Only then does the check prove anything.
-
+# The engineer's part of README.txt, after the lawyer's (``readme_text``).
+README = """\
 How to verify by hand (for an expert witness)
 ---------------------------------------------
 Everything uses SHA-256, Ed25519 and published standards: RFC 9162 (Merkle

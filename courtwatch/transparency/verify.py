@@ -127,12 +127,16 @@ _LEAF_SEPARATOR = b',"leaf_index":'
 
 
 def verify_bundle(
-    bundle: str | os.PathLike[str] | bytes, expected_vkey: str | None = None
+    bundle: str | os.PathLike[str] | bytes,
+    expected_vkey: str | None = None,
+    expected_origin: str | None = None,
 ) -> VerifyReport:
     """Check every record in a bundle against the signed checkpoint.
 
     ``expected_vkey`` is the operator's published key. Without it the bundled key
     is used, which proves only that the bundle is internally consistent.
+    ``expected_origin`` is the log's published name (its /log page): one operator
+    key may sign several logs, and a checkpoint of another log proves nothing here.
     """
     report = VerifyReport()
     expected = parse_vkey(expected_vkey) if expected_vkey is not None else None
@@ -145,6 +149,11 @@ def verify_bundle(
     if checkpoint is None:
         return report
     report.checkpoint = checkpoint
+    if expected_origin is not None and checkpoint.origin != expected_origin:
+        report.problems.append(
+            f"the checkpoint is for log {checkpoint.origin!r}, not the expected "
+            f"{expected_origin!r}: it comes from another log"
+        )
     proofs = _read_proofs(files[PROOFS_NAME], checkpoint, key, report)
     if proofs is None:
         return report
@@ -543,6 +552,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys.add_argument("--key", help="the log operator's published public key string")
     keys.add_argument("--key-file", help="a file holding the operator's published public key")
     parser.add_argument(
+        "--origin", help="the log's published name (origin), as its /log page states it"
+    )
+    parser.add_argument(
         "--disclosure", help="also check a disclosed sealed value against the bundle's record"
     )
     args = parser.parse_args(argv)
@@ -550,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.key_file:
         expected = Path(args.key_file).read_text(encoding="utf-8")
     try:
-        report = verify_bundle(args.bundle, expected_vkey=expected)
+        report = verify_bundle(args.bundle, expected_vkey=expected, expected_origin=args.origin)
     except CheckpointError as e:
         print(f"the key given with --key/--key-file is not valid: {e}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ published one that covers the report.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from courtwatch.infrastructure.database import Database
 from courtwatch.infrastructure.event_log import EVENTS_TABLE
 from courtwatch.transparency.bundle import BundleEvent, LeafProof, ReportHead, write_bundle
 from courtwatch.transparency.canonical import canonical_event
-from courtwatch.transparency.checkpoint import parse_checkpoint_text, split_note
+from courtwatch.transparency.checkpoint import Checkpoint, parse_checkpoint_text, split_note
 from courtwatch.transparency.heads import HeadsError, parse_heads_extension
 from projections.transparency_log.store import (
     AwaitingCheckpoint,
@@ -49,6 +50,11 @@ _ROWS = (
     "SELECT l.leaf_index, l.leaf_hash, e.originator_id, e.originator_version, e.topic, e.state "
     f"FROM log_leaves l JOIN {EVENTS_TABLE} e ON e.notification_id = l.notification_id "
 )
+
+
+ReadingAids = Callable[[Sequence[BundleEvent], Checkpoint, str], Mapping[str, bytes]]
+"""(events, checkpoint, verifier key) -> record.html / verify.html bytes, rendered by a
+layer that knows labels and languages (web/transparency/record.py); this one does not."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ def export_bundle(
     until: datetime | None = None,
     progress: bool = False,
     sign: bool = True,
+    reading_aids: ReadingAids | None = None,
 ) -> Export:
     """Write an evidence bundle for ``report_id``, or for the reports with events in [since, until).
 
@@ -100,13 +107,17 @@ def export_bundle(
         claims = [ReportHead(rid, *_head(heads.proof(rid))) for rid in ids]
     except KeyError as e:  # cannot happen for rows below `size`; say so if it does
         raise LogError(f"record {e} is not in the heads list of checkpoint {size}") from None
+    events = [BundleEvent(leaf, event) for leaf, _, event in selected]
+    vkey = key_of_checkpoint(database, size)
+    signed = parse_checkpoint_text(split_note(checkpoint.note)[0])
     write_bundle(
         path,
-        [BundleEvent(leaf, event) for leaf, _, event in selected],
+        events,
         [LeafProof(leaf, leaf_hash, proofs[leaf]) for leaf, leaf_hash, _ in selected],
         checkpoint.note,
-        key_of_checkpoint(database, size),
+        vkey,
         heads=claims,
+        readable=reading_aids(events, signed, vkey) if reading_aids is not None else None,
     )
     return Export(len(selected), checkpoint, pending)
 

@@ -460,3 +460,33 @@ def test_the_verifier_runs_without_any_server_side_library(tmp_path: Path, bundl
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "THIRD-PARTY: []" in result.stdout, result.stdout
+
+
+def test_reading_aids_are_carried_as_given_and_nothing_else_is_accepted(log: Log) -> None:
+    """The pure writer takes record.html/verify.html as bytes from whoever renders them."""
+    aids = {"record.html": b"<p>record</p>", "verify.html": b"<p>verifier</p>"}
+    bundle = build_bundle(
+        [BundleEvent(i, log.events[i]) for i in CITED],
+        [LeafProof(i, log.tree.get_node(0, i), log.tree.inclusion_proof(i)) for i in CITED],
+        log.checkpoint(),
+        log.key.vkey,
+        heads=log.report_heads(CITED),
+        readable=aids,
+    )
+    files = members(bundle)
+    assert files["record.html"] == aids["record.html"]
+    assert files["verify.html"] == aids["verify.html"]
+    # The reader's files come first in the zip, after the README.
+    assert list(files)[:3] == ["README.txt", "record.html", "verify.html"]
+    assert verify_bundle(bundle, expected_vkey=log.key.vkey).ok
+    with pytest.raises(ValueError, match=r"events\.jsonl"):
+        build_bundle([], [], log.checkpoint(), log.key.vkey, readable={"events.jsonl": b""})
+
+
+def test_the_readme_names_the_log_key_and_fingerprint_before_the_proof_steps(
+    bundle: bytes, key: SigningKey
+) -> None:
+    readme = members(bundle)["README.txt"].decode()
+    assert f"Log (origin):     {ORIGIN}\n" in readme
+    assert f"Key fingerprint:  {key_fingerprint(key.public_key)}\n" in readme
+    assert readme.index("Key fingerprint") < readme.index("How to verify by hand")

@@ -289,7 +289,7 @@ async def report_page(request: Request) -> Response:
         return templates.TemplateResponse(request, "not_found.html", context, status_code=404)
     context = _context(request, report=report)
     context["citation_html"] = await run_in_threadpool(
-        render_citation, request.app.state.services, report_id, context["t"]
+        render_citation, request.app.state.services, report_id, context["t"], context["lang"]
     )
     context["value_labels"] = VALUE_LABELS
     await _readable(request, report, context)

@@ -25,6 +25,22 @@ _env = Environment(
 )
 
 
+def citation_line(
+    origin: str,
+    report_id: UUID | str,
+    version: int,
+    leaf_index: int,
+    tree_size: int,
+    root_hex: str,
+    permalink: str,
+) -> str:
+    """The one line a lawyer pastes; the report page and a bundle's record.html share it."""
+    return (
+        f"courtwatch log {origin}, report {report_id} v{version}, leaf {leaf_index}, "
+        f"checkpoint {tree_size} ({root_hex[:16]}…), {permalink}"
+    )
+
+
 def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
     database, settings = services.database, services.settings
     # The configured origin, never the request's Host header: a forged Host would
@@ -42,10 +58,14 @@ def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
         }
         if covered and latest is not None:
             entry["published"] = latest.published_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-            entry["line"] = (
-                f"courtwatch log {settings.log_origin}, report {report_id} v{leaf.version}, "
-                f"leaf {leaf.leaf_index}, checkpoint {latest.tree_size} "
-                f"({latest.root_hash.hex()[:16]}…), {permalink}"
+            entry["line"] = citation_line(
+                settings.log_origin,
+                report_id,
+                leaf.version,
+                leaf.leaf_index,
+                latest.tree_size,
+                latest.root_hash.hex(),
+                permalink,
             )
         entries.append(entry)
     return {
@@ -57,11 +77,13 @@ def citation_context(services: Services, report_id: UUID) -> dict[str, Any]:
     }
 
 
-def render_citation(services: Services, report_id: UUID, t: Callable[[str], str]) -> str:
+def render_citation(
+    services: Services, report_id: UUID, t: Callable[[str], str], lang: str = "en"
+) -> str:
     """HTML for ``report.html``'s ``citation_html`` slot (autoescaped), in ``t``'s language.
 
     The line a lawyer pastes stays in English whatever the page's language:
     courts and log tools read one fixed form.
     """
     context = citation_context(services, report_id)
-    return _env.get_template("citation.html").render(**context, t=t)
+    return _env.get_template("citation.html").render(**context, t=t, lang=lang)

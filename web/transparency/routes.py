@@ -33,8 +33,10 @@ from courtwatch.members import MemberRole
 from courtwatch.services import Services
 from projections.transparency_log import store as audit_log
 from projections.transparency_log.evidence import export_bundle
+from web.i18n import LANGUAGES
 from web.members.auth import current_member
 from web.reports.api import credential, report_id_from
+from web.transparency.record import reading_aids
 
 KEY_PATH = "/.well-known/courtwatch-log-key"
 # ASCII digits only: int() also reads Arabic-Indic and fullwidth digits, and raises
@@ -181,11 +183,22 @@ async def evidence(request: Request) -> Response:
     if member is None or not member.sees_members_views():
         await run_in_threadpool(services.app.check_names_may_be_public, report_id)
 
+    # ?lang only, never Accept-Language: the bundle's bytes (and so its SHA-256,
+    # which a filing may cite) depend on the link alone. English unless ?lang=es.
+    lang = request.query_params.get("lang")
+    lang = lang if lang in LANGUAGES else "en"
+
     def build() -> bytes:
+        aids = reading_aids(services.app.courthouses(), services.settings, lang)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "evidence.zip"
             export_bundle(
-                services.database, services.settings, path, report_id=report_id, sign=False
+                services.database,
+                services.settings,
+                path,
+                report_id=report_id,
+                sign=False,
+                reading_aids=aids,
             )
             return path.read_bytes()
 

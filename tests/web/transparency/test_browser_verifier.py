@@ -1,0 +1,249 @@
+"""The browser verifier and `courtwatch verify` give one verdict on one table of bundles.
+
+verify.html is opened from the unzipped bundle as a file:// page, offline, in
+Chromium; the same tampered bundles go through verify_bundle. Every case must
+get the same verdict and the same sentences from both, and name its failure.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import zipfile
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from courtwatch.transparency.bundle import (
+    BundleEvent,
+    ConsistencyEntry,
+    LeafProof,
+    build_bundle,
+)
+from courtwatch.transparency.checkpoint import generate_signing_key, sign_checkpoint
+from courtwatch.transparency.verify import verify_bundle
+from tests.transparency.test_bundle import CITED, OLD_SIZE, ORIGIN, Log, row
+from web.transparency.verifier import verifier_html
+
+Files = dict[str, bytes]
+KEY = generate_signing_key(ORIGIN)
+LOG = Log(KEY, [row(i) for i in range(40)])
+
+
+def untouched_files() -> Files:
+    bundle = build_bundle(
+        [BundleEvent(i, LOG.events[i]) for i in CITED],
+        [LeafProof(i, LOG.tree.get_node(0, i), LOG.tree.inclusion_proof(i)) for i in CITED],
+        LOG.checkpoint(),
+        KEY.vkey,
+        [ConsistencyEntry(LOG.checkpoint(OLD_SIZE), LOG.tree.consistency_proof(OLD_SIZE))],
+        LOG.report_heads(CITED),
+        readable={"verify.html": verifier_html("en")},
+    )
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def zipped(files: Files) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def edit_event(files: Files) -> None:
+    files["events.jsonl"] = files["events.jsonl"].replace(b'"agents":3', b'"agents":4', 1)
+
+
+def remove_event(files: Files) -> None:
+    lines = files["events.jsonl"].splitlines(keepends=True)
+    files["events.jsonl"] = b"".join(lines[:-1])
+
+
+def swap_proofs(files: Files) -> None:
+    proofs = json.loads(files["proofs.json"])
+    first, second = proofs["leaves"][0], proofs["leaves"][5]
+    first["inclusion_proof"], second["inclusion_proof"] = (
+        second["inclusion_proof"],
+        first["inclusion_proof"],
+    )
+    files["proofs.json"] = json.dumps(proofs, indent=2).encode()
+
+
+def resign_with_another_key(files: Files) -> None:
+    forger = generate_signing_key(ORIGIN)
+    files["checkpoint.txt"] = LOG.checkpoint(key=forger).encode()
+    files["public-key.txt"] = (forger.vkey + "\n").encode()
+
+
+def checkpoint_of_another_log(files: Files) -> None:
+    other = Log(generate_signing_key("other.example.org/log"), [row(i) for i in range(7, 50)])
+    heads = other.heads().extension()
+    files["checkpoint.txt"] = sign_checkpoint(
+        "other.example.org/log", other.tree.size, other.tree.root(), other.key, (heads,)
+    ).encode()
+
+
+def damage_consistency(files: Files) -> None:
+    proofs = json.loads(files["proofs.json"])
+    proof = proofs["consistency"][0]["proof"]
+    proof[0], proof[1] = proof[1], proof[0]
+    files["proofs.json"] = json.dumps(proofs, indent=2).encode()
+
+
+def duplicate_a_line(files: Files) -> None:
+    lines = files["events.jsonl"].splitlines(keepends=True)
+    files["events.jsonl"] = b"".join([*lines, lines[0]])
+
+
+def respace_a_line(files: Files) -> None:
+    files["events.jsonl"] = files["events.jsonl"].replace(b'"agents":3', b'"agents": 3', 1)
+
+
+def alter_the_signed_size(files: Files) -> None:
+    files["checkpoint.txt"] = files["checkpoint.txt"].replace(b"\n40\n", b"\n41\n", 1)
+
+
+def drop_the_heads(files: Files) -> None:
+    proofs = json.loads(files["proofs.json"])
+    proofs["format"] = "courtwatch-evidence-bundle-v1"
+    files["proofs.json"] = json.dumps(proofs, indent=2).encode()
+
+
+# More ways to tamper, where only agreement between the two verifiers is asked.
+MORE: list[tuple[str, Callable[[Files], None], str]] = [
+    ("older checkpoint not a prefix", damage_consistency, "is not a prefix of the signed log"),
+    ("duplicated event", duplicate_a_line, "appears more than once"),
+    ("non-canonical line", respace_a_line, "not exactly RFC 8785 canonical JSON"),
+    ("altered checkpoint", alter_the_signed_size, "checkpoint signature does not verify"),
+    ("old format", drop_the_heads, "cannot prove that no event was left out"),
+]
+
+# The sentence both verifiers print, and the plain summary the page adds above it.
+CASES: list[tuple[str, Callable[[Files], None] | None, str]] = [
+    ("untouched", None, "VERIFIED: all 12 record(s)"),
+    ("edited event", edit_event, "content does not match its leaf hash — the event was edited"),
+    ("removed event", remove_event, "are missing from events.jsonl: events were removed"),
+    ("swapped proof", swap_proofs, "does not lead to the signed root"),
+    ("wrong key", resign_with_another_key, "is not the expected key"),
+    ("checkpoint from another log", checkpoint_of_another_log, "it comes from another log"),
+]
+
+
+def case_bundle(mutate: Callable[[Files], None] | None) -> bytes:
+    files = untouched_files()
+    if mutate is not None:
+        mutate(files)
+    return zipped(files)
+
+
+def unzip(bundle: bytes, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
+        zf.extractall(folder)
+    (folder / "bundle.zip").write_bytes(bundle)
+    return folder
+
+
+async def browser_verdict(
+    browser: Any, folder: Path, dropped: list[Path], *, key: str = KEY.vkey, origin: str = ORIGIN
+) -> tuple[str, str]:
+    """Open verify.html from ``folder`` offline, give it ``dropped``: (verdict, report text)."""
+    context = await browser.new_context(offline=True)
+    fetched: list[str] = []
+    page = await context.new_page()
+    page.on("request", lambda r: fetched.append(r.url) if not r.url.startswith("file:") else None)
+    try:
+        await page.goto((folder / "verify.html").as_uri())
+        await page.fill("#expected-key", key)
+        await page.fill("#expected-origin", origin)
+        await page.set_input_files("#files", [str(p) for p in dropped])
+        verdict = await page.wait_for_selector("#verdict[data-verdict]", timeout=30_000)
+        assert verdict is not None
+        answer = (await verdict.get_attribute("data-verdict")) or ""
+        text = await page.inner_text("#report")
+        summary = await page.inner_text("#summary")
+        assert (answer == "verified") is (summary == ""), summary
+    finally:
+        await context.close()
+    assert fetched == [], f"the verifier asked the network for {fetched}"
+    return answer, text
+
+
+@pytest.mark.parametrize(
+    ("case", "mutate", "named"), [*CASES, *MORE], ids=[c[0] for c in [*CASES, *MORE]]
+)
+async def test_both_verifiers_give_the_same_verdict(
+    browser: Any,
+    tmp_path: Path,
+    case: str,
+    mutate: Callable[[Files], None] | None,
+    named: str,
+) -> None:
+    bundle = case_bundle(mutate)
+    python = verify_bundle(bundle, expected_vkey=KEY.vkey, expected_origin=ORIGIN)
+    folder = unzip(bundle, tmp_path / "bundle")
+    verdict, text = await browser_verdict(browser, folder, [folder / "bundle.zip"])
+
+    assert python.ok is (mutate is None)
+    assert verdict == ("verified" if python.ok else "failed")
+    assert named in python.render() and named in text, (python.render(), text)
+    # Not only the verdict: the same sentences, line for line.
+    assert text.strip() == python.render().strip()
+
+
+async def test_the_unzipped_files_can_be_dropped_instead_of_the_zip(
+    browser: Any, tmp_path: Path
+) -> None:
+    for name, mutate in (("untouched", None), ("edited", edit_event)):
+        folder = unzip(case_bundle(mutate), tmp_path / name)
+        loose = [folder / n for n in ("events.jsonl", "proofs.json", "checkpoint.txt")]
+        verdict, text = await browser_verdict(browser, folder, [*loose, folder / "public-key.txt"])
+        assert verdict == ("verified" if mutate is None else "failed"), text
+        if mutate is not None:
+            assert "the event was edited" in text
+
+
+def lying_zip_bomb() -> bytes:
+    """events.jsonl inflates to 80 MiB of spaces while its headers claim 1 KiB."""
+    files = untouched_files()
+    files["events.jsonl"] = b" " * (80 * 1024 * 1024)
+    data = bytearray(zipped(files))
+    at = 0
+    while True:  # patch every central-directory entry for events.jsonl
+        at = data.find(b"PK\x01\x02", at)
+        if at < 0:
+            break
+        name_length = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46 : at + 46 + name_length] == b"events.jsonl":
+            struct.pack_into("<I", data, at + 24, 1024)
+        at += 4
+    return bytes(data)
+
+
+async def test_hostile_files_get_a_clear_answer_not_a_hang(browser: Any, tmp_path: Path) -> None:
+    folder = unzip(case_bundle(None), tmp_path / "bundle")
+    bomb = tmp_path / "bomb.zip"
+    bomb.write_bytes(lying_zip_bomb())
+    verdict, text = await browser_verdict(browser, folder, [bomb])
+    assert verdict == "failed" and "events.jsonl is larger than 67108864 bytes" in text
+
+    garbage = tmp_path / "garbage.zip"
+    garbage.write_bytes(zlib.compress(b"not a zip at all" * 100))
+    verdict, text = await browser_verdict(browser, folder, [garbage])
+    assert verdict == "failed" and "cannot read the bundle as a zip file" in text
+    assert not verify_bundle(garbage.read_bytes()).ok
+
+    huge = tmp_path / "huge.zip"
+    with huge.open("wb") as f:
+        f.truncate(300 * 1024 * 1024)  # sparse: no disk used, but too large to load
+    verdict, text = await browser_verdict(browser, folder, [huge])
+    assert verdict == "failed" and "too large to check in a browser" in text
+
+    verdict, text = await browser_verdict(browser, folder, [folder / "bundle.zip"], key="nonsense")
+    assert verdict == "failed" and "the key you gave is not valid" in text

@@ -4,6 +4,7 @@ error in the page's language, what was typed kept, and nothing stored."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
@@ -237,3 +238,20 @@ async def test_too_many_parts_for_the_parser_is_a_clear_400(
     assert answer.status_code == 400
     assert "The form could not be read" in answer.text
     assert stored_nothing(services)
+
+
+async def test_the_same_form_sent_five_times_at_once_stores_one_report_and_its_photos_once(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    body = form_body(markers())
+    files = [jpeg_file(), jpeg_file(photo("PNG"), "b.png")]
+
+    async def send() -> int:
+        answer = await client.post("/new/courthouse_arrest?lang=en", data=body, files=files)
+        return answer.status_code
+
+    statuses = await asyncio.gather(*(send() for _ in range(5)))
+    assert sorted(statuses) == [200, 200, 200, 200, 201], statuses
+    assert count(services, "sealed_photos") == 2
+    assert count(services, "sealed_envelopes") == 1
+    assert count(services, "courtwatch_events") == 4  # Submitted, DetailsSealed, 2 PhotoSealed

@@ -220,3 +220,63 @@ async def test_the_form_with_a_photo_and_with_a_refused_photo_fits_a_phone(
     assert count(services, "courtwatch_events") == 0
     for ctx in (context, scripted):
         await ctx.close()
+
+
+def profile_holds(profile: Path, needle: bytes) -> list[str]:
+    """Files of the browser profile on disk that contain ``needle``."""
+    found = []
+    for path in profile.rglob("*"):
+        if path.is_file():
+            try:
+                if needle in path.read_bytes():
+                    found.append(str(path.relative_to(profile)))
+            except OSError:
+                continue
+    return found
+
+
+async def test_remove_everything_takes_a_queued_photo_off_the_phone(
+    signal: Signal,  # noqa: F811
+    phone_profile: Phone,  # noqa: F811
+    services: Services,
+) -> None:
+    original = jpeg_with_gps()
+    needle = original[len(original) // 2 : len(original) // 2 + 48]
+    base = signal.url  # cut: Background Sync at start-up must find no signal either
+    page = await phone_profile.start()
+    await page.goto(base + "/new/sighting?lang=en")
+    assert await page.evaluate("window.courtwatchApp.ready()") is True
+    await phone_profile.go_offline()
+    signal.cut()
+    await page.locator("#courthouse_code").select_option("BOS")
+    await page.locator("#sealed-section summary").click()
+    await page.locator("#photos").set_input_files(
+        files=[{"name": "IMG_1.JPG", "mimeType": "image/jpeg", "buffer": original}]
+    )
+    await page.locator("form.report-form button[type=submit]").click()
+    await page.locator("#outbox-notice").wait_for()
+    assert await page.evaluate(QUEUED_PHOTO) == [[[True, len(original)]]]
+    await phone_profile.stop()
+    # The check below can fail: the queued photo's bytes are in the profile on disk.
+    assert profile_holds(phone_profile.profile, needle)
+
+    page = await phone_profile.start(offline=True)
+    await page.goto(base + "/mine?lang=en")
+    assert await page.evaluate("window.courtwatchMine.ready") == 1
+    await page.locator("#wipe-button").click()
+    await page.locator("#wipe-yes").wait_for()
+    await page.locator("#wipe-yes").click()
+    await page.locator("#wiped").wait_for()
+    assert await page.evaluate("async () => (await indexedDB.databases()).length") == 0
+    await phone_profile.stop()
+    # Chromium deletes the photo's blob file after the database, in the
+    # background: a browser closed at once can leave it (seen in 2 of 4 runs)
+    # until its next start (docs/sealed-data.md, "phone seized"). Not asserted
+    # here, as it depends on timing; after one more start it is gone.
+    signal.restore()
+    page = await phone_profile.start()
+    await page.goto(base + "/mine?lang=en")
+    await page.evaluate("window.courtwatchMine.ready")
+    await phone_profile.stop()
+    assert profile_holds(phone_profile.profile, needle) == []
+    assert count(services, "courtwatch_events") == 0

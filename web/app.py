@@ -27,7 +27,7 @@ from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
 from web.members import pages as member_pages
 from web.members import passkeys
-from web.reports import api, manage, pages
+from web.reports import api, form_photos, manage, pages
 from web.sealed import routes as sealed
 from web.static_assets import StaticAssets
 from web.summaries import routes as summaries
@@ -236,7 +236,10 @@ def create_app(services: Services, background: Background | None = None) -> Star
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,
-                larger=[(sealed.PHOTO_UPLOAD_PATTERN, sealed.PHOTO_UPLOAD_LIMIT)],
+                larger=[
+                    (sealed.PHOTO_UPLOAD_PATTERN, sealed.PHOTO_UPLOAD_LIMIT),
+                    (form_photos.FORM_PATH_PATTERN, form_photos.FORM_BODY_LIMIT),
+                ],
             ),
             Middleware(
                 LiveSocketGuard,

@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 from starlette.requests import Request
 
+from courtwatch.domain.reports import MOST_PHOTOS
+from courtwatch.photos import MOST_BYTES as MOST_PHOTO_BYTES
+
 LANGUAGES = ("en", "es")
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -913,6 +916,81 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# Photos on the report form (web/reports/form_photos.py, sealed/form_section.html).
+_PHOTO_MB = MOST_PHOTO_BYTES // (1024 * 1024)
+TEXT.update(
+    {
+        "field.photos": ("Photos", "Fotos"),
+        "photos.label": ("Photos (sealed)", "Fotos (selladas)"),
+        "photos.hint": (
+            f"Optional: up to {MOST_PHOTOS} photos (JPEG, PNG, WebP or iPhone HEIC), "
+            f"{_PHOTO_MB} MB each. Only the legal team sees the original; its location "
+            "and camera details are never published.",
+            f"Opcional: hasta {MOST_PHOTOS} fotos (JPEG, PNG, WebP o HEIC de iPhone), "
+            f"de {_PHOTO_MB} MB cada una. Solo el equipo legal ve el original; su ubicación "
+            "y los datos de la cámara nunca se publican.",
+        ),
+        "photos.choose_again": (
+            "Photos are not kept when the form comes back: choose them again.",
+            "Las fotos no se guardan cuando el formulario vuelve: elíjalas de nuevo.",
+        ),
+        "problem.photo_too_large": (
+            f"Photo {{n}} is larger than {_PHOTO_MB} MB. Choose a smaller one.",
+            f"La foto {{n}} pesa más de {_PHOTO_MB} MB. Elija una más pequeña.",
+        ),
+        "problem.photo_type": (
+            "Photo {n} is not a JPEG, PNG, WebP or HEIC photo.",
+            "La foto {n} no es una foto JPEG, PNG, WebP o HEIC.",
+        ),
+        "problem.photo_pixels": (
+            "Photo {n} has more pixels than any camera takes.",
+            "La foto {n} tiene más píxeles de los que toma cualquier cámara.",
+        ),
+        "problem.photo_damaged": (
+            "Photo {n} is damaged or incomplete. Choose it again or take another.",
+            "La foto {n} está dañada o incompleta. Elíjala de nuevo o tome otra.",
+        ),
+        "problem.photo_empty": (
+            "Photo {n} is empty (0 bytes).",
+            "La foto {n} está vacía (0 bytes).",
+        ),
+        "problem.photo_count": (
+            "At most {n} photos per report.",
+            "Como máximo {n} fotos por reporte.",
+        ),
+        "problem.photos_too_large": (
+            f"The photos together are too large (at most {MOST_PHOTOS} of {_PHOTO_MB} MB). "
+            "Nothing was saved: fill in the form again.",
+            f"Las fotos juntas pesan demasiado (como máximo {MOST_PHOTOS} de {_PHOTO_MB} MB). "
+            "No se guardó nada: llene el formulario de nuevo.",
+        ),
+        "problem.form_unreadable": (
+            "The form could not be read (too many parts or a field too long). "
+            "Nothing was saved: fill it in again.",
+            "No se pudo leer el formulario (demasiadas partes o un campo demasiado largo). "
+            "No se guardó nada: llénelo de nuevo.",
+        ),
+        "outbox.photos_too_many": (
+            f"At most {MOST_PHOTOS} photos per report. Remove some and send again.",
+            f"Como máximo {MOST_PHOTOS} fotos por reporte. Quite algunas y envíe de nuevo.",
+        ),
+        "outbox.photo_too_large": (
+            f"A photo is larger than {_PHOTO_MB} MB. Choose a smaller one.",
+            f"Una foto pesa más de {_PHOTO_MB} MB. Elija una más pequeña.",
+        ),
+        "outbox.photo_empty": (
+            "A photo is empty (0 bytes). Choose it again.",
+            "Una foto está vacía (0 bytes). Elíjala de nuevo.",
+        ),
+        "outbox.not_kept": (
+            "This phone has no room to keep the report until there is signal. "
+            "Remove a photo, or send it when there is signal.",
+            "Este teléfono no tiene espacio para guardar el reporte hasta que haya señal. "
+            "Quite una foto, o envíelo cuando haya señal.",
+        ),
+    }
+)
+
 # A bad sealed field is named on the form by its label.
 TEXT.update(
     {
@@ -971,6 +1049,15 @@ def map_labels(lang: str) -> dict[str, str]:
 _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), key)
     for pattern, key in (
+        # Photos of the report form (web/reports/form_photos.py): "photo 2: <why>".
+        (r"^photo ([0-9]{1,2}): a photo is at most", "problem.photo_too_large"),
+        (r"^photo ([0-9]{1,2}): not a JPEG", "problem.photo_type"),
+        (r"^photo ([0-9]{1,2}): the photo has more pixels", "problem.photo_pixels"),
+        (r"^photo ([0-9]{1,2}): the photo is damaged", "problem.photo_damaged"),
+        (r"^photo ([0-9]{1,2}): the photo is empty", "problem.photo_empty"),
+        (r"^at most ([0-9]{1,3}) photos", "problem.photo_count"),
+        (r"^photos together are too large", "problem.photos_too_large"),
+        (r"^the form could not be read", "problem.form_unreadable"),
         (r"^field required|^required", "problem.required"),
         (r"less than(?: or equal to)? (-?[0-9.]{1,12})$", "problem.at_most"),
         (r"greater than(?: or equal to)? (-?[0-9.]{1,12})$", "problem.at_least"),

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
@@ -27,10 +28,11 @@ from courtwatch.domain.vocabulary import (
 )
 from courtwatch.intake import MODELS, FieldProblem, ValidationFailed
 from courtwatch.sealing.fields import SEALED_FIELDS
+from web.errors import BodyTooLarge
 from web.health import readiness
 from web.i18n import LANGUAGES, negotiate, problem_text, translator
 from web.members.auth import current_member
-from web.reports import readable, when
+from web.reports import form_photos, readable, when
 from web.templating import templates
 from web.transparency.citation import render_citation
 
@@ -116,7 +118,9 @@ async def _render_form(
         # City and position of each courthouse, for search and "nearest to me" on the phone.
         courthouse_places={c.code: [c.city, c.lat, c.lon] for c in courthouses},
         sealed_fields=list(SEALED_FIELDS.items()),
-        sealed_open=any(k.startswith("sealed.") and v for k, v in values.items()),
+        # Open when it holds typed values or a refused photo: the watcher must see why.
+        sealed_open=any(k.startswith("sealed.") and v for k, v in values.items())
+        or any(p.field == form_photos.FIELD for p in problems),
     )
     context["when"] = when.form_when(
         courthouses, values, _default_zone(request), context["t"], datetime.now(UTC)
@@ -204,37 +208,75 @@ def _wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
+async def _refused(
+    request: Request,
+    kind: Kind,
+    form: dict[str, str],
+    problems: list[FieldProblem],
+    status_code: int = 422,
+) -> Response:
+    """Nothing was stored: the outbox hears why in JSON, a person sees the form again."""
+    if _wants_json(request):
+        lang = negotiate(request)
+        fields = [{"field": p.field, "reason": problem_text(lang, p.reason)} for p in problems]
+        return JSONResponse({"error": "invalid fields", "fields": fields}, status_code=status_code)
+    return await _render_form(request, kind, form, problems, status_code=status_code)
+
+
 async def create_report(request: Request) -> Response:
     kind = _kind(request)
     if kind is None:
         return _no_such_form(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        read = await form_photos.read_form(request)
+    except BodyTooLarge:
+        # Streamed past the form's limit: what was typed went with it.
+        fresh = {**_defaults(kind), "client_key": uuid.uuid4().hex}
+        problem = FieldProblem(field=form_photos.FIELD, reason="photos together are too large")
+        return await _refused(request, kind, fresh, [problem], status_code=413)
+    if read is None:
+        fresh = {**_defaults(kind), "client_key": uuid.uuid4().hex}
+        problem = FieldProblem(field=form_photos.FIELD, reason="the form could not be read")
+        return await _refused(request, kind, fresh, [problem], status_code=400)
+    form, uploads = read
+    try:
+        return await _create_report(request, kind, form, uploads)
+    finally:
+        await form_photos.close(uploads)
+
+
+async def _create_report(
+    request: Request, kind: Kind, form: dict[str, str], uploads: list[UploadFile]
+) -> Response:
+    # Every photo is checked before anything is stored (web/reports/form_photos.py).
+    refused = await form_photos.check(uploads)
+    if refused is not None:
+        return await _refused(request, kind, form, [refused.problem], refused.status)
     code = form.get("courthouse_code", "").strip()
     courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None
     zone = when.place_zone(courthouse, form.get("lat"), form.get("lon"), _default_zone(request))
     payload = _payload_from_form(form, kind, zone)
     # The "details for the legal team" section: sealed on arrival (courtwatch/sealed).
     sealed_part = {k[len("sealed.") :]: v for k, v in form.items() if k.startswith("sealed.")}
+    sealed = request.app.state.services.sealed
     try:
+        if uploads:
+            # No sealing key, no photos: refused before the report is stored.
+            await run_in_threadpool(sealed.sealing_key)
         if any(value.strip() for value in sealed_part.values()):
             result = await run_in_threadpool(
-                request.app.state.services.sealed.submit,
-                payload,
-                form.get("client_key", ""),
-                sealed_part,
+                sealed.submit, payload, form.get("client_key", ""), sealed_part
             )
         else:
             result = await run_in_threadpool(
                 _app(request).submit, payload, form.get("client_key", "")
             )
     except ValidationFailed as failure:
-        if _wants_json(request):
-            lang = negotiate(request)
-            fields = [
-                {"field": p.field, "reason": problem_text(lang, p.reason)} for p in failure.problems
-            ]
-            return JSONResponse({"error": "invalid fields", "fields": fields}, status_code=422)
-        return await _render_form(request, kind, form, failure.problems, status_code=422)
+        return await _refused(request, kind, form, failure.problems)
+    if uploads:
+        await form_photos.attach(
+            request, result.report_id, result.author_token, form["client_key"], uploads
+        )
     status_code = 201 if result.created else 200
     if _wants_json(request):
         answer = {

@@ -11,6 +11,10 @@
 // worker's Background Sync may both send it). A stored report leaves the
 // outbox and is listed under "My reports" on this phone only (store.js), until
 // the watcher removes everything.
+//
+// Photos chosen in the form are checked against the server's limits before
+// anything is queued, then kept as Blobs with the report (IndexedDB, on this
+// phone, unencrypted: docs/sealed-data.md) and sent with it as multipart.
 (function () {
   "use strict";
   // store.js is a deferred script of base.html; a page that loads this one
@@ -191,6 +195,7 @@
       }
       new URLSearchParams(item.body).forEach(function (value, name) {
         form.querySelectorAll('[name="' + CSS.escape(name) + '"]').forEach(function (input) {
+          if (input.type === "file") return; // a page cannot fill one: the photos are chosen again
           if (input.type === "radio") input.checked = input.value === value;
           else input.value = value;
         });
@@ -199,6 +204,45 @@
       var first = form.querySelector("[aria-invalid]");
       (first || form).scrollIntoView({ block: "center" });
       if (first && first.focus) first.focus();
+    }
+
+    // The form's text, as the no-JS form would send it; photos travel apart.
+    function formText() {
+      var params = new URLSearchParams();
+      new FormData(form).forEach(function (value, name) {
+        if (typeof value === "string") params.append(name, value);
+      });
+      return params.toString();
+    }
+    function chosenPhotos() {
+      var input = form.querySelector('input[type="file"][name="photos"]');
+      return input && input.files ? Array.prototype.slice.call(input.files) : [];
+    }
+    // The server's limits (courtwatch/photos.py), checked here first: a report
+    // queued with a photo the server will refuse would wait for signal for nothing.
+    function photoProblem(files) {
+      var most = Number(text.photos_most) || 6;
+      var mostBytes = Number(text.photo_most_bytes) || 15 * 1024 * 1024;
+      if (files.length > most) return word("photos_too_many", "Too many photos.");
+      for (var i = 0; i < files.length; i++) {
+        if (files[i].size > mostBytes) return word("photo_too_large", "A photo is too large.");
+        if (!files[i].size) return word("photo_empty", "A photo is empty.");
+      }
+      return "";
+    }
+    // Copies of the photos' bytes: kept in IndexedDB with the report, they do not
+    // depend on the file the picker pointed at still being there.
+    async function photoBlobs(files) {
+      var blobs = [];
+      for (var i = 0; i < files.length; i++) {
+        blobs.push(new Blob([await files[i].arrayBuffer()], { type: files[i].type || "application/octet-stream" }));
+      }
+      return blobs;
+    }
+    function refuseHere(reason) {
+      var fields = [{ field: "photos", reason: reason }];
+      markFields(fields);
+      show(problemsBox(fields, word("errors", "Please correct the marked fields.")));
     }
 
     function keep(item) {
@@ -269,8 +313,14 @@
     if (form) {
       form.addEventListener("submit", async function (event) {
         event.preventDefault();
-        var body = new URLSearchParams(new FormData(form)).toString();
-        var item = { url: form.action, body: body, saved: Date.now(), rejected: null, about: about(body, form.action) };
+        var body = formText();
+        messages.querySelectorAll(".saved, .error-summary").forEach(function (x) { if (!notice.contains(x)) x.remove(); });
+        var files = chosenPhotos();
+        var tooMuch = photoProblem(files);
+        if (tooMuch) { refuseHere(tooMuch); return; }
+        var photos;
+        try { photos = await photoBlobs(files); } catch (e) { refuseHere(word("not_kept", "This phone cannot keep the photos.")); return; }
+        var item = { url: form.action, body: body, photos: photos, saved: Date.now(), rejected: null, about: about(body, form.action) };
         var key = clientKey(body);
         var wasQueued = (await load()).some(function (x) { return clientKey(x.body) === key; });
         var result = await send(item);
@@ -291,7 +341,13 @@
           markFields(result.fields);
           show(problemsBox(result.fields, word("errors", "Please correct the marked fields.")));
         } else {
-          await keep(item);
+          try {
+            await keep(item);
+          } catch (e) {
+            // No room on the phone (photos are large): say so, never pretend it is kept.
+            refuseHere(word("not_kept", "This phone has no room to keep the report."));
+            return;
+          }
           askForSync();
           await describeQueue();
           messages.insertBefore(notice, messages.firstChild);

@@ -1,6 +1,7 @@
 // What this phone keeps about its reports, in IndexedDB, shared by the pages
 // and the service worker (which cannot read localStorage):
-//   outbox: reports not yet stored by courtwatch, keyed by their client key;
+//   outbox: reports not yet stored by courtwatch, keyed by their client key
+//           (with their photos as Blobs, until they are stored or wiped);
 //   mine:   reports sent from this phone (id, kind, courthouse, time, edit key).
 // One record per report, so the page and the service worker never overwrite
 // each other's work. wipe() deletes the whole database.
@@ -77,13 +78,28 @@
   // Send one queued report and read courtwatch's answer strictly: anything not
   // clearly ours (a proxy's 502, a captive portal's 200 login page, a dropped
   // connection) is "retry"; a 4xx with courtwatch's own JSON error is "rejected".
+  // A report with photos goes as the no-JS form would send it (multipart: the
+  // browser writes the boundary); its photos are the Blobs kept in the outbox.
+  function requestBody(item) {
+    var photos = Array.isArray(item.photos) ? item.photos.filter(function (p) { return p instanceof Blob; }) : [];
+    if (!photos.length) {
+      return { headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" }, body: item.body };
+    }
+    var data = new FormData();
+    new URLSearchParams(item.body).forEach(function (value, name) { data.append(name, value); });
+    // A plain name: the phone's file names (dates, places) never leave it.
+    photos.forEach(function (blob, i) { data.append("photos", blob, "photo-" + (i + 1)); });
+    return { headers: { "Accept": "application/json" }, body: data };
+  }
+
   async function send(item) {
     var response;
     try {
+      var request = requestBody(item);
       response = await fetch(item.url, {
         method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json" },
-        body: item.body,
+        headers: request.headers,
+        body: request.body,
         credentials: "omit",
         cache: "no-store",
       });

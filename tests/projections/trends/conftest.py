@@ -29,7 +29,7 @@ def catch_up(database: Database) -> Callable[[], None]:
     def run() -> None:
         running = runner.start(database, [runner.TREND_SPEC])
         try:
-            runner.wait_caught_up(database, running, [runner.TREND_SPEC], timeout=120)
+            runner.wait_caught_up(database, running, [runner.TREND_SPEC], timeout=600)
         finally:
             running.stop()
 

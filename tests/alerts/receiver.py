@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +35,7 @@ class Receiver:
     refused: list[str] = field(default_factory=list)
     requests: int = 0
     down: bool = False
+    delay: float = 0.0  # seconds before answering: a slow gateway, so a kill lands mid-delivery
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -52,6 +54,8 @@ class Receiver:
                 raw = self.rfile.read(length)
                 with receiver.lock:
                     receiver.requests += 1
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 if receiver.down:
                     self.send_response(503)
                     self.end_headers()

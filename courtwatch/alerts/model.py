@@ -313,3 +313,43 @@ def check_webhook_url(value: Any) -> str:
     if address is not None and any(address in net for net in _LINK_LOCAL):
         raise InvalidAlertField("url", "link-local addresses are refused (cloud metadata)")
     return url
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    endpoint: str
+    p256dh: str
+    auth: str
+
+
+def _b64url(field: str, value: Any, length: int) -> str:
+    import base64
+    import binascii
+
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,200}={0,2}", value):
+        raise InvalidAlertField(field, "must be base64url")
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise InvalidAlertField(field, "must be base64url") from None
+    if len(raw) != length:
+        raise InvalidAlertField(field, f"must be {length} bytes")
+    return value.rstrip("=")
+
+
+def check_push_subscription(body: Any) -> PushSubscription:
+    """A browser's PushSubscription.toJSON(): an https endpoint (http on this machine
+    only, for development) and the P-256 key and auth secret it encrypts to."""
+    if not isinstance(body, dict) or not isinstance(body.get("keys"), dict):
+        raise InvalidAlertField("body", "must be {endpoint, keys: {p256dh, auth}}")
+    endpoint = check_text("endpoint", body.get("endpoint"), MAX_URL)
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:
+        raise InvalidAlertField("endpoint", "is not a URL") from None
+    local = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not (parts.scheme == "https" or local) or not parts.hostname or parts.username:
+        raise InvalidAlertField("endpoint", "must be an https URL of a push service")
+    p256dh = _b64url("keys.p256dh", body["keys"].get("p256dh"), 65)
+    auth = _b64url("keys.auth", body["keys"].get("auth"), 16)
+    return PushSubscription(endpoint, p256dh, auth)

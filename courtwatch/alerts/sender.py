@@ -38,6 +38,7 @@ from courtwatch.alerts.store import (
 )
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
+from courtwatch.members import MemberStore
 
 log = logging.getLogger("courtwatch.alerts.sender")
 
@@ -107,7 +108,13 @@ class AlertSender:
         due = claim_due(self.database, BATCH, LEASE)
         if not due:
             return False
-        attempts = list(self._pool.map(self._deliver, due))
+        # A revoked member's subscriptions stop at once, whatever they subscribed to.
+        revoked = {m.id for m in MemberStore(self.database).members() if m.revoked}
+        attempts = list(
+            self._pool.map(
+                lambda d: self._revoked(d) if d.member_id in revoked else self._deliver(d), due
+            )
+        )
         record_attempts(self.database, attempts)
         delivered = sum(a.ok for a in attempts)
         log.info(
@@ -122,6 +129,9 @@ class AlertSender:
             return None
         wait = timedelta(seconds=self.settings.alert_retry_seconds * 2 ** (attempt - 1))
         return min(wait, LONGEST_RETRY)
+
+    def _revoked(self, due: Due) -> Attempt:
+        return Attempt(due.id, due.webhook_id, due.attempts, False, None, "member revoked", 0, None)
 
     def _deliver(self, due: Due) -> Attempt:
         began = time.monotonic()

@@ -327,7 +327,7 @@ class AlertStore:
 
     # Webhooks
 
-    def add_webhook(self, member_id: UUID, url: str) -> tuple[Webhook, str]:
+    def add_webhook(self, member_id: UUID, url: Any) -> tuple[Webhook, str]:
         """The webhook and its signing secret: shown this once, never again."""
         url = check_webhook_url(url)
         secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)

@@ -733,6 +733,20 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# Alerts (docs/alerts.md): what a push notification says. No personal detail
+# ever reaches it, only what the public map shows.
+TEXT.update(
+    {
+        "alerts.title": ("{kind} at {courthouse}", "{kind} en {courthouse}"),
+        "alerts.nearby": ("a courthouse nearby", "un tribunal cercano"),
+        "alerts.body": (
+            "Status: {status}. Reports in this incident: {count}.",
+            "Estado: {status}. Reportes en este incidente: {count}.",
+        ),
+    }
+)
+
+
 # A bad sealed field is named on the form by its label.
 TEXT.update(
     {
@@ -822,3 +836,16 @@ def problem_text(lang: str, reason: str) -> str:
         number = found.group(1) if found.groups() else ""
         return t(key).replace("{n}", number)
     return t("problem.other")
+
+
+def alert_labels(lang: str) -> dict[str, object]:
+    """The words the service worker needs to show an alert, in ``lang``."""
+    t = translator(lang)
+    prefix = ("kind.", "status.")
+    return {
+        "title": t("alerts.title"),
+        "nearby": t("alerts.nearby"),
+        "body": t("alerts.body"),
+        "kinds": {k.removeprefix("kind."): t(k) for k in TEXT if k.startswith(prefix[0])},
+        "statuses": {k.removeprefix("status."): t(k) for k in TEXT if k.startswith(prefix[1])},
+    }

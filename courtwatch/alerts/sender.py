@@ -50,6 +50,7 @@ READ_TIMEOUT = 10.0
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
+ANSWER_BYTES = 64 * 1024
 
 
 def _short(error: BaseException) -> str:
@@ -184,9 +185,17 @@ class AlertSender:
             },
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,  # a redirect is not delivery, and could point anywhere
-            stream=True,  # the answer's body is not read: a huge one costs nothing
+            stream=True,  # the answer's body is read only this far: a huge one costs nothing
         )
-        response.close()
+        try:
+            read = 0
+            for chunk in response.iter_content(8192):
+                read += len(chunk)
+                if read > ANSWER_BYTES:
+                    break  # closed, not reused: the connection is dropped
+        finally:
+            # A body read to its end gives the connection back to the pool (keep-alive).
+            response.close()
         return response.status_code
 
     def _link(self, payload: dict[str, Any]) -> str:

@@ -959,6 +959,9 @@ OPERATIONS.update(
                 **_errors("401", "403", "413", "422", "503"),
             },
         },
+        ("/console/alerts", "GET"): _html(
+            "A member's alerts: subscriptions, and push on this phone", **_errors("401")
+        ),
         ("/api/alerts/reports/{report_id}", "GET"): {
             "tags": ["alerts"],
             "summary": "For coordinators: how many were alerted of a report and how fast "

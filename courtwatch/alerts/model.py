@@ -70,8 +70,11 @@ MAX_SUBSCRIPTIONS_PER_MEMBER = 50
 MAX_WEBHOOKS_PER_MEMBER = 10
 COURTHOUSE_CODE = re.compile(r"[A-Z0-9_-]{1,16}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# PostgreSQL knows these zones too; anything else would fail inside the matcher.
-_ZONES = frozenset(available_timezones())
+# Names zoneinfo reads from the system that are not zones PostgreSQL knows
+# ("localtime" is this machine's zone): one such value in a subscription made
+# the matching query fail for every report (the store checks PostgreSQL's list too).
+_NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+_ZONES = frozenset(available_timezones()) - _NOT_ZONES
 
 
 @dataclass(frozen=True)

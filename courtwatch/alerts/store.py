@@ -251,7 +251,15 @@ class AlertStore:
             "SELECT pg_advisory_xact_lock(hashtext('alerts'), hashtext(%s))", (str(member_id),)
         )
 
+    def _check_zone(self, curs: Cursor[Any], spec: SubscriptionSpec) -> None:
+        # The matcher computes quiet hours with AT TIME ZONE: a zone PostgreSQL
+        # does not know would fail that one query for every report.
+        curs.execute("SELECT 1 FROM pg_timezone_names WHERE name = %s", (spec.timezone,))
+        if curs.fetchone() is None:
+            raise InvalidAlertField("timezone", "unknown to the database; pick another zone")
+
     def _check_webhook(self, curs: Cursor[Any], member_id: UUID, spec: SubscriptionSpec) -> None:
+        self._check_zone(curs, spec)
         if spec.webhook_id is None:
             return
         curs.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import time
@@ -12,7 +13,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from courtwatch.alerts import signing
+from courtwatch.alerts import InvalidAlertField, signing
+from courtwatch.alerts.model import check_subscription
 from courtwatch.infrastructure.database import Database
 from courtwatch.services import Services
 from projections import runner
@@ -220,3 +222,18 @@ def test_events_older_than_the_stale_limit_alert_no_one(
     until(lambda: receiver.accepted)
     assert [r.body["link"].rsplit("/", 1)[1] for r in receiver.accepted] == [str(new)]
     assert services.alerts.report_alerts(old.report_id).deliveries == 0
+
+
+def test_a_zone_the_database_does_not_know_is_refused_before_it_can_stop_matching(
+    services: Services, receiver: Receiver
+) -> None:
+    # "localtime" passed the zoneinfo check; PostgreSQL refuses it in AT TIME ZONE,
+    # so the one matching query failed, and the report's event was parked with
+    # no alert to anyone. The store now checks PostgreSQL's own list.
+    member = services.members.create_member("Zed", ["responder"])
+    spec = dataclasses.replace(check_subscription({"courthouses": ["NYC"]}), timezone="localtime")
+    with pytest.raises(InvalidAlertField, match="timezone"):
+        services.alerts.subscribe(member.id, spec)
+    hooked_member(services, receiver)
+    submit(services)
+    until(lambda: receiver.accepted)

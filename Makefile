@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/submit.py
 	$(BIN)/python bench/live.py
 	$(BIN)/python bench/first_paint.py
+	$(BIN)/python bench/alerts.py
 	$(BIN)/python bench/audit.py
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/page_weight.py

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from courtwatch.alerts import AlertStore
 from courtwatch.application import Courtwatch
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
@@ -22,6 +23,7 @@ class Services:
     app: Courtwatch
     members: MemberStore
     sealed: SealedDetails
+    alerts: AlertStore
 
     def close(self) -> None:
         self.app.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from courtwatch.alerts.sender import AlertSender
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
 from courtwatch.infrastructure.scheduler import Periodic
@@ -28,6 +29,7 @@ class Background:
         self.enabled = enabled
         self.supervisor: runner.Supervisor | None = None
         self._schedules: list[Periodic] = []
+        self.sender: AlertSender | None = None
 
     def start(self) -> Background:
         if not self.enabled or self.supervisor is not None:
@@ -37,6 +39,7 @@ class Background:
             CheckpointScheduler(self.database, self.settings).start(),
             SummaryScheduler(self.database, self.settings).start(),
         ]
+        self.sender = AlertSender(self.database, self.settings).start()
         log.info("background work started")
         return self
 
@@ -44,6 +47,9 @@ class Background:
         for schedule in self._schedules:
             schedule.stop()
         self._schedules = []
+        if self.sender is not None:
+            self.sender.stop()
+            self.sender = None
         if self.supervisor is not None:
             self.supervisor.stop()
             self.supervisor = None

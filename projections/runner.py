@@ -19,6 +19,7 @@ from courtwatch.application import Courtwatch
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
 from projections import parking
+from projections.alerts.projection import AlertsProjection, AlertsView
 from projections.live_map.projection import LiveMapProjection, LiveMapView
 from projections.transparency_log.projection import TABLES as LOG_TABLES
 from projections.transparency_log.projection import TransparencyProjection, TransparencyView
@@ -34,15 +35,20 @@ class ProjectionSpec:
     view: type[PostgresTrackingRecorder]
     # Tables to drop for a rebuild (the tracking table is dropped too).
     tables: tuple[str, ...] = ()
+    # False: `project --rebuild` leaves it alone. The alert outbox is a record
+    # of what was sent; replaying the log into a fresh one would page everyone
+    # again for old reports.
+    rebuildable: bool = True
 
 
 LIVE_MAP_SPEC = ProjectionSpec(LiveMapProjection, LiveMapView, ("map_reports", "activity_feed"))
 LOG_SPEC = ProjectionSpec(TransparencyProjection, TransparencyView, LOG_TABLES)
 TREND_SPEC = ProjectionSpec(TrendProjection, TrendView, TREND_TABLES)
+ALERTS_SPEC = ProjectionSpec(AlertsProjection, AlertsView, rebuildable=False)
 
 
 def all_projections() -> list[ProjectionSpec]:
-    return [LIVE_MAP_SPEC, LOG_SPEC, TREND_SPEC]
+    return [LIVE_MAP_SPEC, LOG_SPEC, TREND_SPEC, ALERTS_SPEC]
 
 
 def parking_projections() -> list[ProjectionSpec]:
@@ -121,6 +127,7 @@ def position_of(database: Database, spec: ProjectionSpec) -> int:
 
 
 def drop_views(database: Database, specs: Sequence[ProjectionSpec]) -> None:
+    specs = [spec for spec in specs if spec.rebuildable]
     with database.connect(autocommit=True) as conn:
         for spec in specs:
             for table in (*spec.tables, tracking_table(spec)):

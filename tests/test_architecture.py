@@ -47,6 +47,14 @@ OWNERS: dict[str, str] = {
     "sealed_envelopes": "courtwatch/sealed/store.py",
     "sealed_reads": "courtwatch/sealed/store.py",
     "sealed_photos": "courtwatch/sealed/store.py",
+    "alert_webhooks": "courtwatch/alerts/store.py",
+    "alert_subscriptions": "courtwatch/alerts/store.py",
+    "alert_push_endpoints": "courtwatch/alerts/store.py",
+    "alert_threads": "courtwatch/alerts/store.py",
+    "alert_reports": "courtwatch/alerts/store.py",
+    "alert_deliveries": "courtwatch/alerts/store.py",
+    "alert_delivery_log": "courtwatch/alerts/store.py",
+    "alerts_tracking": "projections/alerts",
 }
 SQL_WORDS = re.compile(
     r"\b(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|TRUNCATE|COPY|FROM|JOIN|INTO)\b"

@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from courtwatch.services import Services
 from projections.background import Background
 from web import app_shell, openapi
+from web.alerts import pages as alert_pages
+from web.alerts import routes as alerts
 from web.console import routes as console
 from web.errors import EXCEPTION_HANDLERS
 from web.limits import BodySizeLimit
@@ -205,6 +207,33 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
             methods=["POST"],
         ),
         Route("/reports/{report_id}/photos/{photo_id}", sealed.public_photo, methods=["GET"]),
+        # Alerts: subscriptions, webhooks, Web Push, per-report counts (docs/alerts.md).
+        Route("/api/alerts/subscriptions", alerts.list_subscriptions, methods=["GET"]),
+        Route("/api/alerts/subscriptions", alerts.create_subscription, methods=["POST"]),
+        Route(
+            "/api/alerts/subscriptions/{subscription_id}",
+            alerts.replace_subscription,
+            methods=["PUT"],
+        ),
+        Route(
+            "/api/alerts/subscriptions/{subscription_id}",
+            alerts.delete_subscription,
+            methods=["DELETE"],
+        ),
+        Route("/api/alerts/webhooks", alerts.list_webhooks, methods=["GET"]),
+        Route("/api/alerts/webhooks", alerts.create_webhook, methods=["POST"]),
+        Route(
+            "/api/alerts/webhooks/{webhook_id}/active", alerts.set_webhook_active, methods=["POST"]
+        ),
+        Route(
+            "/api/alerts/webhooks/{webhook_id}/deliveries",
+            alerts.webhook_deliveries,
+            methods=["GET"],
+        ),
+        Route("/api/alerts/push/key", alerts.push_key, methods=["GET"]),
+        Route("/api/alerts/push/subscriptions", alerts.add_push_subscription, methods=["POST"]),
+        Route("/api/alerts/reports/{report_id}", alerts.report_alerts, methods=["GET"]),
+        Route("/console/alerts", alert_pages.alerts_page, methods=["GET"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         # Compressed, and cached for a year when named by content hash (web/static_assets.py).

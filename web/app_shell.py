@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from courtwatch.domain.vocabulary import Kind
 from web.assets import STATIC_DIR
-from web.i18n import LANGUAGES, negotiate, translator
+from web.i18n import LANGUAGES, alert_labels, negotiate, translator
 from web.reports.pages import _context, templates
 from web.static_assets import asset_url
 
@@ -67,6 +67,7 @@ async def service_worker(request: Request) -> Response:
         "lang": lang,
         "store": asset_url("js/store.js"),
         "keep": offline_pages(lang) + assets,
+        "alerts": alert_labels(lang),
     }
     body = f"self.COURTWATCH = {json.dumps(config)};\n{script}"
     return Response(

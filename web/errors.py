@@ -11,6 +11,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from courtwatch.alerts import (
+    InvalidAlertField,
+    SubscriptionNotFound,
+    TooManySubscriptions,
+)
+from courtwatch.alerts.push import PushKeyUnusable
 from courtwatch.application import (
     IdempotencyConflict,
     NamesWithheld,
@@ -119,6 +125,12 @@ async def invalid_member_field(request: Request, exc: Exception) -> Response:
     return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": exc.reason}])
 
 
+async def invalid_alert_field(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, InvalidAlertField)
+    reason = str(exc).split(": ", 1)[-1]
+    return _error(422, "invalid fields", fields=[{"field": exc.field, "reason": reason}])
+
+
 async def photo_refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PhotoRefused)
     return _error(exc.status, str(exc), fields=[{"field": "photo", "reason": str(exc)}])
@@ -206,6 +218,10 @@ EXCEPTION_HANDLERS = {
     WrongAuthorToken: forbidden,
     SealedDataErased: gone,
     PhotoRefused: photo_refused,
+    InvalidAlertField: invalid_alert_field,
+    SubscriptionNotFound: not_found,
+    TooManySubscriptions: conflict,
+    PushKeyUnusable: conflict,
     UnsealingKeyAbsent: conflict,
     UnsealFailed: conflict,
     NoSealingKey: busy,

@@ -991,6 +991,60 @@ TEXT.update(
     }
 )
 
+# Alerts (docs/alerts.md): what a push notification says. No personal detail
+# ever reaches it, only what the public map shows.
+TEXT.update(
+    {
+        "alerts.title": ("{kind} at {courthouse}", "{kind} en {courthouse}"),
+        "alerts.nearby": ("a courthouse nearby", "un tribunal cercano"),
+        "alerts.body": (
+            "Status: {status}. Reports in this incident: {count}.",
+            "Estado: {status}. Reportes en este incidente: {count}.",
+        ),
+        "alerts.page_title": ("Alerts", "Alertas"),
+        "alerts.intro": (
+            "Get a notification on this phone when a report matches: your courthouses, "
+            "the kinds you choose, from the status you choose. Reports at one courthouse "
+            "within 20 minutes are one alert.",
+            "Reciba una notificación en este teléfono cuando un reporte coincida: sus "
+            "tribunales, los tipos que elija, desde el estado que elija. Los reportes de un "
+            "tribunal en 20 minutos son una sola alerta.",
+        ),
+        "alerts.push_button": ("Turn on alerts on this phone", "Activar alertas en este teléfono"),
+        "alerts.push_on": (
+            "Alerts are on for this phone.",
+            "Las alertas están activadas en este teléfono.",
+        ),
+        "alerts.push_unsupported": (
+            "This browser cannot receive alerts. On an iPhone, add courtwatch to the home "
+            "screen first (iOS 16.4 or later).",
+            "Este navegador no puede recibir alertas. En un iPhone, agregue courtwatch a la "
+            "pantalla de inicio primero (iOS 16.4 o posterior).",
+        ),
+        "alerts.failed": ("That did not work.", "No funcionó."),
+        "alerts.yours": ("Your alerts", "Sus alertas"),
+        "alerts.none": ("No alerts yet.", "Todavía no hay alertas."),
+        "alerts.add": ("Add an alert", "Agregar una alerta"),
+        "alerts.add_button": ("Add", "Agregar"),
+        "alerts.remove": ("Remove", "Quitar"),
+        "alerts.label": ("Name (optional)", "Nombre (opcional)"),
+        "alerts.courthouses": ("Courthouse codes", "Códigos de tribunal"),
+        "alerts.area": ("Area", "Zona"),
+        "alerts.kinds": ("Kinds of report", "Tipos de reporte"),
+        "alerts.min_status": ("Alert from", "Alertar desde"),
+        "alerts.level.any": ("Every new report", "Cada reporte nuevo"),
+        "alerts.level.on_scene": (
+            "Confirmed on scene by a member",
+            "Confirmado en el lugar por un miembro",
+        ),
+        "alerts.level.verified": ("Verified", "Verificado"),
+        "alerts.quiet": ("Quiet hours", "Horas de silencio"),
+        "alerts.quiet_from": ("From", "Desde"),
+        "alerts.quiet_to": ("To", "Hasta"),
+    }
+)
+
+
 # A bad sealed field is named on the form by its label.
 TEXT.update(
     {
@@ -1089,3 +1143,16 @@ def problem_text(lang: str, reason: str) -> str:
         number = found.group(1) if found.groups() else ""
         return t(key).replace("{n}", number)
     return t("problem.other")
+
+
+def alert_labels(lang: str) -> dict[str, object]:
+    """The words the service worker needs to show an alert, in ``lang``."""
+    t = translator(lang)
+    prefix = ("kind.", "status.")
+    return {
+        "title": t("alerts.title"),
+        "nearby": t("alerts.nearby"),
+        "body": t("alerts.body"),
+        "kinds": {k.removeprefix("kind."): t(k) for k in TEXT if k.startswith(prefix[0])},
+        "statuses": {k.removeprefix("status."): t(k) for k in TEXT if k.startswith(prefix[1])},
+    }

@@ -832,6 +832,166 @@ OPERATIONS.update(
     }
 )
 
+# Alerts (web/alerts/, docs/alerts.md): subscriptions, webhooks, Web Push, counts.
+SUBSCRIPTION = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "label": {"type": "string", "maxLength": 80},
+        "courthouses": {"type": "array", "maxItems": 50, "items": {"type": "string"}},
+        "area": {
+            "type": ["object", "null"],
+            "required": ["lat", "lon", "radius_m"],
+            "properties": {
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                "radius_m": {"type": "number", "minimum": 1, "maximum": 50000},
+            },
+        },
+        "kinds": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["courthouse_arrest", "sighting", "call_in"]},
+        },
+        "min_status": {"type": "string", "enum": ["any", "on_scene", "verified"]},
+        "quiet_hours": {
+            "type": ["object", "null"],
+            "required": ["start", "end"],
+            "properties": {
+                "start": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+                "end": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"},
+            },
+        },
+        "timezone": {"type": "string", "description": "IANA zone of the quiet hours"},
+        "channel": {"type": "string", "enum": ["push", "webhook"]},
+        "webhook_id": {"type": ["string", "null"], "format": "uuid"},
+    },
+}
+SUBSCRIPTION_ID = _path(
+    "subscription_id", "the subscription's id", {"type": "string", "format": "uuid"}
+)
+WEBHOOK_ID = _path("webhook_id", "the webhook's id", {"type": "string", "format": "uuid"})
+OPERATIONS.update(
+    {
+        ("/api/alerts/subscriptions", "GET"): {
+            "tags": ["alerts"],
+            "summary": "Your alert subscriptions",
+            "security": MEMBER,
+            "responses": {"200": _json({"type": "object"}, "yours"), **_errors("401", "503")},
+        },
+        ("/api/alerts/subscriptions", "POST"): {
+            "tags": ["alerts"],
+            "summary": "Subscribe to alerts: courthouses and/or a circle, kinds, minimum status",
+            "security": MEMBER,
+            "requestBody": _body(SUBSCRIPTION),
+            "responses": {
+                "201": _json({"type": "object"}, "the subscription"),
+                **_errors("401", "403", "409", "413", "422", "503"),
+            },
+        },
+        ("/api/alerts/subscriptions/{subscription_id}", "PUT"): {
+            "tags": ["alerts"],
+            "summary": "Replace one of your subscriptions",
+            "security": MEMBER,
+            "parameters": [SUBSCRIPTION_ID],
+            "requestBody": _body(SUBSCRIPTION),
+            "responses": {
+                "200": _json({"type": "object"}, "the subscription"),
+                **_errors("401", "403", "404", "413", "422", "503"),
+            },
+        },
+        ("/api/alerts/subscriptions/{subscription_id}", "DELETE"): {
+            "tags": ["alerts"],
+            "summary": "End one of your subscriptions",
+            "security": MEMBER,
+            "parameters": [SUBSCRIPTION_ID],
+            "responses": {"204": {"description": "ended"}, **_errors("401", "403", "404", "503")},
+        },
+        ("/api/alerts/webhooks", "GET"): {
+            "tags": ["alerts"],
+            "summary": "A coordinator's webhooks (never their secrets)",
+            "security": MEMBER,
+            "responses": {
+                "200": _json({"type": "object"}, "yours"),
+                **_errors("401", "403", "503"),
+            },
+        },
+        ("/api/alerts/webhooks", "POST"): {
+            "tags": ["alerts"],
+            "summary": "Add a webhook (http/https, no credentials in the URL); its signing "
+            "secret is in this answer only",
+            "security": MEMBER,
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["url"],
+                    "properties": {"url": {"type": "string", "maxLength": 2048}},
+                }
+            ),
+            "responses": {
+                "201": _json({"type": "object"}, "the webhook and its secret"),
+                **_errors("401", "403", "409", "413", "422", "503"),
+            },
+        },
+        ("/api/alerts/webhooks/{webhook_id}/active", "POST"): {
+            "tags": ["alerts"],
+            "summary": "Pause or resume a webhook",
+            "security": MEMBER,
+            "parameters": [WEBHOOK_ID],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["active"],
+                    "properties": {"active": {"type": "boolean"}},
+                }
+            ),
+            "responses": {
+                "200": _json({"type": "object"}, "the webhook"),
+                **_errors("401", "403", "404", "413", "422", "503"),
+            },
+        },
+        ("/api/alerts/webhooks/{webhook_id}/deliveries", "GET"): {
+            "tags": ["alerts"],
+            "summary": "A webhook's delivery log: each attempt, its HTTP status or error",
+            "security": MEMBER,
+            "parameters": [WEBHOOK_ID],
+            "responses": {
+                "200": _json({"type": "object"}, "newest first"),
+                **_errors("401", "403", "404", "503"),
+            },
+        },
+        ("/api/alerts/push/key", "GET"): {
+            "tags": ["alerts"],
+            "summary": "The VAPID public key (applicationServerKey) for pushManager.subscribe",
+            "security": MEMBER,
+            "responses": {"200": _json({"type": "object"}, "the key"), **_errors("401", "503")},
+        },
+        ("/api/alerts/push/subscriptions", "POST"): {
+            "tags": ["alerts"],
+            "summary": "Register this browser's push subscription (PushSubscription.toJSON())",
+            "security": MEMBER,
+            "requestBody": _body({"type": "object", "required": ["endpoint", "keys"]}),
+            "responses": {
+                "204": {"description": "registered"},
+                **_errors("401", "403", "413", "422", "503"),
+            },
+        },
+        ("/console/alerts", "GET"): _html(
+            "A member's alerts: subscriptions, and push on this phone", **_errors("401")
+        ),
+        ("/api/alerts/reports/{report_id}", "GET"): {
+            "tags": ["alerts"],
+            "summary": "For coordinators: how many were alerted of a report and how fast "
+            "(never who)",
+            "security": MEMBER,
+            "parameters": [REPORT_ID],
+            "responses": {
+                "200": _json({"type": "object"}, "counts and latency"),
+                **_errors("401", "403", "404", "503"),
+            },
+        },
+    }
+)
+
 
 def _partial(schema: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
     """A model's schema with every field optional (only ``names`` if given), no ``kind``."""

@@ -14,6 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from courtwatch import credentials
+from courtwatch.alerts import AlertStore
 from courtwatch.application import Courtwatch
 from courtwatch.gazetteer import immigration_courts
 from courtwatch.infrastructure.config import ConfigError, Settings
@@ -50,6 +51,7 @@ def connect_database(settings: Settings) -> Database:
     database = database.with_timeout(settings.database_timeout_seconds)
     credentials.install(database)
     MemberStore(database).install()
+    AlertStore(database).install()
     return database
 
 
@@ -107,6 +109,7 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     else:
         credentials.install(database)
         MemberStore(database).install()
+        AlertStore(database).install()
     # Created at start-up, so the summary pages work before the first publication.
     publishing.install(database)
     app = Courtwatch(env=database.eventsourcing_env(), secret=credentials.server_secret(database))
@@ -122,7 +125,14 @@ def bootstrap(settings: Settings | None = None, database: Database | None = None
     except BaseException:
         app.close()  # a refused key file must not leave the event store's pool open
         raise
-    return Services(settings=settings, database=database, app=app, members=members, sealed=sealed)
+    return Services(
+        settings=settings,
+        database=database,
+        app=app,
+        members=members,
+        sealed=sealed,
+        alerts=AlertStore(database),
+    )
 
 
 def shutdown(services: Services) -> None:

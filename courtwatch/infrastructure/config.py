@@ -53,6 +53,10 @@ class Settings:
     # Where the key that unseals sealed details lives: "" = <data>/sealing/unsealing.key,
     # a path, or "offline" (not on this server; see docs/sealed-data.md).
     unsealing_key_setting: str = ""
+    # Alerts (docs/alerts.md): the first retry of a failed delivery waits this
+    # long, each next one twice as long; after this many attempts it is failed.
+    alert_retry_seconds: float = 2.0
+    alert_attempts: int = 8
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -98,7 +102,13 @@ class Settings:
             public_url_setting=_public_url(env.get("COURTWATCH_PUBLIC_URL") or ""),
             database_timeout_seconds=number("COURTWATCH_DATABASE_TIMEOUT", 3.0),
             unsealing_key_setting=env.get("COURTWATCH_UNSEALING_KEY") or "",
+            alert_retry_seconds=number("COURTWATCH_ALERT_RETRY_SECONDS", 2.0),
+            alert_attempts=int(number("COURTWATCH_ALERT_ATTEMPTS", 8)),
         )
+        if not 0 < settings.alert_retry_seconds <= 3600 or not 1 <= settings.alert_attempts <= 50:
+            raise ConfigError(
+                "COURTWATCH_ALERT_RETRY_SECONDS must be 0-3600 s and COURTWATCH_ALERT_ATTEMPTS 1-50"
+            )
         if not 0 < settings.session_idle_hours <= 24 * 30:
             raise ConfigError("COURTWATCH_SESSION_IDLE_HOURS must be between 0 and 720 hours")
         if not 0 < settings.session_max_days <= 90:

@@ -40,7 +40,9 @@ MAP_WAIT = 2.0
 NO_STORE = {"Cache-Control": "no-store"}
 ACTIONS = ("verify", "dispute", "claim", "on-scene", "resolve", "outcome")
 # The labels the console's script needs, by key.
-LABEL_PREFIXES = ("status.", "kind.", "event.", "console.", "dispute_reason.", "outcome.")
+LABEL_PREFIXES = (
+    "status.", "kind.", "event.", "console.", "dispute_reason.", "outcome.", "alerts.",
+)  # fmt: skip
 
 
 def _live(connection: Request | WebSocket) -> Live:

@@ -89,6 +89,8 @@
         li = template.content.firstElementChild.cloneNode(true);
         fill(li, report);
         place(li);
+        // In-page alerts (in-page-alerts.js): a report new to this queue, live.
+        if (fresh) document.dispatchEvent(new CustomEvent("courtwatch:new-report", { detail: report }));
       } else {
         fill(li, report);
       }

@@ -181,3 +181,48 @@ self.addEventListener("message", function (event) {
     }).then(reply, reply));
   }
 });
+
+// Alerts (docs/alerts.md). The payload was encrypted to this browser by the
+// server (RFC 8291) and carries no personal detail: kind, courthouse, time,
+// status, link. One notification per incident: a newer alert of the same
+// thread replaces the older one (same tag) and rings again.
+function alertText(data) {
+  var words = CONFIG.alerts;
+  var kind = words.kinds[data.kind] || words.kinds.sighting;
+  var courthouse = typeof data.courthouse === "string" && data.courthouse ? data.courthouse : words.nearby;
+  var status = words.statuses[data.status] || words.statuses.unverified;
+  var count = typeof data.thread_reports === "number" ? data.thread_reports : 1;
+  return {
+    title: words.title.replace("{kind}", kind).replace("{courthouse}", courthouse),
+    body: words.body.replace("{status}", status).replace("{count}", String(count)),
+  };
+}
+
+// Only this site's report pages are opened from a notification.
+function alertPath(link) {
+  try {
+    var path = new URL(link, self.location.origin).pathname;
+    if (/^\/reports\/[0-9a-f-]{36}$/.test(path)) return path;
+  } catch (e) { /* not a URL */ }
+  return "/map";
+}
+
+self.addEventListener("push", function (event) {
+  var data = {};
+  try { data = event.data ? event.data.json() : {}; } catch (e) { data = {}; }
+  if (!data || typeof data !== "object") data = {};
+  var text = alertText(data);
+  var thread = typeof data.thread === "string" ? data.thread.slice(0, 64) : "alert";
+  event.waitUntil(self.registration.showNotification(text.title, {
+    body: text.body,
+    tag: "courtwatch-" + thread,
+    renotify: true,
+    data: { path: alertPath(data.link) },
+  }));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var path = (event.notification.data && event.notification.data.path) || "/map";
+  event.waitUntil(self.clients.openWindow(path));
+});

@@ -1,0 +1,737 @@
+"""Where subscriptions, webhooks, push endpoints, alert threads and deliveries are kept.
+
+Two kinds of caller:
+
+* :class:`AlertStore`, used by the web app: a member's own subscriptions,
+  webhooks and push endpoints, the coordinator's counts.
+* the functions taking a cursor (``record_report``, ``match``...), used by the
+  delivery projection (projections/alerts) inside the transaction that also
+  records its tracking position, and by the sender (courtwatch/alerts/sender.py)
+  that works through the outbox (``alert_deliveries``).
+
+Matching is ONE ``INSERT ... SELECT`` over ``alert_subscriptions``: courthouse
+codes, a circle (haversine), kinds, the status level reached for the first
+time, quiet hours in the subscriber's zone at the report's time. Each row's id
+is ``md5(subscription || report)`` as a uuid, and ``(subscription_id,
+report_id)`` is unique, so a replayed event (a crash before the tracking
+record committed) writes nothing new: one delivery per subscription per report.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from psycopg import Cursor
+from psycopg.rows import dict_row
+from psycopg.sql import SQL
+from psycopg.types.json import Jsonb
+
+from courtwatch.alerts.model import (
+    ALERT_KINDS,
+    LEVELS,
+    MAX_SUBSCRIPTIONS_PER_MEMBER,
+    MAX_WEBHOOKS_PER_MEMBER,
+    Area,
+    Channel,
+    InvalidAlertField,
+    MinimumStatus,
+    QuietHours,
+    Subscription,
+    SubscriptionNotFound,
+    SubscriptionSpec,
+    TooManySubscriptions,
+    Webhook,
+    check_webhook_url,
+)
+from courtwatch.infrastructure.database import Database
+
+log = logging.getLogger("courtwatch.alerts")
+
+NOTIFY_CHANNEL = "courtwatch_alerts"
+# Reports at one courthouse this close together are one incident: one thread.
+THREAD_WINDOW = timedelta(minutes=20)
+WEBHOOK_SECRET_PREFIX = "whsec_"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_webhooks (
+    id uuid PRIMARY KEY,
+    member_id uuid NOT NULL,
+    url text NOT NULL,
+    secret text NOT NULL,
+    active boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS alert_subscriptions (
+    id uuid PRIMARY KEY,
+    member_id uuid NOT NULL,
+    label text NOT NULL DEFAULT '',
+    courthouses text[] NOT NULL DEFAULT '{}',
+    lat double precision,
+    lon double precision,
+    radius_m double precision CHECK (radius_m IS NULL OR radius_m <= 50000),
+    kinds text[] NOT NULL DEFAULT '{}',
+    min_status text NOT NULL,
+    min_level smallint NOT NULL,
+    quiet_start time,
+    quiet_end time,
+    timezone text NOT NULL DEFAULT 'UTC',
+    channel text NOT NULL CHECK (channel IN ('webhook', 'push')),
+    webhook_id uuid REFERENCES alert_webhooks (id),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    deleted_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS alert_subscriptions_member ON alert_subscriptions (member_id)
+    WHERE deleted_at IS NULL;
+CREATE INDEX IF NOT EXISTS alert_subscriptions_courthouses ON alert_subscriptions
+    USING gin (courthouses) WHERE deleted_at IS NULL;
+CREATE TABLE IF NOT EXISTS alert_push_endpoints (
+    id uuid PRIMARY KEY,
+    member_id uuid NOT NULL,
+    endpoint text NOT NULL UNIQUE,
+    p256dh text NOT NULL,
+    auth text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS alert_threads (
+    id uuid PRIMARY KEY,
+    courthouse_code text,
+    opened_at timestamptz NOT NULL,
+    last_at timestamptz NOT NULL,
+    reports integer NOT NULL DEFAULT 1
+);
+CREATE INDEX IF NOT EXISTS alert_threads_courthouse ON alert_threads (courthouse_code, last_at);
+CREATE TABLE IF NOT EXISTS alert_reports (
+    report_id uuid PRIMARY KEY,
+    state jsonb NOT NULL,
+    level smallint NOT NULL,
+    thread_id uuid NOT NULL,
+    submitted_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    id uuid PRIMARY KEY,
+    subscription_id uuid NOT NULL,
+    member_id uuid NOT NULL,
+    report_id uuid NOT NULL,
+    thread_id uuid NOT NULL,
+    trigger text NOT NULL,
+    channel text NOT NULL,
+    webhook_id uuid,
+    payload jsonb NOT NULL,
+    report_at timestamptz NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    delivered_at timestamptz,
+    last_error text,
+    UNIQUE (subscription_id, report_id)
+);
+CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries (next_attempt_at)
+    WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS alert_deliveries_report ON alert_deliveries (report_id);
+CREATE TABLE IF NOT EXISTS alert_delivery_log (
+    id bigserial PRIMARY KEY,
+    delivery_id uuid NOT NULL,
+    webhook_id uuid,
+    attempt integer NOT NULL,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    http_status integer,
+    error text,
+    took_ms integer NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alert_delivery_log_webhook ON alert_delivery_log (webhook_id, id);
+"""
+SCHEMA_LOCK = 0x616C657274  # "alert": two processes installing at once take turns
+
+
+def install(database: Database) -> None:
+    with database.connect(autocommit=True) as conn, conn.transaction(), conn.cursor() as curs:
+        create_tables(curs)
+
+
+def create_tables(curs: Cursor[Any]) -> None:
+    curs.execute(SQL("SELECT pg_advisory_xact_lock(%s)"), (SCHEMA_LOCK,))
+    curs.execute(SQL(SCHEMA))  # type: ignore[arg-type]
+
+
+# The web side -------------------------------------------------------------------
+
+
+_SUB_COLUMNS = (
+    "id, member_id, label, courthouses, lat, lon, radius_m, kinds, min_status, "
+    "quiet_start, quiet_end, timezone, channel, webhook_id"
+)
+
+
+def _subscription(row: dict[str, Any]) -> Subscription:
+    area = (
+        None
+        if row["radius_m"] is None
+        else Area(lat=row["lat"], lon=row["lon"], radius_m=row["radius_m"])
+    )
+    quiet = None if row["quiet_start"] is None else QuietHours(row["quiet_start"], row["quiet_end"])
+    return Subscription(
+        id=row["id"],
+        member_id=row["member_id"],
+        spec=SubscriptionSpec(
+            label=row["label"],
+            courthouses=tuple(row["courthouses"]),
+            area=area,
+            kinds=tuple(row["kinds"]),
+            min_status=MinimumStatus(row["min_status"]),
+            quiet_hours=quiet,
+            timezone=row["timezone"],
+            channel=Channel(row["channel"]),
+            webhook_id=row["webhook_id"],
+        ),
+    )
+
+
+def _spec_values(spec: SubscriptionSpec) -> dict[str, Any]:
+    return {
+        "label": spec.label,
+        "courthouses": list(spec.courthouses),
+        "lat": spec.area.lat if spec.area else None,
+        "lon": spec.area.lon if spec.area else None,
+        "radius_m": spec.area.radius_m if spec.area else None,
+        "kinds": list(spec.kinds),
+        "min_status": spec.min_status.value,
+        "min_level": LEVELS[spec.min_status],
+        "quiet_start": spec.quiet_hours.start if spec.quiet_hours else None,
+        "quiet_end": spec.quiet_hours.end if spec.quiet_hours else None,
+        "timezone": spec.timezone,
+        "channel": spec.channel.value,
+        "webhook_id": spec.webhook_id,
+    }
+
+
+@dataclass(frozen=True)
+class ReportAlerts:
+    """What the coordinator sees of a report's alerts: counts and latency, never who."""
+
+    report_id: UUID
+    deliveries: int
+    delivered: int
+    failed: int
+    pending: int
+    median_seconds: float | None
+    slowest_seconds: float | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "report_id": str(self.report_id),
+            "deliveries": self.deliveries,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "pending": self.pending,
+            "median_seconds": self.median_seconds,
+            "slowest_seconds": self.slowest_seconds,
+        }
+
+
+class AlertStore:
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def install(self) -> None:
+        install(self.database)
+
+    # Subscriptions
+
+    def _lock_member(self, curs: Cursor[Any], member_id: UUID) -> None:
+        # Two concurrent creates by one member cannot both pass the cap.
+        curs.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('alerts'), hashtext(%s))", (str(member_id),)
+        )
+
+    def _check_zone(self, curs: Cursor[Any], spec: SubscriptionSpec) -> None:
+        # The matcher computes quiet hours with AT TIME ZONE: a zone PostgreSQL
+        # does not know would fail that one query for every report.
+        curs.execute("SELECT 1 FROM pg_timezone_names WHERE name = %s", (spec.timezone,))
+        if curs.fetchone() is None:
+            raise InvalidAlertField("timezone", "unknown to the database; pick another zone")
+
+    def _check_webhook(self, curs: Cursor[Any], member_id: UUID, spec: SubscriptionSpec) -> None:
+        self._check_zone(curs, spec)
+        if spec.webhook_id is None:
+            return
+        curs.execute(
+            "SELECT 1 FROM alert_webhooks WHERE id = %s AND member_id = %s",
+            (spec.webhook_id, member_id),
+        )
+        if curs.fetchone() is None:
+            raise InvalidAlertField("webhook_id", "no webhook of yours has this id")
+
+    def subscribe(self, member_id: UUID, spec: SubscriptionSpec) -> Subscription:
+        new_id = uuid4()
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            self._lock_member(curs, member_id)
+            curs.execute(
+                "SELECT count(*) AS n FROM alert_subscriptions "
+                "WHERE member_id = %s AND deleted_at IS NULL",
+                (member_id,),
+            )
+            row = curs.fetchone()
+            if row is not None and row["n"] >= MAX_SUBSCRIPTIONS_PER_MEMBER:
+                raise TooManySubscriptions(
+                    f"at most {MAX_SUBSCRIPTIONS_PER_MEMBER} subscriptions per member"
+                )
+            self._check_webhook(curs, member_id, spec)
+            curs.execute(
+                "INSERT INTO alert_subscriptions (id, member_id, label, courthouses, lat, lon, "
+                "radius_m, kinds, min_status, min_level, quiet_start, quiet_end, timezone, "
+                "channel, webhook_id) VALUES (%(id)s, %(member_id)s, %(label)s, %(courthouses)s, "
+                "%(lat)s, %(lon)s, %(radius_m)s, %(kinds)s, %(min_status)s, %(min_level)s, "
+                "%(quiet_start)s, %(quiet_end)s, %(timezone)s, %(channel)s, %(webhook_id)s)",
+                {"id": new_id, "member_id": member_id, **_spec_values(spec)},
+            )
+        log.info("alert subscription added", extra={"member_id": str(member_id)})
+        return Subscription(new_id, member_id, spec)
+
+    def replace(
+        self, member_id: UUID, subscription_id: UUID, spec: SubscriptionSpec
+    ) -> Subscription:
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            self._check_webhook(curs, member_id, spec)
+            curs.execute(
+                "UPDATE alert_subscriptions SET label = %(label)s, courthouses = %(courthouses)s, "
+                "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, kinds = %(kinds)s, "
+                "min_status = %(min_status)s, min_level = %(min_level)s, "
+                "quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s, "
+                "timezone = %(timezone)s, channel = %(channel)s, webhook_id = %(webhook_id)s, "
+                "updated_at = now() WHERE id = %(id)s AND member_id = %(member_id)s "
+                "AND deleted_at IS NULL",
+                {"id": subscription_id, "member_id": member_id, **_spec_values(spec)},
+            )
+            if curs.rowcount != 1:
+                raise SubscriptionNotFound("no subscription of yours has this id")
+        return Subscription(subscription_id, member_id, spec)
+
+    def unsubscribe(self, member_id: UUID, subscription_id: UUID) -> None:
+        with self.database.pooled() as conn:
+            done = conn.execute(
+                "UPDATE alert_subscriptions SET deleted_at = now() "
+                "WHERE id = %s AND member_id = %s AND deleted_at IS NULL",
+                (subscription_id, member_id),
+            )
+            if done.rowcount != 1:
+                raise SubscriptionNotFound("no subscription of yours has this id")
+
+    def subscriptions(self, member_id: UUID) -> list[Subscription]:
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                f"SELECT {_SUB_COLUMNS} FROM alert_subscriptions "
+                "WHERE member_id = %s AND deleted_at IS NULL ORDER BY created_at, id",
+                (member_id,),
+            )
+            return [_subscription(row) for row in curs.fetchall()]
+
+    # Webhooks
+
+    def add_webhook(self, member_id: UUID, url: Any) -> tuple[Webhook, str]:
+        """The webhook and its signing secret: shown this once, never again."""
+        url = check_webhook_url(url)
+        secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+        hook = Webhook(uuid4(), member_id, url, True)
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            self._lock_member(curs, member_id)
+            curs.execute(
+                "SELECT count(*) AS n FROM alert_webhooks WHERE member_id = %s AND active",
+                (member_id,),
+            )
+            row = curs.fetchone()
+            if row is not None and row["n"] >= MAX_WEBHOOKS_PER_MEMBER:
+                raise TooManySubscriptions(f"at most {MAX_WEBHOOKS_PER_MEMBER} active webhooks")
+            curs.execute(
+                "INSERT INTO alert_webhooks (id, member_id, url, secret) VALUES (%s, %s, %s, %s)",
+                (hook.id, member_id, url, secret),
+            )
+        log.info("alert webhook added", extra={"member_id": str(member_id)})
+        return hook, secret
+
+    def set_webhook_active(self, member_id: UUID, webhook_id: UUID, active: bool) -> Webhook:
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "UPDATE alert_webhooks SET active = %s WHERE id = %s AND member_id = %s "
+                "RETURNING id, member_id, url, active",
+                (active, webhook_id, member_id),
+            )
+            row = curs.fetchone()
+        if row is None:
+            raise SubscriptionNotFound("no webhook of yours has this id")
+        return Webhook(**row)
+
+    def webhooks(self, member_id: UUID) -> list[Webhook]:
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "SELECT id, member_id, url, active FROM alert_webhooks WHERE member_id = %s "
+                "ORDER BY created_at, id",
+                (member_id,),
+            )
+            return [Webhook(**row) for row in curs.fetchall()]
+
+    def webhook_log(
+        self, member_id: UUID, webhook_id: UUID, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The hook's last delivery attempts (newest first): what its owner needs to debug it."""
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "SELECT 1 FROM alert_webhooks WHERE id = %s AND member_id = %s",
+                (webhook_id, member_id),
+            )
+            if curs.fetchone() is None:
+                raise SubscriptionNotFound("no webhook of yours has this id")
+            curs.execute(
+                "SELECT l.delivery_id, l.attempt, l.at, l.http_status, l.error, l.took_ms, "
+                "d.status FROM alert_delivery_log l JOIN alert_deliveries d ON d.id = l.delivery_id "
+                "WHERE l.webhook_id = %s ORDER BY l.id DESC LIMIT %s",
+                (webhook_id, limit),
+            )
+            return [
+                {
+                    "delivery_id": str(r["delivery_id"]),
+                    "attempt": r["attempt"],
+                    "at": r["at"].isoformat(),
+                    "http_status": r["http_status"],
+                    "error": r["error"],
+                    "took_ms": r["took_ms"],
+                    "delivery_status": r["status"],
+                }
+                for r in curs.fetchall()
+            ]
+
+    # Web Push endpoints
+
+    def add_push_endpoint(self, member_id: UUID, endpoint: str, p256dh: str, auth: str) -> UUID:
+        new_id = uuid4()
+        with self.database.pooled() as conn:
+            row = conn.execute(
+                "INSERT INTO alert_push_endpoints (id, member_id, endpoint, p256dh, auth) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (endpoint) DO UPDATE SET "
+                "member_id = EXCLUDED.member_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth "
+                "RETURNING id",
+                (new_id, member_id, endpoint, p256dh, auth),
+            ).fetchone()
+        return row[0] if row else new_id
+
+    # The coordinator's view
+
+    def report_alerts(self, report_id: UUID) -> ReportAlerts:
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "SELECT count(*) AS deliveries, "
+                "count(*) FILTER (WHERE status = 'delivered') AS delivered, "
+                "count(*) FILTER (WHERE status = 'failed') AS failed, "
+                "count(*) FILTER (WHERE status = 'pending') AS pending, "
+                "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - report_at)) "
+                "  FILTER (WHERE status = 'delivered') AS median, "
+                "max(extract(epoch FROM delivered_at - report_at)) AS slowest "
+                "FROM alert_deliveries WHERE report_id = %s",
+                (report_id,),
+            )
+            row = curs.fetchone()
+        assert row is not None
+        return ReportAlerts(
+            report_id,
+            row["deliveries"],
+            row["delivered"],
+            row["failed"],
+            row["pending"],
+            None if row["median"] is None else round(float(row["median"]), 3),
+            None if row["slowest"] is None else round(float(row["slowest"]), 3),
+        )
+
+
+# The projection's side (inside its event transaction) ------------------------------
+
+
+def load_report(curs: Cursor[Any], report_id: UUID) -> dict[str, Any] | None:
+    curs.execute(
+        SQL(
+            "SELECT state, level, thread_id, submitted_at FROM alert_reports WHERE report_id = %s FOR UPDATE"
+        ),
+        (report_id,),
+    )
+    row = curs.fetchone()
+    if row is None:
+        return None
+    values = (
+        row
+        if isinstance(row, dict)
+        else dict(zip(("state", "level", "thread_id", "submitted_at"), row, strict=True))
+    )
+    return dict(values)
+
+
+def open_thread(curs: Cursor[Any], courthouse_code: str | None, at: datetime) -> tuple[UUID, int]:
+    """The incident this report belongs to: the courthouse's thread still open at ``at``, or a new one."""
+    if courthouse_code is not None:
+        curs.execute(
+            SQL(
+                "UPDATE alert_threads SET last_at = greatest(last_at, %(at)s), reports = reports + 1 "
+                "WHERE id = (SELECT id FROM alert_threads WHERE courthouse_code = %(code)s "
+                "AND last_at >= %(since)s AND opened_at <= %(at)s ORDER BY last_at DESC LIMIT 1 "
+                "FOR UPDATE) RETURNING id, reports"
+            ),
+            {"code": courthouse_code, "at": at, "since": at - THREAD_WINDOW},
+        )
+        row = curs.fetchone()
+        if row is not None:
+            values = tuple(row.values()) if isinstance(row, dict) else tuple(row)
+            return values[0], int(values[1])
+    thread_id = uuid4()
+    curs.execute(
+        SQL(
+            "INSERT INTO alert_threads (id, courthouse_code, opened_at, last_at) VALUES (%s, %s, %s, %s)"
+        ),
+        (thread_id, courthouse_code, at, at),
+    )
+    return thread_id, 1
+
+
+def thread_reports(curs: Cursor[Any], thread_id: UUID) -> int:
+    curs.execute(SQL("SELECT reports FROM alert_threads WHERE id = %s"), (thread_id,))
+    row = curs.fetchone()
+    if row is None:
+        return 1
+    return int(row["reports"] if isinstance(row, dict) else row[0])
+
+
+def save_report(
+    curs: Cursor[Any],
+    report_id: UUID,
+    state: dict[str, Any],
+    level: int,
+    thread_id: UUID,
+    submitted_at: datetime,
+) -> None:
+    curs.execute(
+        SQL(
+            "INSERT INTO alert_reports (report_id, state, level, thread_id, submitted_at) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (report_id) DO UPDATE SET "
+            "state = EXCLUDED.state, level = greatest(alert_reports.level, EXCLUDED.level)"
+        ),
+        (report_id, Jsonb(state), level, thread_id, submitted_at),
+    )
+
+
+@dataclass(frozen=True)
+class Match:
+    report_id: UUID
+    thread_id: UUID
+    kind: str
+    courthouse_code: str | None
+    lat: float | None
+    lon: float | None
+    level_before: int  # the highest level reached before this event (-1: new report)
+    level: int
+    trigger: str
+    at: datetime  # the event's time: quiet hours and latency are measured from it
+    payload: dict[str, Any]
+
+
+MATCH = SQL(
+    """
+INSERT INTO alert_deliveries (id, subscription_id, member_id, report_id, thread_id, trigger,
+                              channel, webhook_id, payload, report_at)
+SELECT md5(s.id::text || '/' || %(report)s::text)::uuid, s.id, s.member_id, %(report)s,
+       %(thread)s, %(trigger)s, s.channel, s.webhook_id,
+       %(payload)s || jsonb_build_object('delivery_id', md5(s.id::text || '/' || %(report)s::text)::uuid),
+       %(at)s
+FROM alert_subscriptions s
+LEFT JOIN alert_webhooks w ON w.id = s.webhook_id
+WHERE s.deleted_at IS NULL
+  AND s.min_level <= %(level)s AND s.min_level > %(before)s
+  AND (cardinality(s.kinds) = 0 OR %(kind)s = ANY (s.kinds))
+  AND (s.channel <> 'webhook' OR w.active)
+  AND (
+        %(courthouse)s::text = ANY (s.courthouses)
+     OR (s.radius_m IS NOT NULL AND %(lat)s::float8 IS NOT NULL
+         AND abs(s.lat - %(lat)s) <= s.radius_m / 111000.0
+         AND 2 * 6371008.8 * asin(least(1, sqrt(
+               power(sin(radians(%(lat)s - s.lat) / 2), 2)
+             + cos(radians(s.lat)) * cos(radians(%(lat)s))
+               * power(sin(radians(%(lon)s - s.lon) / 2), 2)))) <= s.radius_m)
+  )
+  AND NOT coalesce(
+        CASE WHEN s.quiet_start < s.quiet_end
+             THEN (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
+              AND (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
+             ELSE (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
+               OR (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
+        END, false)
+ON CONFLICT (subscription_id, report_id) DO NOTHING
+"""
+)
+
+
+def match(curs: Cursor[Any], found: Match) -> int:
+    """Write the deliveries ``found`` triggers (one query); how many were new."""
+    if found.kind not in ALERT_KINDS:
+        return 0
+    curs.execute(
+        MATCH,
+        {
+            "report": found.report_id,
+            "thread": found.thread_id,
+            "trigger": found.trigger,
+            "payload": Jsonb(found.payload),
+            "at": found.at,
+            "level": found.level,
+            "before": found.level_before,
+            "kind": found.kind,
+            "courthouse": found.courthouse_code,
+            "lat": found.lat,
+            "lon": found.lon,
+        },
+    )
+    written = curs.rowcount
+    if written:
+        # Delivered on commit: the sender wakes when the rows can be read.
+        curs.execute(SQL("SELECT pg_notify(%s, '')"), (NOTIFY_CHANNEL,))
+    return written
+
+
+# The sender's side (the outbox) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    id: UUID
+    channel: str
+    member_id: UUID
+    webhook_id: UUID | None
+    url: str | None
+    secret: str | None
+    payload: dict[str, Any]
+    attempts: int  # including this one
+
+
+def release_claims(database: Database) -> None:
+    """At start: deliveries a killed sender had claimed are due again now (same ids)."""
+    with database.connect(autocommit=True) as conn:
+        conn.execute(
+            "UPDATE alert_deliveries SET next_attempt_at = clock_timestamp() "
+            "WHERE status = 'pending' AND next_attempt_at > clock_timestamp() AND attempts > 0 "
+            "AND last_error IS NULL"
+        )
+
+
+def claim_due(database: Database, limit: int, lease: timedelta) -> list[Due]:
+    """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them)."""
+    with database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+        curs.execute(
+            "WITH due AS (SELECT id FROM alert_deliveries WHERE status = 'pending' "
+            "AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT %s "
+            "FOR UPDATE SKIP LOCKED) "
+            "UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL, "
+            "next_attempt_at = clock_timestamp() + %s FROM due WHERE d.id = due.id "
+            "RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts",
+            (limit, lease),
+        )
+        rows = curs.fetchall()
+        hooks: dict[UUID, tuple[str, str, bool]] = {}
+        wanted = list({r["webhook_id"] for r in rows if r["webhook_id"] is not None})
+        if wanted:
+            curs.execute(
+                "SELECT id, url, secret, active FROM alert_webhooks WHERE id = ANY(%s)", (wanted,)
+            )
+            hooks = {h["id"]: (h["url"], h["secret"], h["active"]) for h in curs.fetchall()}
+    due = []
+    for r in rows:
+        hook = hooks.get(r["webhook_id"]) if r["webhook_id"] else None
+        due.append(
+            Due(
+                id=r["id"],
+                channel=r["channel"],
+                member_id=r["member_id"],
+                webhook_id=r["webhook_id"],
+                url=hook[0] if hook and hook[2] else None,
+                secret=hook[1] if hook else None,
+                payload=r["payload"],
+                attempts=r["attempts"],
+            )
+        )
+    return due
+
+
+@dataclass(frozen=True)
+class Attempt:
+    delivery_id: UUID
+    webhook_id: UUID | None
+    attempt: int
+    ok: bool
+    http_status: int | None
+    error: str | None
+    took_ms: int
+    # None: delivered or failed for good; else when to try again.
+    retry_in: timedelta | None
+
+
+def record_attempts(database: Database, attempts: Iterable[Attempt]) -> None:
+    rows = list(attempts)
+    if not rows:
+        return
+    with database.pooled() as conn, conn.cursor() as curs:
+        curs.executemany(
+            "INSERT INTO alert_delivery_log (delivery_id, webhook_id, attempt, http_status, "
+            "error, took_ms) VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (a.delivery_id, a.webhook_id, a.attempt, a.http_status, a.error, a.took_ms)
+                for a in rows
+            ],
+        )
+        for a in rows:
+            if a.ok:
+                curs.execute(
+                    "UPDATE alert_deliveries SET status = 'delivered', "
+                    "delivered_at = clock_timestamp(), last_error = NULL WHERE id = %s",
+                    (a.delivery_id,),
+                )
+            elif a.retry_in is None:
+                curs.execute(
+                    "UPDATE alert_deliveries SET status = 'failed', last_error = %s WHERE id = %s",
+                    (a.error, a.delivery_id),
+                )
+            else:
+                curs.execute(
+                    "UPDATE alert_deliveries SET last_error = %s, "
+                    "next_attempt_at = clock_timestamp() + %s WHERE id = %s",
+                    (a.error, a.retry_in, a.delivery_id),
+                )
+
+
+def next_due_in(database: Database) -> float | None:
+    """Seconds until the next pending delivery is due (None: nothing pending)."""
+    with database.pooled() as conn:
+        row = conn.execute(
+            "SELECT extract(epoch FROM min(next_attempt_at) - clock_timestamp()) "
+            "FROM alert_deliveries WHERE status = 'pending'"
+        ).fetchone()
+    return None if row is None or row[0] is None else max(0.0, float(row[0]))
+
+
+def push_endpoints(database: Database, member_id: UUID) -> list[tuple[UUID, str, str, str]]:
+    with database.pooled() as conn:
+        rows = conn.execute(
+            "SELECT id, endpoint, p256dh, auth FROM alert_push_endpoints WHERE member_id = %s",
+            (member_id,),
+        ).fetchall()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def forget_push_endpoint(database: Database, endpoint_id: UUID) -> None:
+    """The push service said the subscription is gone (404/410)."""
+    with database.pooled() as conn:
+        conn.execute("DELETE FROM alert_push_endpoints WHERE id = %s", (endpoint_id,))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,1 @@
+"""The alert delivery projection (see projection.py)."""

@@ -1,0 +1,159 @@
+"""The one matching query against a plain-Python reading of the rules, on 10,000
+subscriptions (courthouses, circles, kinds, minimum status, quiet hours in many zones)."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from datetime import time as clock
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from courtwatch.infrastructure.database import Database
+from courtwatch.services import Services
+from projections import runner
+from tests.alerts.conftest import until
+
+N = 10_000
+CODES = ["NYC", "SFR", "CHI", "MIA", "DEN", "ATL", "HON"]
+ZONES = ["UTC", "America/New_York", "America/Los_Angeles", "Asia/Tokyo", "Pacific/Chatham"]
+LEVEL = {"any": 0, "on_scene": 1, "verified": 2}
+HERE = (40.7143, -74.0042)
+
+
+@pytest.fixture
+def projecting(database: Database, services: Services) -> Iterator[None]:
+    supervisor = runner.Supervisor(database, [runner.ALERTS_SPEC])
+    try:
+        yield
+    finally:
+        supervisor.stop()
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371008.8 * math.asin(min(1.0, math.sqrt(h)))
+
+
+def quiet(row: dict, at: datetime) -> bool:
+    if row["quiet_start"] is None:
+        return False
+    local = at.astimezone(ZoneInfo(row["timezone"])).time().replace(tzinfo=None)
+    start, end = row["quiet_start"], row["quiet_end"]
+    return start <= local < end if start < end else local >= start or local < end
+
+
+def expected(rows: list[dict], kind: str, level: int, before: int, at: datetime) -> set[uuid.UUID]:
+    return {
+        r["id"]
+        for r in rows
+        if before < LEVEL[r["min_status"]] <= level
+        and (not r["kinds"] or kind in r["kinds"])
+        and (
+            "NYC" in r["courthouses"]
+            or (r["radius_m"] and distance_m((r["lat"], r["lon"]), HERE) <= r["radius_m"])
+        )
+        and not quiet(r, at)
+    }
+
+
+def make_rows(seed: int = 7) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(N):
+        area = rng.random() < 0.45
+        # Circles around the report, some just inside or outside their radius.
+        lat = HERE[0] + rng.uniform(-0.5, 0.5) if area else None
+        lon = HERE[1] + rng.uniform(-0.5, 0.5) if area else None
+        start = clock(rng.randrange(24), rng.choice((0, 30))) if rng.random() < 0.3 else None
+        end = clock(rng.randrange(24), 15) if start else None
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "courthouses": []
+                if area and rng.random() < 0.7
+                else rng.sample(CODES, rng.randint(1, 3)),
+                "lat": lat,
+                "lon": lon,
+                "radius_m": rng.uniform(1000, 50000) if area else None,
+                "kinds": rng.choice(
+                    [[], ["sighting"], ["courthouse_arrest"], ["sighting", "call_in"]]
+                ),
+                "min_status": rng.choice(list(LEVEL)),
+                "quiet_start": start,
+                "quiet_end": end,
+                "timezone": rng.choice(ZONES),
+            }
+        )
+    return rows
+
+
+def delivered_to(database: Database, report_id: uuid.UUID) -> set[uuid.UUID]:
+    with database.connect() as conn:
+        return {
+            r[0]
+            for r in conn.execute(
+                "SELECT subscription_id FROM alert_deliveries WHERE report_id = %s", (report_id,)
+            )
+        }
+
+
+@pytest.mark.usefixtures("projecting")
+def test_ten_thousand_subscriptions_match_as_the_rules_say_within_a_second(
+    services: Services, database: Database
+) -> None:
+    rows = make_rows()
+    member = uuid.uuid4()
+    with database.connect() as conn, conn.cursor() as curs:
+        curs.executemany(
+            "INSERT INTO alert_subscriptions (id, member_id, courthouses, lat, lon, radius_m, kinds, "
+            "min_status, min_level, quiet_start, quiet_end, timezone, channel) VALUES "
+            "(%(id)s, %(member)s, %(courthouses)s, %(lat)s, %(lon)s, %(radius_m)s, %(kinds)s, "
+            "%(min_status)s, %(level)s, %(quiet_start)s, %(quiet_end)s, %(timezone)s, 'push')",
+            [{**r, "member": member, "level": LEVEL[r["min_status"]]} for r in rows],
+        )
+    body = {
+        "kind": "sighting",
+        "courthouse_code": "NYC",
+        "lat": HERE[0],
+        "lon": HERE[1],
+        "observed_at": datetime.now().astimezone().isoformat(),
+    }
+    began = time.monotonic()
+    result = services.app.submit(body, uuid.uuid4().hex)
+    assert result.position is not None
+    until(lambda: runner.position_of(database, runner.ALERTS_SPEC) >= result.position, timeout=30)
+    took = time.monotonic() - began
+    with database.connect() as conn:
+        row = conn.execute(
+            "SELECT submitted_at FROM alert_reports WHERE report_id = %s", (result.report_id,)
+        ).fetchone()
+    assert row is not None
+    at = row[0]
+    want = expected(rows, "sighting", 0, -1, at)
+    assert len(want) > 500  # a test of many matches, not of none
+    assert delivered_to(database, result.report_id) == want
+    assert took < 5.0, took
+
+    # A member confirms it on scene: the "on_scene" subscribers are added, no one twice.
+    confirmed = services.app.confirm_on_scene(result.report_id, "Ana")
+    assert confirmed is not None
+    until(lambda: runner.position_of(database, runner.ALERTS_SPEC) >= confirmed, timeout=30)
+    with database.connect() as conn:
+        at_confirmed = conn.execute(
+            "SELECT max(report_at) FROM alert_deliveries WHERE report_id = %s AND trigger = 'corroborated'",
+            (result.report_id,),
+        ).fetchone()[0]  # type: ignore[index]
+    assert at_confirmed is not None
+    assert delivered_to(database, result.report_id) == want | expected(
+        rows, "sighting", 1, 0, at_confirmed
+    )

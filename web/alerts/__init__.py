@@ -1,0 +1,1 @@
+"""Alerts over HTTP: subscriptions, webhooks, Web Push endpoints, the coordinator's counts."""

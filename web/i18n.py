@@ -1028,7 +1028,11 @@ TEXT.update(
         "alerts.add_button": ("Add", "Agregar"),
         "alerts.remove": ("Remove", "Quitar"),
         "alerts.label": ("Name (optional)", "Nombre (opcional)"),
-        "alerts.courthouses": ("Courthouse codes", "Códigos de tribunal"),
+        "alerts.courthouses": ("Courthouses", "Tribunales"),
+        "alerts.courthouses_hint": (
+            "Choose one or more (on a computer, hold Ctrl or ⌘ to choose several).",
+            "Elija uno o varios (en una computadora, mantenga Ctrl o ⌘ para elegir varios).",
+        ),
         "alerts.area": ("Area", "Zona"),
         "alerts.kinds": ("Kinds of report", "Tipos de reporte"),
         "alerts.min_status": ("Alert from", "Alertar desde"),

@@ -24,9 +24,11 @@ async def alerts_page(request: Request) -> Response:
     lang = negotiate(request)
     if member is None:
         return RedirectResponse(f"/signin?lang={lang}", status_code=303)
-    subscriptions = await run_in_threadpool(
-        request.app.state.services.alerts.subscriptions, member.id
-    )
+    services = request.app.state.services
+    subscriptions = await run_in_threadpool(services.alerts.subscriptions, member.id)
+    # Members pick courthouses by name, as on the report form: a code such as
+    # "ULS" means nothing to most people.
+    courthouses = await run_in_threadpool(services.app.courthouses)
     context = {
         "lang": lang,
         "other_lang": LANGUAGES[1 - LANGUAGES.index(lang)],
@@ -34,6 +36,8 @@ async def alerts_page(request: Request) -> Response:
         "csrf_token": csrf_token(request),
         "member": member,
         "subscriptions": subscriptions,
+        "courthouses": courthouses,
+        "courthouse_names": {c.code: f"{c.name}, {c.city}" for c in courthouses},
         "kinds": ALERT_KINDS,
         "levels": [m.value for m in MinimumStatus],
         "default_zone": request.app.state.services.settings.timezone,

@@ -21,7 +21,7 @@
 
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
-    var codes = form.elements.courthouses.value.toUpperCase().split(/[\s,]+/).filter(Boolean);
+    var codes = Array.prototype.map.call(form.elements.courthouses.selectedOptions, function (option) { return option.value; });
     var kinds = Array.prototype.filter.call(form.elements.kinds, function (box) { return box.checked; })
       .map(function (box) { return box.value; });
     var start = form.elements.quiet_start.value, end = form.elements.quiet_end.value;

@@ -70,7 +70,9 @@ def processes() -> Iterator[list[Process]]:
         process.stop()
 
 
-async def wait_healthy(url: str, timeout: float = 30) -> None:
+# Generous: two test workers share the machine, and a process's first start
+# (imports, timezone data) takes several seconds when it is loaded.
+async def wait_healthy(url: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
         while time.monotonic() < deadline:

@@ -151,8 +151,14 @@ async def test_a_client_that_never_reads_does_not_stall_the_others(
         ):
             await frame(stalled)
             await frame(healthy)
-            created = [await submit(client, sighting()) for _ in range(30)]
-            received = [await frame(healthy) for _ in range(30)]
+            # The healthy viewer reads as a live map does, as frames come; the
+            # stalled one never reads and overflows its 5-frame queue. (Reading
+            # only after all 30 let a loaded machine overflow the healthy one too.)
+            created: list[dict[str, Any]] = []
+            received: list[dict[str, Any]] = []
+            for _ in range(30):
+                created.append(await submit(client, sighting()))
+                received.append(await frame(healthy))
             assert [d["report"]["id"] for d in received] == [c["id"] for c in created]
             assert stalled.state.name in ("OPEN", "CLOSING", "CLOSED")
     finally:

@@ -99,13 +99,15 @@ class ServerThread:
 
     def __enter__(self) -> ServerThread:
         self.thread.start()
-        for _ in range(500):
+        # 30 s, not 5: the lifespan starts projections, and two test workers
+        # share the machine.
+        for _ in range(3000):
             if self.server.started:
                 return self
             if not self.thread.is_alive():
                 raise RuntimeError("uvicorn did not start")
             threading.Event().wait(0.01)
-        raise RuntimeError("uvicorn did not start in 5 s")
+        raise RuntimeError("uvicorn did not start in 30 s")
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True

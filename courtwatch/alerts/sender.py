@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from courtwatch.alerts import push, signing
+from courtwatch.alerts import push, signing, transport
 from courtwatch.alerts.store import (
     NOTIFY_CHANNEL,
     Attempt,
@@ -47,6 +47,9 @@ WORKERS = 16
 LEASE = timedelta(seconds=60)  # longer than any one attempt can take
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 10.0
+# The whole attempt, answer included: a read timeout bounds each read, and a
+# receiver answering a byte at a time held the batch, so everyone's alerts, forever.
+ATTEMPT_DEADLINE = 20.0
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
@@ -139,16 +142,19 @@ class AlertSender:
         status: int | None = None
         error: str | None = None
         final = False  # failed now, whatever the attempts left
-        try:
-            if due.channel == "webhook":
-                if due.url is None or due.secret is None:
-                    error, final = "webhook disabled", True
+        with transport.deadline(ATTEMPT_DEADLINE) as watch:
+            try:
+                if due.channel == "webhook":
+                    if due.url is None or due.secret is None:
+                        error, final = "webhook disabled", True
+                    else:
+                        status = self._post_webhook(due)
                 else:
-                    status = self._post_webhook(due)
-            else:
-                status, error, final = self._push(due)
-        except Exception as failure:  # a receiver's problem is recorded, never raised
-            error = _short(failure)
+                    status, error, final = self._push(due)
+            except Exception as failure:  # a receiver's problem is recorded, never raised
+                error = _short(failure)
+            if watch.expired:
+                status, error = None, f"no answer within the deadline ({ATTEMPT_DEADLINE:g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:
             error = f"HTTP {status}"
@@ -166,8 +172,8 @@ class AlertSender:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.trust_env = False  # no proxy from the environment sees alerts
+            # No proxy from the environment, no redirect, no link-local peer.
+            session = transport.session()
             self._local.session = session
         return session
 
@@ -218,6 +224,7 @@ class AlertSender:
                 data,
                 topic=str(due.payload.get("thread", "")).replace("-", "")[:32] or "alert",
                 timeout=READ_TIMEOUT,
+                session=self._session(),
             )
             if status in (404, 410):  # RFC 8030 8.3: that subscription is gone
                 forget_push_endpoint(self.database, endpoint_id)

@@ -216,6 +216,8 @@ class AlertSender:
         data = push.notification(due.payload, self.settings.public_url)
         best: int | None = None
         for endpoint_id, endpoint, p256dh, auth in endpoints:
+            if transport.expired():
+                break  # the rest wait for the retry, not for this attempt
             status = push.send(
                 self._vapid,
                 endpoint,

@@ -161,6 +161,12 @@ def session() -> requests.Session:
     return made
 
 
+def expired() -> bool:
+    """Whether this thread's current attempt has run out of time."""
+    watch: _Watch | None = getattr(_current, "watch", None)
+    return watch is not None and watch.expired
+
+
 @contextmanager
 def deadline(seconds: float) -> Iterator[_Watch]:
     """Within this block, this thread's connections are cut after ``seconds``."""

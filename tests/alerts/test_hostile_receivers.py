@@ -11,6 +11,7 @@ import pytest
 
 from courtwatch.alerts import sender as sender_module
 from courtwatch.alerts.model import check_push_subscription, check_subscription
+from courtwatch.alerts.store import push_endpoints
 from courtwatch.services import Services
 from tests.alerts.conftest import hooked_member, submit, until
 from tests.alerts.push_service import PushService
@@ -146,3 +147,22 @@ def test_a_webhook_spelled_to_reach_the_metadata_address_is_never_connected_to(
     log = until(lambda: services.alerts.webhook_log(hostile.id, hook.id))
     assert log[0]["http_status"] is None and "link-local" in (log[0]["error"] or "")
     until(lambda: receiver.accepted)
+
+
+def test_a_member_keeps_at_most_ten_push_endpoints_the_newest(services: Services) -> None:
+    # Each alert is sent to every endpoint of its member in turn: thousands of
+    # them (a responder may register any https URL) held the sender's batch.
+    member = services.members.create_member("Eve", ["responder"])
+    service = PushService()
+    added = []
+    for n in range(15):
+        keys = check_push_subscription(service.subscribe(f"phone{n}"))
+        services.alerts.add_push_endpoint(member.id, keys.endpoint, keys.p256dh, keys.auth)
+        added.append(keys.endpoint)
+    kept = {endpoint for _, endpoint, _, _ in push_endpoints(services.database, member.id)}
+    assert kept == set(added[-10:])
+    # Sending one of them again is no new phone: nothing more is dropped.
+    again = check_push_subscription(service.subscribe("phone9"))
+    services.alerts.add_push_endpoint(member.id, again.endpoint, again.p256dh, again.auth)
+    kept = {endpoint for _, endpoint, _, _ in push_endpoints(services.database, member.id)}
+    assert kept == set(added[-10:])

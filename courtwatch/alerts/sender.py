@@ -153,7 +153,7 @@ class AlertSender:
                     status, error, final = self._push(due)
             except Exception as failure:  # a receiver's problem is recorded, never raised
                 error = _short(failure)
-            if watch.expired:
+            if watch.expired and not (status is not None and 200 <= status < 300):
                 status, error = None, f"no answer within the deadline ({ATTEMPT_DEADLINE:g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:

@@ -50,7 +50,10 @@ class _Watch:
         self.duplicates: list[socket.socket] = []
 
     def add(self, sock: Any) -> None:
-        duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        try:
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError:
+            return  # closed already: nothing left to wait on
         with self.lock:
             self.duplicates.append(duplicate)
             if self.expired:

@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import requests
 
@@ -50,10 +51,16 @@ READ_TIMEOUT = 10.0
 # The whole attempt, answer included: a read timeout bounds each read, and a
 # receiver answering a byte at a time held the batch, so everyone's alerts, forever.
 ATTEMPT_DEADLINE = 20.0
+DEADLINE_ERROR = "no answer within the deadline"
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
 ANSWER_BYTES = 64 * 1024
+
+
+def _receiver(due: Due) -> tuple[str, UUID | None]:
+    """Who answers a delivery: its webhook, or its member's push endpoints."""
+    return ("webhook", due.webhook_id) if due.channel == "webhook" else ("push", due.member_id)
 
 
 def _short(error: BaseException) -> str:
@@ -114,11 +121,22 @@ class AlertSender:
             return False
         # A revoked member's subscriptions stop at once, whatever they subscribed to.
         revoked = {m.id for m in MemberStore(self.database).members() if m.revoked}
-        attempts = list(
-            self._pool.map(
-                lambda d: self._revoked(d) if d.member_id in revoked else self._deliver(d), due
-            )
-        )
+        # A receiver that ran out of time once in this batch is not tried again
+        # in it: one member's fifty subscriptions to a stalling push endpoint
+        # held the batch (and everyone's alerts) for fifty deadlines, in turn.
+        stalled: set[tuple[str, UUID | None]] = set()
+
+        def attempt(d: Due) -> Attempt:
+            if d.member_id in revoked:
+                return self._revoked(d)
+            if _receiver(d) in stalled:
+                return self._stalled(d)
+            made = self._deliver(d)
+            if made.error is not None and made.error.startswith(DEADLINE_ERROR):
+                stalled.add(_receiver(d))
+            return made
+
+        attempts = list(self._pool.map(attempt, due))
         record_attempts(self.database, attempts)
         delivered = sum(a.ok for a in attempts)
         log.info(
@@ -137,6 +155,11 @@ class AlertSender:
     def _revoked(self, due: Due) -> Attempt:
         return Attempt(due.id, due.webhook_id, due.attempts, False, None, "member revoked", 0, None)
 
+    def _stalled(self, due: Due) -> Attempt:
+        error = "not tried: this receiver ran out of time earlier in the batch"
+        retry = self._retry_in(due.attempts)
+        return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, retry)
+
     def _deliver(self, due: Due) -> Attempt:
         began = time.monotonic()
         status: int | None = None
@@ -154,7 +177,7 @@ class AlertSender:
             except Exception as failure:  # a receiver's problem is recorded, never raised
                 error = _short(failure)
             if watch.expired and not (status is not None and 200 <= status < 300):
-                status, error = None, f"no answer within the deadline ({ATTEMPT_DEADLINE:g} s)"
+                status, error = None, f"{DEADLINE_ERROR} ({ATTEMPT_DEADLINE:g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:
             error = f"HTTP {status}"

@@ -166,3 +166,25 @@ def test_a_member_keeps_at_most_ten_push_endpoints_the_newest(services: Services
     services.alerts.add_push_endpoint(member.id, again.endpoint, again.p256dh, again.auth)
     kept = {endpoint for _, endpoint, _, _ in push_endpoints(services.database, member.id)}
     assert kept == set(added[-10:])
+
+
+@pytest.mark.usefixtures("short_deadline")
+def test_a_stalling_receiver_is_tried_once_per_batch_not_once_per_subscription(
+    services: Services, receiver: Receiver, trickler: Trickler
+) -> None:
+    # Fifty subscriptions (the cap) to one stalling push endpoint: each delivery
+    # of a batch waited its own deadline, sixteen at a time, before the batch
+    # (and the honest alert in it) was done: about 75 s at the real deadline.
+    hooked_member(services, receiver, "Dana")
+    slow = services.members.create_member("Eve", ["responder"])
+    keys = check_push_subscription(PushService().subscribe("phone"))
+    services.alerts.add_push_endpoint(slow.id, trickler.url, keys.p256dh, keys.auth)
+    for _ in range(50):
+        services.alerts.subscribe(slow.id, check_subscription({"courthouses": ["NYC"]}))
+    submit(services)
+    until(lambda: trickler.connections)
+    submit(services)
+    until(lambda: len(receiver.accepted) >= 2, timeout=30)
+    # Each batch connects about once per sender thread (WORKERS), never once per
+    # subscription: before, the first batch alone made all fifty connections.
+    assert trickler.connections < 50

@@ -39,7 +39,7 @@ from courtwatch.alerts.store import (
 )
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
-from courtwatch.members import MemberStore
+from courtwatch.members import MemberRole, MemberStore
 
 log = logging.getLogger("courtwatch.alerts.sender")
 
@@ -120,7 +120,11 @@ class AlertSender:
         if not due:
             return False
         # A revoked member's subscriptions stop at once, whatever they subscribed to.
-        revoked = {m.id for m in MemberStore(self.database).members() if m.revoked}
+        members = MemberStore(self.database).members()
+        revoked = {m.id for m in members if m.revoked}
+        # Webhooks are a coordinator's: one whose role was taken away (not
+        # revoked) kept getting every alert at a URL they could no longer manage.
+        coordinators = {m.id for m in members if m.may(MemberRole.COORDINATOR)}
         # A receiver that ran out of time once in this batch is not tried again
         # in it: one member's fifty subscriptions to a stalling push endpoint
         # held the batch (and everyone's alerts) for fifty deadlines, in turn.
@@ -129,6 +133,8 @@ class AlertSender:
         def attempt(d: Due) -> Attempt:
             if d.member_id in revoked:
                 return self._revoked(d)
+            if d.channel == "webhook" and d.member_id not in coordinators:
+                return self._not_coordinator(d)
             if _receiver(d) in stalled:
                 return self._stalled(d)
             made = self._deliver(d)
@@ -154,6 +160,10 @@ class AlertSender:
 
     def _revoked(self, due: Due) -> Attempt:
         return Attempt(due.id, due.webhook_id, due.attempts, False, None, "member revoked", 0, None)
+
+    def _not_coordinator(self, due: Due) -> Attempt:
+        error = "webhook owner is no longer a coordinator"
+        return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, None)
 
     def _stalled(self, due: Due) -> Attempt:
         error = "not tried: this receiver ran out of time earlier in the batch"

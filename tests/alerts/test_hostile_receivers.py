@@ -188,3 +188,24 @@ def test_a_stalling_receiver_is_tried_once_per_batch_not_once_per_subscription(
     # Each batch connects about once per sender thread (WORKERS), never once per
     # subscription: before, the first batch alone made all fifty connections.
     assert trickler.connections < 50
+
+
+def test_a_coordinator_whose_role_is_taken_away_gets_nothing_more_at_their_webhook(
+    services: Services, receiver: Receiver
+) -> None:
+    # Only coordinators may add or manage webhooks; set_roles (not revoke) left
+    # the webhook active, receiving every alert at a URL its owner could no
+    # longer even see through the API.
+    member_id = hooked_member(services, receiver, "Dana")
+    services.members.set_roles(member_id, ["responder"], None)
+    witness = Receiver().start()
+    try:
+        hooked_member(services, witness, "Olu")
+        submit(services)
+        until(lambda: witness.accepted)
+        [hook] = services.alerts.webhooks(member_id)
+        log = until(lambda: services.alerts.webhook_log(member_id, hook.id))
+        assert "no longer a coordinator" in (log[0]["error"] or "")
+        assert receiver.requests == 0
+    finally:
+        witness.stop()

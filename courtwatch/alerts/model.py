@@ -68,6 +68,8 @@ MAX_LABEL = 80
 MAX_URL = 2048
 MAX_SUBSCRIPTIONS_PER_MEMBER = 50
 MAX_WEBHOOKS_PER_MEMBER = 10
+# A member's phones and browsers: each alert of theirs is sent to every one in turn.
+MAX_PUSH_ENDPOINTS_PER_MEMBER = 10
 COURTHOUSE_CODE = re.compile(r"[A-Z0-9_-]{1,16}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Names zoneinfo reads from the system that are not zones PostgreSQL knows

@@ -93,6 +93,7 @@ def send(
     data: str,
     topic: str,
     timeout: float,
+    session: Any = None,
 ) -> int:
     """POST one encrypted message to a push service; its HTTP status (raises on transport errors)."""
     from pywebpush import WebPushException, webpush
@@ -108,6 +109,7 @@ def send(
             # RFC 8030 5.4: a newer message of the same incident replaces one
             # the phone has not fetched yet (one alert per incident).
             headers={"Topic": topic, "Urgency": "high"},
+            requests_session=session,  # the sender's guarded one (alerts/transport.py)
         )
     except WebPushException as error:
         if error.response is not None:

@@ -21,10 +21,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 import requests
 
-from courtwatch.alerts import push, signing
+from courtwatch.alerts import push, signing, transport
 from courtwatch.alerts.store import (
     NOTIFY_CHANNEL,
     Attempt,
@@ -38,7 +39,7 @@ from courtwatch.alerts.store import (
 )
 from courtwatch.infrastructure.config import Settings
 from courtwatch.infrastructure.database import Database
-from courtwatch.members import MemberStore
+from courtwatch.members import MemberRole, MemberStore
 
 log = logging.getLogger("courtwatch.alerts.sender")
 
@@ -47,10 +48,19 @@ WORKERS = 16
 LEASE = timedelta(seconds=60)  # longer than any one attempt can take
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 10.0
+# The whole attempt, answer included: a read timeout bounds each read, and a
+# receiver answering a byte at a time held the batch, so everyone's alerts, forever.
+ATTEMPT_DEADLINE = 20.0
+DEADLINE_ERROR = "no answer within the deadline"
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
 ANSWER_BYTES = 64 * 1024
+
+
+def _receiver(due: Due) -> tuple[str, UUID | None]:
+    """Who answers a delivery: its webhook, or its member's push endpoints."""
+    return ("webhook", due.webhook_id) if due.channel == "webhook" else ("push", due.member_id)
 
 
 def _short(error: BaseException) -> str:
@@ -110,12 +120,29 @@ class AlertSender:
         if not due:
             return False
         # A revoked member's subscriptions stop at once, whatever they subscribed to.
-        revoked = {m.id for m in MemberStore(self.database).members() if m.revoked}
-        attempts = list(
-            self._pool.map(
-                lambda d: self._revoked(d) if d.member_id in revoked else self._deliver(d), due
-            )
-        )
+        members = MemberStore(self.database).members()
+        revoked = {m.id for m in members if m.revoked}
+        # Webhooks are a coordinator's: one whose role was taken away (not
+        # revoked) kept getting every alert at a URL they could no longer manage.
+        coordinators = {m.id for m in members if m.may(MemberRole.COORDINATOR)}
+        # A receiver that ran out of time once in this batch is not tried again
+        # in it: one member's fifty subscriptions to a stalling push endpoint
+        # held the batch (and everyone's alerts) for fifty deadlines, in turn.
+        stalled: set[tuple[str, UUID | None]] = set()
+
+        def attempt(d: Due) -> Attempt:
+            if d.member_id in revoked:
+                return self._revoked(d)
+            if d.channel == "webhook" and d.member_id not in coordinators:
+                return self._not_coordinator(d)
+            if _receiver(d) in stalled:
+                return self._stalled(d)
+            made = self._deliver(d)
+            if made.error is not None and made.error.startswith(DEADLINE_ERROR):
+                stalled.add(_receiver(d))
+            return made
+
+        attempts = list(self._pool.map(attempt, due))
         record_attempts(self.database, attempts)
         delivered = sum(a.ok for a in attempts)
         log.info(
@@ -134,21 +161,33 @@ class AlertSender:
     def _revoked(self, due: Due) -> Attempt:
         return Attempt(due.id, due.webhook_id, due.attempts, False, None, "member revoked", 0, None)
 
+    def _not_coordinator(self, due: Due) -> Attempt:
+        error = "webhook owner is no longer a coordinator"
+        return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, None)
+
+    def _stalled(self, due: Due) -> Attempt:
+        error = "not tried: this receiver ran out of time earlier in the batch"
+        retry = self._retry_in(due.attempts)
+        return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, retry)
+
     def _deliver(self, due: Due) -> Attempt:
         began = time.monotonic()
         status: int | None = None
         error: str | None = None
         final = False  # failed now, whatever the attempts left
-        try:
-            if due.channel == "webhook":
-                if due.url is None or due.secret is None:
-                    error, final = "webhook disabled", True
+        with transport.deadline(ATTEMPT_DEADLINE) as watch:
+            try:
+                if due.channel == "webhook":
+                    if due.url is None or due.secret is None:
+                        error, final = "webhook disabled", True
+                    else:
+                        status = self._post_webhook(due)
                 else:
-                    status = self._post_webhook(due)
-            else:
-                status, error, final = self._push(due)
-        except Exception as failure:  # a receiver's problem is recorded, never raised
-            error = _short(failure)
+                    status, error, final = self._push(due)
+            except Exception as failure:  # a receiver's problem is recorded, never raised
+                error = _short(failure)
+            if watch.expired and not (status is not None and 200 <= status < 300):
+                status, error = None, f"{DEADLINE_ERROR} ({ATTEMPT_DEADLINE:g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:
             error = f"HTTP {status}"
@@ -166,8 +205,8 @@ class AlertSender:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
-            session = requests.Session()
-            session.trust_env = False  # no proxy from the environment sees alerts
+            # No proxy from the environment, no redirect, no link-local peer.
+            session = transport.session()
             self._local.session = session
         return session
 
@@ -210,6 +249,8 @@ class AlertSender:
         data = push.notification(due.payload, self.settings.public_url)
         best: int | None = None
         for endpoint_id, endpoint, p256dh, auth in endpoints:
+            if transport.expired():
+                break  # the rest wait for the retry, not for this attempt
             status = push.send(
                 self._vapid,
                 endpoint,
@@ -218,6 +259,7 @@ class AlertSender:
                 data,
                 topic=str(due.payload.get("thread", "")).replace("-", "")[:32] or "alert",
                 timeout=READ_TIMEOUT,
+                session=self._session(),
             )
             if status in (404, 410):  # RFC 8030 8.3: that subscription is gone
                 forget_push_endpoint(self.database, endpoint_id)

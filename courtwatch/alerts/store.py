@@ -35,6 +35,7 @@ from psycopg.types.json import Jsonb
 from courtwatch.alerts.model import (
     ALERT_KINDS,
     LEVELS,
+    MAX_PUSH_ENDPOINTS_PER_MEMBER,
     MAX_SUBSCRIPTIONS_PER_MEMBER,
     MAX_WEBHOOKS_PER_MEMBER,
     Area,
@@ -411,8 +412,18 @@ class AlertStore:
 
     def add_push_endpoint(self, member_id: UUID, endpoint: str, p256dh: str, auth: str) -> UUID:
         new_id = uuid4()
-        with self.database.pooled() as conn:
-            row = conn.execute(
+        with self.database.pooled() as conn, conn.cursor() as curs:
+            # Uncapped, one member's thousands of endpoints were each tried in
+            # turn for every alert of theirs, holding the sender's batch. A new
+            # phone is never refused: the member's oldest endpoints make room.
+            self._lock_member(curs, member_id)
+            curs.execute(
+                "DELETE FROM alert_push_endpoints WHERE id IN (SELECT id FROM "
+                "alert_push_endpoints WHERE member_id = %s AND endpoint <> %s "
+                "ORDER BY created_at DESC, id OFFSET %s)",
+                (member_id, endpoint, MAX_PUSH_ENDPOINTS_PER_MEMBER - 1),
+            )
+            row = curs.execute(
                 "INSERT INTO alert_push_endpoints (id, member_id, endpoint, p256dh, auth) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (endpoint) DO UPDATE SET "
                 "member_id = EXCLUDED.member_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth "

@@ -1,0 +1,186 @@
+"""How the sender talks to receivers it does not trust: one deadline per attempt
+and no connection to a link-local address, whatever name led there.
+
+A read timeout bounds each read, not the answer: a receiver (a coordinator's
+webhook, or any member's push endpoint) that sends its answer a byte at a time
+kept a sender thread forever, and the sender waits for a whole batch before it
+takes the next, so nobody was alerted again. :func:`deadline` shuts the
+attempt's sockets down when it runs out; the blocked read then fails and the
+attempt is recorded and retried like any other failure.
+
+The URL check (model.check_webhook_url) refuses 169.254.x.x written as an
+address, but a DNS name, a decimal or hex spelling (http://2852039166/) or
+an IPv4-mapped IPv6 address reaches the same cloud metadata service; the
+address actually connected to is checked here, for webhooks and push alike.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+_LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+
+
+class LinkLocalRefused(Exception):
+    """The receiver's name led to a link-local address (cloud metadata)."""
+
+
+class DeadlineExceeded(Exception):
+    """The receiver did not answer within the attempt's deadline."""
+
+
+class _Watch:
+    """The sockets of one attempt, as duplicates this watch owns: shutting one
+    down ends the connection (TLS over it included), and closing a duplicate
+    never touches a descriptor someone else has since reused."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.expired = False
+        self.duplicates: list[socket.socket] = []
+
+    def add(self, sock: Any) -> None:
+        try:
+            duplicate = socket.fromfd(sock.fileno(), sock.family, sock.type)
+        except OSError:
+            return  # closed already: nothing left to wait on
+        with self.lock:
+            self.duplicates.append(duplicate)
+            if self.expired:
+                _shut(duplicate)
+
+    def expire(self) -> None:
+        with self.lock:
+            self.expired = True
+            for duplicate in self.duplicates:
+                _shut(duplicate)
+
+    def close(self) -> None:
+        with self.lock:
+            for duplicate in self.duplicates:
+                duplicate.close()
+            self.duplicates.clear()
+
+
+def _shut(sock: socket.socket) -> None:
+    with suppress(OSError):  # already closed by its owner
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+_current = threading.local()
+
+
+def _watch_socket(sock: Any) -> None:
+    watch: _Watch | None = getattr(_current, "watch", None)
+    if watch is not None and sock is not None:
+        watch.add(sock)
+
+
+def _is_link_local(host: str) -> bool:
+    address = ipaddress.ip_address(host.split("%", 1)[0])
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return any(address in net for net in _LINK_LOCAL)
+
+
+def _check_name(host: str, port: int) -> None:
+    """Before connecting: every address the name resolves to (a spelling the URL
+    check did not read as an address is resolved here like any name)."""
+    for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        if _is_link_local(str(address[0])):
+            raise LinkLocalRefused("link-local address refused (cloud metadata)")
+
+
+def _check_peer(sock: socket.socket) -> None:
+    """After connecting: the name may resolve differently the second time."""
+    if _is_link_local(str(sock.getpeername()[0])):
+        sock.close()
+        raise LinkLocalRefused("link-local address refused (cloud metadata)")
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        _check_name(self._dns_host, self.port)
+        sock = super()._new_conn()
+        _check_peer(sock)
+        _watch_socket(sock)
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch_socket(self.sock)  # a kept-alive connection made by an earlier attempt
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def _new_conn(self) -> socket.socket:
+        _check_name(self._dns_host, self.port)
+        sock = super()._new_conn()
+        _check_peer(sock)
+        _watch_socket(sock)  # before the TLS handshake, which a receiver can drag out too
+        return sock
+
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _watch_socket(self.sock)
+        super().request(*args, **kwargs)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _GuardedHTTPPool,
+            "https": _GuardedHTTPSPool,
+        }
+
+
+def session() -> requests.Session:
+    """A session for receivers: guarded connections, no proxy from the
+    environment, and no redirect followed (a redirect is not delivery, and
+    could point anywhere; pywebpush would follow one)."""
+    made = requests.Session()
+    made.trust_env = False
+    made.max_redirects = 0
+    adapter = _GuardedAdapter()
+    made.mount("http://", adapter)
+    made.mount("https://", adapter)
+    return made
+
+
+def expired() -> bool:
+    """Whether this thread's current attempt has run out of time."""
+    watch: _Watch | None = getattr(_current, "watch", None)
+    return watch is not None and watch.expired
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[_Watch]:
+    """Within this block, this thread's connections are cut after ``seconds``."""
+    watch = _Watch()
+    _current.watch = watch
+    timer = threading.Timer(seconds, watch.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield watch
+    finally:
+        timer.cancel()
+        _current.watch = None
+        watch.close()

@@ -18,7 +18,7 @@ from tests.conftest import ServerThread, wait_until
 from tests.web.live.test_routes import sighting, submit
 
 # Bytes on the network for the first visit (gzip on the static files).
-COLD_BYTES = {"home": 25_000, "form": 45_000, "map": 200_000}
+COLD_BYTES = {"home": 25_000, "form": 32_000, "map": 200_000}
 # The targets are 1.5 s / 1.5 s / 4 s; here with slack for a busy machine.
 COLD_MS = {"home": 3_000, "form": 3_500, "map": 8_000}
 # Warm, the map draws the view saved on the phone while the fresh one is on its

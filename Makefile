@@ -17,9 +17,10 @@ run: $(STAMP)
 	$(BIN)/courtwatch serve
 
 # One worker per core, each with its own embedded PostgreSQL; whole files per
-# worker so module fixtures (a built trend view, a browser) are made once.
+# worker so module fixtures (a built trend view) are made once; the longest files
+# first (tests/scheduling.py), so no long file runs alone at the end.
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

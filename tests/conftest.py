@@ -34,6 +34,8 @@ from courtwatch.services import Services
 # imported; give it one (mkdtemp makes it 0700) before any test module imports it.
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="courtwatch-run-"))
 
+pytest_plugins = ["tests.scheduling"]
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -160,16 +162,36 @@ def chromium_path() -> str:
     )
 
 
-@pytest.fixture
-async def browser(chromium_path: str) -> AsyncIterator[Any]:
+@pytest.fixture(scope="session")
+async def _shared_chromium(chromium_path: str) -> AsyncIterator[Any]:
+    """One Playwright driver and one Chromium per test worker: starting them costs
+    2-5 s on a loaded 2-core machine, and ~90 browser tests used to pay it each."""
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_path, args=CHROMIUM_ARGS
-        )
-        yield browser
-        await browser.close()
+        holder: dict[str, Any] = {}
+
+        async def current() -> Any:
+            if holder.get("browser") is None or not holder["browser"].is_connected():
+                holder["browser"] = await playwright.chromium.launch(
+                    executable_path=chromium_path, args=CHROMIUM_ARGS
+                )
+            return holder["browser"]
+
+        yield current
+        if holder.get("browser") is not None and holder["browser"].is_connected():
+            await holder["browser"].close()
+
+
+@pytest.fixture
+async def browser(_shared_chromium: Any) -> AsyncIterator[Any]:
+    """The worker's Chromium. Tests isolate themselves in their own contexts
+    (cookies, storage, service workers); whatever context a test leaves open is
+    closed after it, so nothing carries over to the next test."""
+    shared = await _shared_chromium()
+    yield shared
+    for context in list(shared.contexts):
+        await context.close()
 
 
 async def wait_until(predicate: Any, timeout: float = 5.0, interval: float = 0.02) -> None:

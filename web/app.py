@@ -29,6 +29,7 @@ from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
 from web.members import pages as member_pages
 from web.members import passkeys
+from web.members.header import SignedInHeader
 from web.reports import api, form_photos, manage, pages
 from web.sealed import routes as sealed
 from web.static_assets import StaticAssets
@@ -284,6 +285,7 @@ def create_app(services: Services, background: Background | None = None) -> Star
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
+            Middleware(SignedInHeader),
             Middleware(
                 BodySizeLimit,
                 max_bytes=settings.max_body_bytes,

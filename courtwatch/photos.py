@@ -14,6 +14,8 @@ metadata survives, because nothing of the file is copied.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import warnings
 from dataclasses import dataclass
@@ -87,6 +89,28 @@ def inspect(data: bytes, most_bytes: int = MOST_BYTES) -> PhotoInfo:
     if fmt not in CONTENT_TYPES:
         raise PhotoRefused("not a JPEG, PNG, WebP or HEIC photo", 415)
     return PhotoInfo(fmt, CONTENT_TYPES[fmt], width, height)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What ``inspect`` found in some bytes, and the SHA-256 of those bytes.
+
+    Decoding a phone photo whole takes ~300 ms. The report form checks every
+    photo before it stores the report, then seals them: with this, sealing
+    trusts the first check instead of decoding again, but only for the very
+    bytes that were checked (``describes``).
+    """
+
+    info: PhotoInfo
+    sha256: bytes
+
+    def describes(self, data: bytes) -> bool:
+        return hmac.compare_digest(hashlib.sha256(data).digest(), self.sha256)
+
+
+def check(data: bytes, most_bytes: int = MOST_BYTES) -> Checked:
+    """``inspect``, remembering which bytes it vouches for."""
+    return Checked(inspect(data, most_bytes), hashlib.sha256(data).digest())
 
 
 def public_copy(data: bytes) -> bytes:

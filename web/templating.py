@@ -11,9 +11,11 @@ from starlette.templating import Jinja2Templates
 from courtwatch.domain.reports import MOST_PHOTOS
 from courtwatch.photos import MOST_BYTES as MOST_PHOTO_BYTES
 from web.assets import TEMPLATES_DIR
+from web.members.header import signed_in_context
 from web.static_assets import asset_url
 
-templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+# The header shows the signed-in member (web/members/header.py).
+templates = Jinja2Templates(directory=str(TEMPLATES_DIR), context_processors=[signed_in_context])
 # Templates name static files by content hash: cached for good, refetched after a change.
 templates.env.globals["asset_url"] = asset_url
 # The photo limits, for the outbox to check on the phone before it queues a

@@ -324,14 +324,25 @@ class SealedDetails:
     # -- photos --------------------------------------------------------------------
 
     def attach_photo(
-        self, report_id: UUID, token: str, data: bytes, client_key: str | None
+        self,
+        report_id: UUID,
+        token: str,
+        data: bytes,
+        client_key: str | None,
+        checked: photos.Checked | None = None,
     ) -> tuple[UUID, int | None]:
         """Seal a photo the author adds; PhotoRefused (4xx) stores nothing.
 
         With a client key a retried upload maps to the same photo and is stored once.
+        ``checked``: what photos.check found in these bytes (the report form
+        checks every photo before it stores the report); used only if it
+        describes these very bytes, else the photo is decoded here.
         """
         self.app.check_author_of(report_id, token)  # before decoding anything
-        info = photos.inspect(data)
+        if checked is not None and checked.describes(data):
+            info = checked.info
+        else:
+            info = photos.inspect(data)
         photo_id = uuid5(PHOTO_IDS, f"{report_id}:{client_key}") if client_key else uuid4()
         organisation = self.sealing_key()
         blob = seal_blob(report_id, f"photo:{photo_id}", data, organisation)

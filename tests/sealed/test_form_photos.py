@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+import courtwatch.photos
 from courtwatch.members import MemberRole
 from courtwatch.services import Services
 from tests.members.tokens import member_token
@@ -43,8 +44,18 @@ def report_id_in(page: str) -> str:
 
 
 async def test_photos_sent_with_the_form_are_sealed_once_and_a_lawyer_gets_the_originals(
-    client: httpx.AsyncClient, services: Services
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Each photo is decoded once (~300 ms for a phone's): checked before the
+    # report is stored, sealed on that check. The real decoder, counted.
+    decoded: list[int] = []
+    real_open = courtwatch.photos._open
+
+    def counted_open(data: bytes) -> Any:
+        decoded.append(len(data))
+        return real_open(data)
+
+    monkeypatch.setattr(courtwatch.photos, "_open", counted_open)
     values = markers()
     body = form_body(values)
     jpeg, png = photo("JPEG"), photo("PNG")
@@ -57,6 +68,7 @@ async def test_photos_sent_with_the_form_are_sealed_once_and_a_lawyer_gets_the_o
     ]
     answer = await client.post("/new/courthouse_arrest?lang=en", data=body, files=files)
     assert answer.status_code == 201, answer.text[:2000]
+    assert sorted(decoded) == sorted(len(x) for x in (jpeg, png, heic))
     report_id = report_id_in(answer.text)
     assert CAMERA not in answer.text
     # Sent again (a back-and-resubmit, an outbox retry): stored once.

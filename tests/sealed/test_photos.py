@@ -17,6 +17,7 @@ import pillow_heif
 import pytest
 from PIL import Image, ImageCms
 
+from courtwatch import photos
 from courtwatch.infrastructure.database import Database
 from courtwatch.members import MemberRole
 from courtwatch.sealed.service import unsealing_key_path
@@ -251,6 +252,12 @@ async def test_oversize_wrong_token_and_a_retry_store_nothing_more(
     assert streamed.status_code == 413
     assert (await upload(client, report_id, "wrong", photo())).status_code == 403
     assert (await upload(client, str(uuid.uuid4()), token, photo())).status_code == 404
+    # A check made of other bytes vouches for nothing: the bytes are decoded (and refused).
+    good = photos.check(photo())
+    with pytest.raises(photos.PhotoRefused):
+        services.sealed.attach_photo(
+            uuid.UUID(report_id), token, b"\xff\xd8 not a photo", None, good
+        )
     assert count(services, "sealed_photos") == 0
     key = uuid.uuid4().hex
     first = await upload(client, report_id, token, photo(), **{"Idempotency-Key": key})

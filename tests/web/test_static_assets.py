@@ -139,3 +139,18 @@ def test_the_county_files_are_named_by_their_hash_and_cover_every_county() -> No
     assert found == counties
     # New York's counties are a few kB, not the country's 842 kB.
     assert (STATIC_DIR / "map/counties/36.json").stat().st_size < 20_000
+
+
+async def test_a_static_file_carries_the_short_policy_and_a_page_the_full_one(
+    client: httpx.AsyncClient,
+) -> None:
+    """The page policy (~500 bytes) governs documents, not the files they load."""
+    from web.app import STATIC_POLICY
+
+    answer = await client.get(asset_url("js/outbox.js"), headers=GZIP)
+    assert answer.headers["content-security-policy"] == STATIC_POLICY.decode()
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    page = (await client.get("/new/sighting")).headers["content-security-policy"]
+    assert "'nonce-" in page and "script-src 'self'" in page
+    # The worker is a document-like context: it keeps the page policy.
+    assert "script-src 'self'" in (await client.get("/sw.js")).headers["content-security-policy"]

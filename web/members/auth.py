@@ -105,6 +105,18 @@ async def current_member(request: Request) -> Member | None:
     return found.member if found else None
 
 
+def has_session_cookie(request: HTTPConnection) -> bool:
+    """Whether the request carries something that may be a session (not checked)."""
+    return _session_cookie(request) is not None
+
+
+def looked_up_member(request: HTTPConnection) -> Member | None:
+    """The member this request was already found to be, without a lookup (None if
+    none was made or none was found): for a template, which cannot wait."""
+    found: Authenticated | bool | None = getattr(request.state, "member_auth", None)
+    return found.member if isinstance(found, Authenticated) else None
+
+
 async def _sent_csrf(request: Request) -> str:
     header = request.headers.get(CSRF_HEADER)
     if header:

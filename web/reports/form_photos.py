@@ -67,35 +67,43 @@ async def read_form(request: Request) -> tuple[dict[str, str], list[UploadFile]]
     return values, chosen
 
 
-async def check(uploads: list[UploadFile]) -> PhotoProblem | None:
-    """The first reason the photos cannot be kept, or None. Reads one photo at
-    a time, so a form's worth of photos is never all in memory at once."""
+async def check(uploads: list[UploadFile]) -> PhotoProblem | list[photos.Checked]:
+    """The first reason the photos cannot be kept, or what was found in each.
+    Reads one photo at a time, so a form's worth of photos is never all in
+    memory at once; ``attach`` then seals them without decoding them again."""
     if len(uploads) > MOST_PHOTOS:
         reason = f"at most {MOST_PHOTOS} photos per report"
         return PhotoProblem(FieldProblem(field=FIELD, reason=reason), 413)
+    found = []
     for number, upload in enumerate(uploads, 1):
         try:
             await upload.seek(0)
             # One byte past the limit is enough for inspect() to refuse it.
             data = await upload.read(photos.MOST_BYTES + 1)
-            await run_in_threadpool(photos.inspect, data)
+            found.append(await run_in_threadpool(photos.check, data))
         except photos.PhotoRefused as refused:
             # "photo 2: ..." — web/i18n.py turns it into words with the number.
             reason = f"photo {number}: {refused}"
             return PhotoProblem(FieldProblem(field=FIELD, reason=reason), refused.status)
-    return None
+    return found
 
 
 async def attach(
-    request: Request, report_id: UUID, token: str, client_key: str, uploads: list[UploadFile]
+    request: Request,
+    report_id: UUID,
+    token: str,
+    client_key: str,
+    uploads: list[UploadFile],
+    checked: list[photos.Checked],
 ) -> None:
-    """Seal each (already checked) photo onto the stored report, once."""
+    """Seal each photo ``check`` passed onto the stored report, once. The
+    service trusts each check only for the bytes it hashed (photos.Checked)."""
     sealed = request.app.state.services.sealed
-    for number, upload in enumerate(uploads, 1):
+    for number, (upload, found) in enumerate(zip(uploads, checked, strict=True), 1):
         await upload.seek(0)
         data = await upload.read(photos.MOST_BYTES + 1)
         await run_in_threadpool(
-            sealed.attach_photo, report_id, token, data, f"{client_key}:photo:{number}"
+            sealed.attach_photo, report_id, token, data, f"{client_key}:photo:{number}", found
         )
 
 

@@ -249,9 +249,9 @@ async def _create_report(
     request: Request, kind: Kind, form: dict[str, str], uploads: list[UploadFile]
 ) -> Response:
     # Every photo is checked before anything is stored (web/reports/form_photos.py).
-    refused = await form_photos.check(uploads)
-    if refused is not None:
-        return await _refused(request, kind, form, [refused.problem], refused.status)
+    checked = await form_photos.check(uploads)
+    if isinstance(checked, form_photos.PhotoProblem):
+        return await _refused(request, kind, form, [checked.problem], checked.status)
     code = form.get("courthouse_code", "").strip()
     courthouse = await run_in_threadpool(_app(request).courthouse, code) if code else None
     zone = when.place_zone(courthouse, form.get("lat"), form.get("lon"), _default_zone(request))
@@ -275,7 +275,7 @@ async def _create_report(
         return await _refused(request, kind, form, failure.problems)
     if uploads:
         await form_photos.attach(
-            request, result.report_id, result.author_token, form["client_key"], uploads
+            request, result.report_id, result.author_token, form["client_key"], uploads, checked
         )
     status_code = 201 if result.created else 200
     if _wants_json(request):

@@ -141,5 +141,7 @@
   }
   if (known) show([known], word("last", "Last used"));
   picker.hidden = false;
+  // Shown before this script arrived (form.html): what was typed meanwhile is searched now.
+  if (search.value) search.dispatchEvent(new Event("input"));
   window.courtwatchPlaces = { choose: choose };
 })();

@@ -1,6 +1,12 @@
 // The installable app: registers the service worker (after the page has
 // loaded, so its downloads never compete with the first view on a slow line)
 // and knows how to remove everything courtwatch keeps on this phone.
+//
+// It also fetches, after the load event, the scripts a page lists in its
+// "after-load" block: helpers the page is usable without (the form's
+// courthouse search, its time-zone hints). At 400 kbps every byte fetched with
+// the first view delays it; these arrive half a second later instead, before
+// the worker's own downloads.
 (function () {
   "use strict";
   var lang = document.documentElement.lang === "es" ? "es" : "en";
@@ -53,8 +59,29 @@
     } catch (e) { /* go on */ }
   }
 
-  if (document.readyState === "complete") register();
-  else window.addEventListener("load", register);
+  // Each listed script in order (async = false keeps it); resolves when all
+  // have loaded or failed. Only this site's static files, whatever the block says.
+  function loadHelpers() {
+    var node = document.getElementById("after-load");
+    var urls = [];
+    try { urls = node ? JSON.parse(node.textContent) : []; } catch (e) { urls = []; }
+    if (!Array.isArray(urls)) urls = [];
+    return Promise.all(urls.filter(function (src) {
+      return typeof src === "string" && /^\/static\/[^/]/.test(src);
+    }).map(function (src) {
+      return new Promise(function (resolve) {
+        var script = document.createElement("script");
+        script.src = src;
+        script.async = false;
+        script.onload = script.onerror = resolve;
+        document.head.appendChild(script);
+      });
+    }));
+  }
+
+  function afterLoad() { loadHelpers().then(register); }
+  if (document.readyState === "complete") afterLoad();
+  else window.addEventListener("load", afterLoad);
 
   window.courtwatchApp = {
     // Resolves once a worker controls this page (its install kept the pages).

@@ -635,17 +635,63 @@ def release_claims(database: Database) -> None:
         )
 
 
-def claim_due(database: Database, limit: int, lease: timedelta) -> list[Due]:
-    """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them)."""
+def _receiver_of(alias: str) -> str:
+    """SQL for who answers a delivery: its webhook, or its member's push endpoints."""
+    return (
+        f"CASE WHEN {alias}.channel = 'webhook' THEN {alias}.webhook_id ELSE {alias}.member_id END"
+    )
+
+
+CLAIM = f"""
+WITH ranked AS (
+    SELECT id, next_attempt_at, {_receiver_of("a")} AS receiver,
+           row_number() OVER (PARTITION BY {_receiver_of("a")} ORDER BY next_attempt_at, id) AS place
+    FROM alert_deliveries a
+    WHERE status = 'pending' AND next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
+), due AS (
+    SELECT d.id FROM alert_deliveries d
+    JOIN ranked r ON r.id = d.id
+    LEFT JOIN unnest(%(busy)s::uuid[], %(in_flight)s::int[]) AS b (receiver, n)
+           ON b.receiver = r.receiver
+    WHERE r.place + coalesce(b.n, 0) <= %(per_receiver)s
+      -- Checked again on the locked row: another sender may have claimed it meanwhile.
+      AND d.status = 'pending'
+      AND d.next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
+    ORDER BY r.next_attempt_at LIMIT %(limit)s
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL,
+       next_attempt_at = coalesce(%(now)s::timestamptz, clock_timestamp()) + %(lease)s
+FROM due WHERE d.id = due.id
+RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts
+"""
+
+
+def claim_due(
+    database: Database,
+    limit: int,
+    lease: timedelta,
+    *,
+    in_flight: dict[UUID, int] | None = None,
+    per_receiver: int = 1_000_000,
+    now: datetime | None = None,
+) -> list[Due]:
+    """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them),
+    at most ``per_receiver`` to one receiver counting the ``in_flight`` ones
+    (receiver: a webhook id, or a member id for push). ``now``: the sender's clock
+    (None: the database's)."""
+    busy = dict(in_flight or {})
     with database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
         curs.execute(
-            "WITH due AS (SELECT id FROM alert_deliveries WHERE status = 'pending' "
-            "AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT %s "
-            "FOR UPDATE SKIP LOCKED) "
-            "UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL, "
-            "next_attempt_at = clock_timestamp() + %s FROM due WHERE d.id = due.id "
-            "RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts",
-            (limit, lease),
+            CLAIM,  # type: ignore[arg-type]
+            {
+                "now": now,
+                "busy": list(busy),
+                "in_flight": list(busy.values()),
+                "per_receiver": per_receiver,
+                "limit": limit,
+                "lease": lease,
+            },
         )
         rows = curs.fetchall()
         hooks: dict[UUID, tuple[str, str, bool]] = {}
@@ -686,10 +732,15 @@ class Attempt:
     retry_in: timedelta | None
 
 
-def record_attempts(database: Database, attempts: Iterable[Attempt]) -> None:
+def record_attempts(
+    database: Database, attempts: Iterable[Attempt], now: datetime | None = None
+) -> None:
+    """Log each attempt and move its delivery on. Fenced by the attempt number:
+    an attempt whose claim was taken over (its lease ran out) changes nothing."""
     rows = list(attempts)
     if not rows:
         return
+    fence = "AND attempts = %s AND status = 'pending'"
     with database.pooled() as conn, conn.cursor() as curs:
         curs.executemany(
             "INSERT INTO alert_delivery_log (delivery_id, webhook_id, attempt, http_status, "
@@ -703,28 +754,34 @@ def record_attempts(database: Database, attempts: Iterable[Attempt]) -> None:
             if a.ok:
                 curs.execute(
                     "UPDATE alert_deliveries SET status = 'delivered', "
-                    "delivered_at = clock_timestamp(), last_error = NULL WHERE id = %s",
-                    (a.delivery_id,),
+                    f"delivered_at = clock_timestamp(), last_error = NULL WHERE id = %s {fence}",
+                    (a.delivery_id, a.attempt),
                 )
             elif a.retry_in is None:
                 curs.execute(
-                    "UPDATE alert_deliveries SET status = 'failed', last_error = %s WHERE id = %s",
-                    (a.error, a.delivery_id),
+                    "UPDATE alert_deliveries SET status = 'failed', last_error = %s "
+                    f"WHERE id = %s {fence}",
+                    (a.error, a.delivery_id, a.attempt),
                 )
             else:
                 curs.execute(
-                    "UPDATE alert_deliveries SET last_error = %s, "
-                    "next_attempt_at = clock_timestamp() + %s WHERE id = %s",
-                    (a.error, a.retry_in, a.delivery_id),
+                    "UPDATE alert_deliveries SET last_error = %s, next_attempt_at = "
+                    f"coalesce(%s::timestamptz, clock_timestamp()) + %s WHERE id = %s {fence}",
+                    (a.error, now, a.retry_in, a.delivery_id, a.attempt),
                 )
 
 
-def next_due_in(database: Database) -> float | None:
-    """Seconds until the next pending delivery is due (None: nothing pending)."""
+def next_due_in(
+    database: Database, busy: Iterable[UUID] = (), now: datetime | None = None
+) -> float | None:
+    """Seconds until the next pending delivery is due, leaving out the ``busy``
+    receivers' (None: nothing pending)."""
     with database.pooled() as conn:
         row = conn.execute(
-            "SELECT extract(epoch FROM min(next_attempt_at) - clock_timestamp()) "
-            "FROM alert_deliveries WHERE status = 'pending'"
+            "SELECT extract(epoch FROM min(a.next_attempt_at) - "
+            "coalesce(%s::timestamptz, clock_timestamp())) FROM alert_deliveries a "
+            f"WHERE a.status = 'pending' AND NOT ({_receiver_of('a')} = ANY(%s::uuid[]))",
+            (now, list(busy)),
         ).fetchone()
     return None if row is None or row[0] is None else max(0.0, float(row[0]))
 

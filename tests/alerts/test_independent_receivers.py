@@ -4,6 +4,7 @@ is still talking to a receiver (two senders would both send it)."""
 
 from __future__ import annotations
 
+import itertools
 import socket
 import threading
 import time
@@ -141,6 +142,7 @@ def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
     # again and both were talking to the receiver at once: a duplicate with no
     # crash. Now each attempt ends before its lease does.
     monkeypatch.setattr(sender_module, "LEASE", timedelta(seconds=1.0))
+    monkeypatch.setattr(sender_module, "STALL_PAUSE", 0.0)  # each sender may try it again
     holder = Holder()
     projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
     one = AlertSender(database, services.settings).start()
@@ -158,5 +160,5 @@ def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
     assert holder.peak == 1, "two attempts of one delivery at once"
     spans = sorted(holder.held, key=lambda h: h[1])
     assert all(delivery for delivery, _, _ in spans)
-    for (_, _, ended), (_, began, _) in zip(spans, spans[1:], strict=False):
+    for (_, _, ended), (_, began, _) in itertools.pairwise(spans):
         assert ended <= began, "two attempts of one delivery at once"

@@ -119,6 +119,10 @@ class AlertSender:
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        """Look at the outbox now (after the clock was moved, in tests)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()

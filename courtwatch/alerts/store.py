@@ -127,13 +127,24 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     payload jsonb NOT NULL,
     report_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    status text NOT NULL DEFAULT 'pending',
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     delivered_at timestamptz,
     last_error text,
     UNIQUE (subscription_id, report_id)
 );
+-- Held for the subscriber's quiet hours: sent when they end (next_attempt_at),
+-- unless a newer report of its incident supersedes it meanwhile.
+ALTER TABLE alert_deliveries ADD COLUMN IF NOT EXISTS held_until timestamptz;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'alert_deliveries_status_known'
+                   AND conrelid = 'alert_deliveries'::regclass) THEN
+        ALTER TABLE alert_deliveries DROP CONSTRAINT IF EXISTS alert_deliveries_status_check;
+        ALTER TABLE alert_deliveries ADD CONSTRAINT alert_deliveries_status_known
+            CHECK (status IN ('pending', 'delivered', 'failed', 'superseded'));
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries (next_attempt_at)
     WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS alert_deliveries_report ON alert_deliveries (report_id);
@@ -222,6 +233,8 @@ class ReportAlerts:
     delivered: int
     failed: int
     pending: int
+    held: int  # of the pending: waiting for the subscriber's quiet hours to end
+    superseded: int
     median_seconds: float | None
     slowest_seconds: float | None
 
@@ -232,6 +245,8 @@ class ReportAlerts:
             "delivered": self.delivered,
             "failed": self.failed,
             "pending": self.pending,
+            "held": self.held,
+            "superseded": self.superseded,
             "median_seconds": self.median_seconds,
             "slowest_seconds": self.slowest_seconds,
         }
@@ -441,6 +456,9 @@ class AlertStore:
                 "count(*) FILTER (WHERE status = 'delivered') AS delivered, "
                 "count(*) FILTER (WHERE status = 'failed') AS failed, "
                 "count(*) FILTER (WHERE status = 'pending') AS pending, "
+                "count(*) FILTER (WHERE status = 'pending' AND attempts = 0 "
+                "  AND next_attempt_at > clock_timestamp() AND held_until IS NOT NULL) AS held, "
+                "count(*) FILTER (WHERE status = 'superseded') AS superseded, "
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - report_at)) "
                 "  FILTER (WHERE status = 'delivered') AS median, "
                 "max(extract(epoch FROM delivered_at - report_at)) AS slowest "
@@ -455,6 +473,8 @@ class AlertStore:
             row["delivered"],
             row["failed"],
             row["pending"],
+            row["held"],
+            row["superseded"],
             None if row["median"] is None else round(float(row["median"]), 3),
             None if row["slowest"] is None else round(float(row["slowest"]), 3),
         )
@@ -548,16 +568,32 @@ class Match:
     payload: dict[str, Any]
 
 
+SUPERSEDED = "superseded by a newer report of its incident during quiet hours"
+
 MATCH = SQL(
     """
+WITH matched AS (
 INSERT INTO alert_deliveries (id, subscription_id, member_id, report_id, thread_id, trigger,
-                              channel, webhook_id, payload, report_at)
+                              channel, webhook_id, payload, report_at, held_until, next_attempt_at)
 SELECT md5(s.id::text || '/' || %(report)s::text)::uuid, s.id, s.member_id, %(report)s,
        %(thread)s, %(trigger)s, s.channel, s.webhook_id,
        %(payload)s || jsonb_build_object('delivery_id', md5(s.id::text || '/' || %(report)s::text)::uuid),
-       %(at)s
+       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp())
 FROM alert_subscriptions s
 LEFT JOIN alert_webhooks w ON w.id = s.webhook_id
+-- The event's time on the subscriber's clock; in their quiet hours the alert is
+-- held until those hours end (the next quiet_end after it, in their zone).
+CROSS JOIN LATERAL (SELECT %(at)s AT TIME ZONE s.timezone AS local_at) l
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN CASE WHEN s.quiet_start < s.quiet_end
+                          THEN l.local_at::time >= s.quiet_start AND l.local_at::time < s.quiet_end
+                          ELSE l.local_at::time >= s.quiet_start OR l.local_at::time < s.quiet_end
+                     END
+           THEN (l.local_at::date + s.quiet_end
+                 + CASE WHEN s.quiet_end <= l.local_at::time THEN interval '1 day'
+                        ELSE interval '0' END) AT TIME ZONE s.timezone
+           END AS held_until
+) q
 WHERE s.deleted_at IS NULL
   AND s.min_level <= %(level)s AND s.min_level > %(before)s
   AND (cardinality(s.kinds) = 0 OR %(kind)s = ANY (s.kinds))
@@ -571,14 +607,19 @@ WHERE s.deleted_at IS NULL
              + cos(radians(s.lat)) * cos(radians(%(lat)s))
                * power(sin(radians(%(lon)s - s.lon) / 2), 2)))) <= s.radius_m)
   )
-  AND NOT coalesce(
-        CASE WHEN s.quiet_start < s.quiet_end
-             THEN (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
-              AND (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
-             ELSE (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
-               OR (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
-        END, false)
 ON CONFLICT (subscription_id, report_id) DO NOTHING
+RETURNING subscription_id
+), superseded AS (
+-- An alert still held (never tried) for a subscriber this report also alerts,
+-- in the same incident: only the newest is sent when quiet hours end, carrying
+-- the incident's count. Ten reports of one night's raid are one morning alert.
+UPDATE alert_deliveries o SET status = 'superseded', last_error = %(superseded)s
+WHERE o.thread_id = %(thread)s AND o.report_id <> %(report)s
+  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL
+  AND o.subscription_id IN (SELECT subscription_id FROM matched)
+RETURNING 1
+)
+SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded
 """
 )
 
@@ -601,9 +642,11 @@ def match(curs: Cursor[Any], found: Match) -> int:
             "courthouse": found.courthouse_code,
             "lat": found.lat,
             "lon": found.lon,
+            "superseded": SUPERSEDED,
         },
     )
-    written = curs.rowcount
+    row = curs.fetchone()
+    written = 0 if row is None else int(row["written"] if isinstance(row, dict) else row[0])
     if written:
         # Delivered on commit: the sender wakes when the rows can be read.
         curs.execute(SQL("SELECT pg_notify(%s, '')"), (NOTIFY_CHANNEL,))

@@ -8,7 +8,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
@@ -62,8 +62,19 @@ def expected(rows: list[dict], kind: str, level: int, before: int, at: datetime)
             "NYC" in r["courthouses"]
             or (r["radius_m"] and distance_m((r["lat"], r["lon"]), HERE) <= r["radius_m"])
         )
-        and not quiet(r, at)
     }
+
+
+def held_until(row: dict, at: datetime) -> datetime | None:
+    """When a delivery held for quiet hours is sent: the next quiet_end in the zone."""
+    if not quiet(row, at):
+        return None
+    zone = ZoneInfo(row["timezone"])
+    local = at.astimezone(zone)
+    day = local.date() + timedelta(
+        days=1 if row["quiet_end"] <= local.time().replace(tzinfo=None) else 0
+    )
+    return datetime.combine(day, row["quiet_end"], tzinfo=zone)
 
 
 def make_rows(seed: int = 7) -> list[dict]:
@@ -143,6 +154,17 @@ def test_ten_thousand_subscriptions_match_as_the_rules_say_within_a_second(
     assert len(want) > 500  # a test of many matches, not of none
     assert delivered_to(database, result.report_id) == want
     assert took < 5.0, took
+    # Quiet hours hold a delivery until they end, in the subscriber's zone.
+    with database.connect() as conn:
+        held = dict(
+            conn.execute(
+                "SELECT subscription_id, held_until FROM alert_deliveries WHERE report_id = %s",
+                (result.report_id,),
+            ).fetchall()
+        )
+    by_id = {r["id"]: r for r in rows}
+    assert held == {sid: held_until(by_id[sid], at) for sid in want}
+    assert sum(v is not None for v in held.values()) > 50
 
     # A member confirms it on scene: the "on_scene" subscribers are added, no one twice.
     confirmed = services.app.confirm_on_scene(result.report_id, "Ana")

@@ -42,6 +42,7 @@ from courtwatch.alerts.model import (
     Channel,
     InvalidAlertField,
     MinimumStatus,
+    PolygonArea,
     QuietHours,
     Subscription,
     SubscriptionNotFound,
@@ -88,6 +89,8 @@ CREATE TABLE IF NOT EXISTS alert_subscriptions (
     updated_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
 );
+-- A drawn area: PostgreSQL's own polygon, corners as (lon, lat) points.
+ALTER TABLE alert_subscriptions ADD COLUMN IF NOT EXISTS area_polygon polygon;
 CREATE INDEX IF NOT EXISTS alert_subscriptions_member ON alert_subscriptions (member_id)
     WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS alert_subscriptions_courthouses ON alert_subscriptions
@@ -177,17 +180,27 @@ def create_tables(curs: Cursor[Any]) -> None:
 
 
 _SUB_COLUMNS = (
-    "id, member_id, label, courthouses, lat, lon, radius_m, kinds, min_status, "
-    "quiet_start, quiet_end, timezone, channel, webhook_id"
+    "id, member_id, label, courthouses, lat, lon, radius_m, area_polygon::text AS area_polygon, "
+    "kinds, min_status, quiet_start, quiet_end, timezone, channel, webhook_id"
 )
 
 
+def polygon_text(area: PolygonArea) -> str:
+    """PostgreSQL's polygon literal: ((lon,lat),...); repr keeps every digit."""
+    return "(" + ",".join(f"({lon!r},{lat!r})" for lat, lon in area.points) + ")"
+
+
+def polygon_from_text(text: str) -> PolygonArea:
+    numbers = [float(n) for n in text.replace("(", " ").replace(")", " ").replace(",", " ").split()]
+    return PolygonArea(tuple(zip(numbers[1::2], numbers[0::2], strict=True)))
+
+
 def _subscription(row: dict[str, Any]) -> Subscription:
-    area = (
-        None
-        if row["radius_m"] is None
-        else Area(lat=row["lat"], lon=row["lon"], radius_m=row["radius_m"])
-    )
+    area: Area | PolygonArea | None = None
+    if row["radius_m"] is not None:
+        area = Area(lat=row["lat"], lon=row["lon"], radius_m=row["radius_m"])
+    elif row.get("area_polygon"):
+        area = polygon_from_text(row["area_polygon"])
     quiet = None if row["quiet_start"] is None else QuietHours(row["quiet_start"], row["quiet_end"])
     return Subscription(
         id=row["id"],
@@ -207,12 +220,15 @@ def _subscription(row: dict[str, Any]) -> Subscription:
 
 
 def _spec_values(spec: SubscriptionSpec) -> dict[str, Any]:
+    circle = spec.area if isinstance(spec.area, Area) else None
+    drawn = spec.area if isinstance(spec.area, PolygonArea) else None
     return {
         "label": spec.label,
         "courthouses": list(spec.courthouses),
-        "lat": spec.area.lat if spec.area else None,
-        "lon": spec.area.lon if spec.area else None,
-        "radius_m": spec.area.radius_m if spec.area else None,
+        "lat": circle.lat if circle else None,
+        "lon": circle.lon if circle else None,
+        "radius_m": circle.radius_m if circle else None,
+        "area_polygon": polygon_text(drawn) if drawn else None,
         "kinds": list(spec.kinds),
         "min_status": spec.min_status.value,
         "min_level": LEVELS[spec.min_status],
@@ -302,9 +318,10 @@ class AlertStore:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
                 "INSERT INTO alert_subscriptions (id, member_id, label, courthouses, lat, lon, "
-                "radius_m, kinds, min_status, min_level, quiet_start, quiet_end, timezone, "
-                "channel, webhook_id) VALUES (%(id)s, %(member_id)s, %(label)s, %(courthouses)s, "
-                "%(lat)s, %(lon)s, %(radius_m)s, %(kinds)s, %(min_status)s, %(min_level)s, "
+                "radius_m, area_polygon, kinds, min_status, min_level, quiet_start, quiet_end, "
+                "timezone, channel, webhook_id) VALUES (%(id)s, %(member_id)s, %(label)s, "
+                "%(courthouses)s, %(lat)s, %(lon)s, %(radius_m)s, %(area_polygon)s::polygon, "
+                "%(kinds)s, %(min_status)s, %(min_level)s, "
                 "%(quiet_start)s, %(quiet_end)s, %(timezone)s, %(channel)s, %(webhook_id)s)",
                 {"id": new_id, "member_id": member_id, **_spec_values(spec)},
             )
@@ -318,7 +335,8 @@ class AlertStore:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
                 "UPDATE alert_subscriptions SET label = %(label)s, courthouses = %(courthouses)s, "
-                "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, kinds = %(kinds)s, "
+                "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, "
+                "area_polygon = %(area_polygon)s::polygon, kinds = %(kinds)s, "
                 "min_status = %(min_status)s, min_level = %(min_level)s, "
                 "quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s, "
                 "timezone = %(timezone)s, channel = %(channel)s, webhook_id = %(webhook_id)s, "
@@ -606,6 +624,8 @@ WHERE s.deleted_at IS NULL
                power(sin(radians(%(lat)s - s.lat) / 2), 2)
              + cos(radians(s.lat)) * cos(radians(%(lat)s))
                * power(sin(radians(%(lon)s - s.lon) / 2), 2)))) <= s.radius_m)
+     OR (s.area_polygon IS NOT NULL AND %(lat)s::float8 IS NOT NULL
+         AND s.area_polygon @> point(%(lon)s::float8, %(lat)s::float8))
   )
 ON CONFLICT (subscription_id, report_id) DO NOTHING
 RETURNING subscription_id

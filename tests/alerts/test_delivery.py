@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest

@@ -1045,6 +1045,33 @@ TEXT.update(
         "alerts.quiet": ("Quiet hours", "Horas de silencio"),
         "alerts.quiet_from": ("From", "Desde"),
         "alerts.quiet_to": ("To", "Hasta"),
+        "alerts.quiet_hint": (
+            "An alert in these hours waits until they end.",
+            "Una alerta en estas horas espera hasta que terminen.",
+        ),
+        "alerts.timezone": ("Time zone", "Zona horaria"),
+        "alerts.area_hint": (
+            "Or alert for reports inside an area: tap its centre for a circle, or tap its "
+            "corners one by one.",
+            "O alertar de reportes dentro de una zona: toque el centro para un círculo, o "
+            "toque sus esquinas una por una.",
+        ),
+        "alerts.area_none": ("No area", "Sin zona"),
+        "alerts.area_circle_mode": ("Circle", "Círculo"),
+        "alerts.area_polygon_mode": ("Draw corners", "Dibujar esquinas"),
+        "alerts.area_radius": ("Radius (km)", "Radio (km)"),
+        "alerts.area_undo": ("Undo last corner", "Deshacer la última esquina"),
+        "alerts.area_clear": ("Clear", "Borrar"),
+        "alerts.map_corners": ("Corners: {n}", "Esquinas: {n}"),
+        "alerts.map_too_many": (
+            "At most {n} corners.",
+            "Como máximo {n} esquinas.",
+        ),
+        "alerts.area_circle": (
+            "Area: {km} km around a point",
+            "Zona: {km} km alrededor de un punto",
+        ),
+        "alerts.area_drawn": ("Area: drawn, {n} corners", "Zona: dibujada, {n} esquinas"),
     }
 )
 

@@ -1007,6 +1007,31 @@ OPERATIONS.update(
         ("/console/alerts", "GET"): _html(
             "A member's alerts: subscriptions, and push on this phone", **_errors("401")
         ),
+        ("/console/alerts", "POST"): {
+            **_html(
+                "Add an alert from the page's form (works without JavaScript); "
+                "a refused one re-renders the page with the reason",
+                **_errors("401", "403", "409", "413", "422"),
+            ),
+            "requestBody": _form(
+                label={"type": "string", "maxLength": 80},
+                courthouses={"type": "string"},
+                kinds={"type": "string"},
+                min_status={"type": "string"},
+                quiet_start={"type": "string"},
+                quiet_end={"type": "string"},
+                timezone={"type": "string"},
+                area={"type": "string", "description": "the area as the JSON API's value"},
+            ),
+        },
+        ("/console/alerts/{subscription_id}/remove", "POST"): {
+            **_html(
+                "Remove one of your alerts from the page's form",
+                SUBSCRIPTION_ID,
+                **_errors("401", "403", "404"),
+            ),
+            "requestBody": _form(),
+        },
         ("/api/alerts/reports/{report_id}", "GET"): {
             "tags": ["alerts"],
             "summary": "For coordinators: how many were alerted of a report and how fast "

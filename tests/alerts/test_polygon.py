@@ -111,11 +111,17 @@ async def test_a_polygon_through_the_api_is_stored_and_a_refused_one_is_not(
                 b' {"lat": 40.8, "lon": -74}]}}'
             )
         )
-        answer = await client.post(
-            "/api/alerts/subscriptions",
-            content=raw,
-            headers={**headers, "Content-Type": "application/json"},
-        )
+        try:
+            answer = await client.post(
+                "/api/alerts/subscriptions",
+                content=raw,
+                headers={**headers, "Content-Type": "application/json"},
+            )
+        except httpx.ReadError:
+            # 10,000 corners are over the body limit: the server answers 413 on the
+            # declared length and closes while the client may still be sending.
+            assert name == "ten thousand corners"
+            continue
         assert 400 <= answer.status_code < 500, (name, answer.status_code)
     listed = (await client.get("/api/alerts/subscriptions", headers=headers)).json()
     assert len(listed["subscriptions"]) == 1

@@ -174,5 +174,6 @@ async def test_a_refused_form_keeps_what_was_sent(
     )
     assert answer.status_code == 422
     assert 'value="Noche"' in answer.text and "No funcionó." in answer.text
+    assert "Las horas de silencio necesitan" in answer.text  # the reason, in Spanish
     assert '<option value="NYC" selected>' in answer.text
     assert "&#34;polygon&#34;" in answer.text or "&quot;polygon&quot;" in answer.text

@@ -84,6 +84,22 @@ def _sent(form: FormData) -> dict[str, Any]:
     }
 
 
+# The guard's fields, as the page explains them in the member's language.
+_REASONS = {
+    "courthouses": "alerts.bad.courthouses",
+    "area": "alerts.bad.area",
+    "quiet_hours": "alerts.bad.quiet_hours",
+    "timezone": "alerts.bad.timezone",
+    "label": "alerts.bad.label",
+}
+
+
+def _reason_key(refused: AlertError) -> str:
+    if not isinstance(refused, InvalidAlertField):
+        return "alerts.bad.too_many"
+    return _REASONS.get(refused.field.split(".")[0], "alerts.bad.other")
+
+
 def _back(request: Request) -> Response:
     return RedirectResponse(f"/console/alerts?lang={negotiate(request)}", status_code=303)
 
@@ -96,12 +112,11 @@ async def add_alert(request: Request) -> Response:
         await run_in_threadpool(request.app.state.services.alerts.subscribe, member.id, spec)
     except AlertError as refused:
         t = translator(negotiate(request))
-        reason = str(refused).replace("\x00", "")[:300]
         status = 422 if isinstance(refused, InvalidAlertField) else 409
         return await render_alerts_page(
             request,
             member,
-            error=f"{t('alerts.failed')} {reason}",
+            error=f"{t('alerts.failed')} {t(_reason_key(refused))}",
             sent=_sent(form),
             status_code=status,
         )

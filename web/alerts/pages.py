@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 from courtwatch.alerts.model import (
     ALERT_KINDS,
     MAX_POLYGON_POINTS,
+    MAX_POLYGON_SPAN,
     MAX_RADIUS_M,
     MinimumStatus,
 )
@@ -59,6 +60,7 @@ async def render_alerts_page(
         "tiles": settings.tile_url,
         "attribution": settings.tile_attribution,
         "maxCorners": MAX_POLYGON_POINTS,
+        "maxSpan": MAX_POLYGON_SPAN,
         "maxRadiusKm": MAX_RADIUS_M / 1000,
         "courthouses": [[c.code, c.name, c.lat, c.lon] for c in courthouses],
         # Without a tile server: the vendored state outlines (as the live map).

@@ -40,6 +40,7 @@
   var centre = null;
   var corners = [];
   var shape = null;
+  var dot = null;
 
   function km() {
     var n = parseFloat(radius.value);
@@ -51,9 +52,11 @@
 
   function draw() {
     if (shape) { map.removeLayer(shape); shape = null; }
+    if (dot) { map.removeLayer(dot); dot = null; }
     var area = null;
     if (mode === "circle" && centre) {
       shape = L.circle(centre, { radius: km() * 1000 }).addTo(map);
+      dot = L.circleMarker(centre, { radius: 5, weight: 2, fillOpacity: 1, interactive: false }).addTo(map);
       area = { lat: round(centre.lat), lon: round(centre.lng), radius_m: Math.round(km() * 1000) };
       state.textContent = "";
     } else if (mode === "polygon" && corners.length) {
@@ -61,7 +64,13 @@
       if (corners.length >= 3) {
         area = { polygon: corners.map(function (p) { return { lat: round(p.lat), lon: round(p.lng) }; }) };
       }
-      state.textContent = box.dataset.corners.replace("{n}", corners.length);
+      var lats = corners.map(function (p) { return p.lat; });
+      var lons = corners.map(function (p) { return p.lng; });
+      var span = Math.max(Math.max.apply(null, lats) - Math.min.apply(null, lats),
+        Math.max.apply(null, lons) - Math.min.apply(null, lons));
+      // The server refuses a larger one; say so now, while the corners are on screen.
+      state.textContent = box.dataset.corners.replace("{n}", corners.length) +
+        (span > cfg.maxSpan ? " — " + box.dataset.tooBig : "");
     } else {
       state.textContent = "";
     }
@@ -79,6 +88,10 @@
     var at = event.latlng.wrap();
     if (mode === "circle") {
       centre = at;
+      draw();
+      // A circle of a few km is a dot at the country's zoom: show it.
+      map.fitBounds(shape.getBounds(), { maxZoom: 15 });
+      return;
     } else if (mode === "polygon") {
       if (corners.length >= cfg.maxCorners) {
         state.textContent = box.dataset.tooMany.replace("{n}", cfg.maxCorners);

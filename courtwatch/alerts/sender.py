@@ -38,7 +38,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import requests
 
@@ -49,6 +49,7 @@ from courtwatch.alerts.store import (
     Due,
     claim_due,
     forget_push_endpoint,
+    hold_sender_lock,
     next_due_in,
     push_endpoints,
     record_attempts,
@@ -99,6 +100,9 @@ class AlertSender:
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.settings = settings
+        self.id = uuid4()  # names this sender's claims (store.release_claims)
+        self._alive = threading.Event()  # this sender's advisory lock is held
+        self.released = threading.Event()  # dead senders' claims were released
         # The outbox's clock: None is the database's own. Tests set a later time
         # to see what a held delivery does when quiet hours end, without waiting.
         self.clock: Callable[[], datetime | None] = lambda: None
@@ -139,6 +143,9 @@ class AlertSender:
         while not self._stop.is_set():
             try:
                 with self.database.connect(autocommit=True) as listener:
+                    # Held while this connection lives: the claims are a live sender's.
+                    hold_sender_lock(listener, self.id)
+                    self._alive.set()
                     listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not self._stop.is_set():
                         for _ in listener.notifies(timeout=0.5, stop_after=1):
@@ -153,8 +160,11 @@ class AlertSender:
         while not self._stop.is_set():
             try:
                 if not released:
+                    if not self._alive.wait(1.0):
+                        continue  # claim nothing before this sender is known alive
                     release_claims(self.database)
                     released = True
+                    self.released.set()
                 self._wake.clear()  # a wake from now on is seen by the wait below
                 self._record_finished()
                 if self.send_due():
@@ -209,6 +219,7 @@ class AlertSender:
             in_flight=busy,
             per_receiver=PER_RECEIVER,
             now=self.clock(),
+            sender=self.id,
         )
         if not due:
             return False

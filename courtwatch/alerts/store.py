@@ -140,6 +140,9 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
 -- Held for the subscriber's quiet hours: sent when they end (next_attempt_at),
 -- unless a newer report of its incident supersedes it meanwhile.
 ALTER TABLE alert_deliveries ADD COLUMN IF NOT EXISTS held_until timestamptz;
+-- The sender holding a claim (AlertSender.id): a starting sender releases only
+-- the claims of senders no longer alive (their advisory lock is gone).
+ALTER TABLE alert_deliveries ADD COLUMN IF NOT EXISTS claimed_by uuid;
 DO $$ BEGIN
     IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'alert_deliveries_status_known'
                    AND conrelid = 'alert_deliveries'::regclass) THEN
@@ -688,13 +691,31 @@ class Due:
     attempts: int  # including this one
 
 
+# A live sender holds pg_advisory_lock(SENDER_LOCK, sender_key(id)) on its
+# listening connection for as long as it runs; a killed one's lock goes with
+# its connection.
+SENDER_LOCK = 0x616C7274  # "alrt"
+SENDER_KEY = "(hashtext(%s::text) & 2147483647)"
+
+
+def hold_sender_lock(conn: Any, sender_id: UUID) -> None:
+    conn.execute(f"SELECT pg_advisory_lock(%s, {SENDER_KEY})", (SENDER_LOCK, str(sender_id)))
+
+
 def release_claims(database: Database) -> None:
-    """At start: deliveries a killed sender had claimed are due again now (same ids)."""
+    """At start: deliveries a killed sender had claimed are due again now (same
+    ids). Only a dead sender's: releasing a live one's claim (``serve`` and
+    ``project`` both send) had two senders send one delivery at once."""
     with database.connect(autocommit=True) as conn:
         conn.execute(
-            "UPDATE alert_deliveries SET next_attempt_at = clock_timestamp() "
+            "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
             "WHERE status = 'pending' AND next_attempt_at > clock_timestamp() AND attempts > 0 "
-            "AND last_error IS NULL"
+            "AND last_error IS NULL AND (claimed_by IS NULL OR NOT EXISTS ("
+            "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+            "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "  AND l.classid = %s::oid AND l.objsubid = 2 "
+            "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid))",
+            (SENDER_LOCK,),
         )
 
 
@@ -724,7 +745,8 @@ WITH ranked AS (
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL,
-       next_attempt_at = coalesce(%(now)s::timestamptz, clock_timestamp()) + %(lease)s
+       next_attempt_at = coalesce(%(now)s::timestamptz, clock_timestamp()) + %(lease)s,
+       claimed_by = %(sender)s
 FROM due WHERE d.id = due.id
 RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts
 """
@@ -738,6 +760,7 @@ def claim_due(
     in_flight: dict[UUID, int] | None = None,
     per_receiver: int = 1_000_000,
     now: datetime | None = None,
+    sender: UUID | None = None,
 ) -> list[Due]:
     """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them),
     at most ``per_receiver`` to one receiver counting the ``in_flight`` ones
@@ -754,6 +777,7 @@ def claim_due(
                 "per_receiver": per_receiver,
                 "limit": limit,
                 "lease": lease,
+                "sender": sender,
             },
         )
         rows = curs.fetchall()

@@ -162,3 +162,33 @@ def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
     assert all(delivery for delivery, _, _ in spans)
     for (_, _, ended), (_, began, _) in itertools.pairwise(spans):
         assert ended <= began, "two attempts of one delivery at once"
+
+
+def test_a_sender_starting_leaves_a_live_senders_claims_alone(
+    services: Services, database: Database
+) -> None:
+    # Before: every sender, as it started, made every claimed delivery due again
+    # (meant for a killed sender's), so starting `courtwatch project` while
+    # `serve` was mid-attempt had both send the same delivery at once.
+    holder = Holder()
+    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
+    first = AlertSender(database, services.settings).start()
+    second: AlertSender | None = None
+    try:
+        _webhook_subscriber(services, "Eve", holder.url)
+        submit(services)
+        until(lambda: holder.open == 1)  # the first sender's attempt is running
+        second = AlertSender(database, services.settings).start()
+        assert second.released.wait(10)
+        with database.connect() as conn:
+            row = conn.execute(
+                "SELECT next_attempt_at > clock_timestamp() FROM alert_deliveries"
+            ).fetchone()
+        assert row == (True,), "the live sender's claim was released"
+        assert holder.peak == 1
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        projecting.stop()
+        holder.stop()

@@ -69,6 +69,7 @@ LEASE = timedelta(seconds=60)
 # An attempt hangs up this long before its lease runs out (a quarter of it):
 # time to record it, and slack for the database's clock.
 LEASE_MARGIN = 0.25
+SHORTEST_WAIT = 0.05  # seconds between two looks at an outbox with nothing claimable
 # Less than this left of the lease: the attempt is not made (tried again at once).
 SHORTEST_ATTEMPT = 0.1
 CONNECT_TIMEOUT = 3.05
@@ -169,10 +170,14 @@ class AlertSender:
                 self._record_finished()
                 if self.send_due():
                     continue  # there may be more, and idle workers for them
+                if self._idle() <= 0:
+                    self._wake.wait(1.0)  # a worker coming free wakes this
+                    continue
                 wait = next_due_in(self.database, self._busy(), self.clock())
-                wait = 1.0 if wait is None else min(wait, 1.0)
-                if wait > 0:
-                    self._wake.wait(wait)
+                # Due but not claimed (another sender is claiming it this instant):
+                # look again shortly, never in a tight loop.
+                wait = 1.0 if wait is None else min(max(wait, SHORTEST_WAIT), 1.0)
+                self._wake.wait(wait)
                 delay = 0.5
             except Exception:
                 # The database went away: try again, the outbox keeps what is owed.
@@ -193,6 +198,10 @@ class AlertSender:
                     busy[receiver] = PER_RECEIVER
         return busy
 
+    def _idle(self) -> int:
+        with self._lock:
+            return WORKERS - sum(self._in_flight.values())
+
     def _record_finished(self) -> None:
         with self._lock:
             done, self._finished = self._finished, []
@@ -207,8 +216,7 @@ class AlertSender:
     def send_due(self) -> bool:
         """Hand due deliveries to idle workers; whether any were claimed."""
         busy = self._busy()
-        with self._lock:
-            idle = WORKERS - sum(self._in_flight.values())
+        idle = self._idle()
         if idle <= 0:
             return False
         claimed_at = time.monotonic()  # before the claim: the lease ends after claimed_at + LEASE

@@ -141,7 +141,7 @@ def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
     # attempt queued behind others), the other sender claimed the delivery
     # again and both were talking to the receiver at once: a duplicate with no
     # crash. Now each attempt ends before its lease does.
-    monkeypatch.setattr(sender_module, "LEASE", timedelta(seconds=1.0))
+    monkeypatch.setattr(sender_module, "LEASE", timedelta(seconds=0.6))
     monkeypatch.setattr(sender_module, "STALL_PAUSE", 0.0)  # each sender may try it again
     holder = Holder()
     projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])

@@ -73,6 +73,8 @@ async def test_a_member_adds_and_removes_an_alert_on_a_phone(
         await no_js.wait_for_selector(".subscription", state="detached", timeout=10_000)
         assert services.alerts.subscriptions(member.id) == []
 
+        if lang != "en":
+            return  # the map once is enough: the language was checked above
         # With JavaScript: tap the map's centre for a circle of 3 km, no courthouse.
         await page.goto(f"{live_server.url}/console/alerts?lang={lang}")
         await page.check("input[name=area_mode][value=circle]")

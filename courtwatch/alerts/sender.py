@@ -8,9 +8,10 @@ as it ends: delivered on a 2xx, or tried again after 1, 2, 4... times
 ``alert_retry_seconds`` until ``alert_attempts``, then failed.
 
 Receivers are independent. The loop never waits for an attempt: it claims only
-as many deliveries as there are idle workers (so a claimed delivery starts at
-once), at most ``PER_RECEIVER`` at a time to one receiver (a webhook, or a
-member's push endpoints), and claims again whenever a worker comes free. A
+as many deliveries as there are idle workers and one more round (so a claimed
+delivery starts within one attempt's deadline), at most ``PER_RECEIVER`` at a
+time to one receiver (a webhook, or a member's push endpoints), and claims
+again as workers come free. A
 receiver that stalls holds only its own deliveries; before, the loop waited
 for a whole batch, so one stalling receiver held everyone's alerts for its
 20 s deadline. A receiver that ran out of time is given nothing new for a while
@@ -62,6 +63,11 @@ from courtwatch.members import MemberRole, MemberStore
 log = logging.getLogger("courtwatch.alerts.sender")
 
 WORKERS = 32
+# Deliveries claimed and not yet done, at most: a worker's next delivery is
+# already waiting when it finishes one (claiming only for idle workers left
+# them idle during every claim). A queued delivery starts within one attempt's
+# deadline, well inside its lease, and its own deadline is cut to the lease.
+CLAIMED_AT_MOST = 2 * WORKERS
 # At most this many attempts at once to one receiver: an organisation's gateway
 # gets a few parallel connections, and a stalling one holds no more workers.
 PER_RECEIVER = 4
@@ -69,6 +75,10 @@ LEASE = timedelta(seconds=60)
 # An attempt hangs up this long before its lease runs out (a quarter of it):
 # time to record it, and slack for the database's clock.
 LEASE_MARGIN = 0.25
+# Claims are made for at least this many idle workers, waiting at most
+# GATHER_SECONDS for them to come free.
+CLAIM_BATCH = 8
+GATHER_SECONDS = 0.05
 SHORTEST_WAIT = 0.05  # seconds between two looks at an outbox with nothing claimable
 # Less than this left of the lease: the attempt is not made (tried again at once).
 SHORTEST_ATTEMPT = 0.1
@@ -167,6 +177,7 @@ class AlertSender:
                     released = True
                     self.released.set()
                 self._wake.clear()  # a wake from now on is seen by the wait below
+                self._gather_free_workers()
                 self._record_finished()
                 if self.send_due():
                     continue  # there may be more, and idle workers for them
@@ -198,9 +209,21 @@ class AlertSender:
                     busy[receiver] = PER_RECEIVER
         return busy
 
+    def _gather_free_workers(self) -> None:
+        """With most workers busy, let a few more finish before claiming: one
+        claim (and one record) per worker set free cost a round of queries per
+        delivery, doubling the time to send 542 deliveries of one report."""
+        began = time.monotonic()
+        while not self._stop.is_set() and 0 < self._idle() < CLAIM_BATCH:
+            left = began + GATHER_SECONDS - time.monotonic()
+            if left <= 0:
+                return  # a stalled few must not hold the rest
+            self._wake.wait(left)
+            self._wake.clear()
+
     def _idle(self) -> int:
         with self._lock:
-            return WORKERS - sum(self._in_flight.values())
+            return CLAIMED_AT_MOST - sum(self._in_flight.values())
 
     def _record_finished(self) -> None:
         with self._lock:

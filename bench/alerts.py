@@ -42,6 +42,7 @@ from courtwatch.alerts import signing
 from courtwatch.alerts.store import install
 from courtwatch.gazetteer import immigration_courts
 from courtwatch.infrastructure.database import Database
+from courtwatch.members import MemberStore
 from tests.conftest import free_port
 
 SECRET = "whsec_bench"
@@ -96,7 +97,10 @@ def make_subscriptions(db: Database, receiver: Receiver, n: int, seed: int = 13)
     courts = list(immigration_courts())
     nyc = next(c for c in courts if c.code == "NYC")
     busy = ["NYC", *rng.sample([c.code for c in courts if c.code != "NYC"], 39)]
-    member = uuid.uuid4()
+    # Webhooks are a coordinator's: the sender sends nothing to anyone else's.
+    members = MemberStore(db)
+    members.install()
+    member = members.create_member("Bench coordinator", ["coordinator"]).id
     hooks = [(uuid.uuid4(), member, receiver.url(i), SECRET) for i in range(HOOKS)]
     rows = []
     for i in range(n):
@@ -114,7 +118,7 @@ def make_subscriptions(db: Database, receiver: Receiver, n: int, seed: int = 13)
         rows.append(
             (
                 uuid.uuid4(),
-                uuid.uuid4(),
+                member,
                 codes,
                 lat,
                 lon,

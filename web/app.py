@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from courtwatch.services import Services
 from projections.background import Background
 from web import app_shell, openapi
+from web.alerts import forms as alert_forms
 from web.alerts import pages as alert_pages
 from web.alerts import routes as alerts
 from web.console import routes as console
@@ -257,6 +258,10 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/alerts/push/subscriptions", alerts.add_push_subscription, methods=["POST"]),
         Route("/api/alerts/reports/{report_id}", alerts.report_alerts, methods=["GET"]),
         Route("/console/alerts", alert_pages.alerts_page, methods=["GET"]),
+        Route("/console/alerts", alert_forms.add_alert, methods=["POST"]),
+        Route(
+            "/console/alerts/{subscription_id}/remove", alert_forms.remove_alert, methods=["POST"]
+        ),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         # Compressed, and cached for a year when named by content hash (web/static_assets.py).

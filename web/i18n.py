@@ -1045,6 +1045,67 @@ TEXT.update(
         "alerts.quiet": ("Quiet hours", "Horas de silencio"),
         "alerts.quiet_from": ("From", "Desde"),
         "alerts.quiet_to": ("To", "Hasta"),
+        "alerts.quiet_hint": (
+            "An alert in these hours waits until they end.",
+            "Una alerta en estas horas espera hasta que terminen.",
+        ),
+        "alerts.timezone": ("Time zone", "Zona horaria"),
+        "alerts.area_hint": (
+            "Or alert for reports inside an area: zoom in to it, then tap its centre for a "
+            "circle, or tap its corners one by one.",
+            "O alertar de reportes dentro de una zona: acérquese a ella y toque el centro "
+            "para un círculo, o toque sus esquinas una por una.",
+        ),
+        "alerts.area_none": ("No area", "Sin zona"),
+        "alerts.area_circle_mode": ("Circle", "Círculo"),
+        "alerts.area_polygon_mode": ("Draw corners", "Dibujar esquinas"),
+        "alerts.area_radius": ("Radius (km)", "Radio (km)"),
+        "alerts.area_undo": ("Undo last corner", "Deshacer la última esquina"),
+        "alerts.area_clear": ("Clear", "Borrar"),
+        "alerts.map_corners": ("Corners: {n}", "Esquinas: {n}"),
+        "alerts.map_too_many": (
+            "At most {n} corners.",
+            "Como máximo {n} esquinas.",
+        ),
+        "alerts.map_too_big": (
+            "Too large: zoom in and draw a smaller area (at most about 500 km across).",
+            "Demasiado grande: acérquese y dibuje una zona más pequeña (como máximo unos 500 km).",
+        ),
+        "alerts.bad.courthouses": (
+            "Choose at least one courthouse or draw an area.",
+            "Elija al menos un tribunal o dibuje una zona.",
+        ),
+        "alerts.bad.area": (
+            "The drawn area cannot be used: 3 to 100 corners, edges that do not cross, at "
+            "most about 500 km across; a circle of at most 50 km.",
+            "No se puede usar la zona dibujada: de 3 a 100 esquinas, lados que no se crucen, "
+            "como máximo unos 500 km; un círculo de como máximo 50 km.",
+        ),
+        "alerts.bad.quiet_hours": (
+            "Quiet hours need a start and an end, and they must differ.",
+            "Las horas de silencio necesitan un inicio y un final distintos.",
+        ),
+        "alerts.bad.timezone": (
+            "Time zone: use a name such as America/New_York.",
+            "Zona horaria: use un nombre como America/New_York.",
+        ),
+        "alerts.bad.label": (
+            "The name is too long or has characters that are not allowed.",
+            "El nombre es demasiado largo o tiene caracteres no permitidos.",
+        ),
+        "alerts.bad.other": (
+            "Check the courthouses, kinds and status.",
+            "Revise los tribunales, los tipos y el estado.",
+        ),
+        "alerts.bad.too_many": (
+            "You have the most alerts allowed (50): remove one first.",
+            "Ya tiene el máximo de alertas (50): quite una primero.",
+        ),
+        "alerts.area_circle": (
+            "Area: {km} km around a point",
+            "Zona: {km} km alrededor de un punto",
+        ),
+        "alerts.area_drawn": ("Area: drawn, {n} corners", "Zona: dibujada, {n} esquinas"),
     }
 )
 

@@ -840,13 +840,42 @@ SUBSCRIPTION = {
         "label": {"type": "string", "maxLength": 80},
         "courthouses": {"type": "array", "maxItems": 50, "items": {"type": "string"}},
         "area": {
-            "type": ["object", "null"],
-            "required": ["lat", "lon", "radius_m"],
-            "properties": {
-                "lat": {"type": "number", "minimum": -90, "maximum": 90},
-                "lon": {"type": "number", "minimum": -180, "maximum": 180},
-                "radius_m": {"type": "number", "minimum": 1, "maximum": 50000},
-            },
+            "description": "a circle, or a drawn polygon (3-100 corners, edges never "
+            "crossing, at most 5 degrees across), or null",
+            "oneOf": [
+                {"type": "null"},
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["lat", "lon", "radius_m"],
+                    "properties": {
+                        "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                        "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                        "radius_m": {"type": "number", "minimum": 1, "maximum": 50000},
+                    },
+                },
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["polygon"],
+                    "properties": {
+                        "polygon": {
+                            "type": "array",
+                            "minItems": 3,
+                            "maxItems": 100,
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["lat", "lon"],
+                                "properties": {
+                                    "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                                    "lon": {"type": "number", "minimum": -180, "maximum": 180},
+                                },
+                            },
+                        }
+                    },
+                },
+            ],
         },
         "kinds": {
             "type": "array",
@@ -880,7 +909,7 @@ OPERATIONS.update(
         },
         ("/api/alerts/subscriptions", "POST"): {
             "tags": ["alerts"],
-            "summary": "Subscribe to alerts: courthouses and/or a circle, kinds, minimum status",
+            "summary": "Subscribe to alerts: courthouses and/or an area (circle or polygon), kinds, minimum status",
             "security": MEMBER,
             "requestBody": _body(SUBSCRIPTION),
             "responses": {
@@ -978,6 +1007,31 @@ OPERATIONS.update(
         ("/console/alerts", "GET"): _html(
             "A member's alerts: subscriptions, and push on this phone", **_errors("401")
         ),
+        ("/console/alerts", "POST"): {
+            **_html(
+                "Add an alert from the page's form (works without JavaScript); "
+                "a refused one re-renders the page with the reason",
+                **_errors("401", "403", "409", "413", "422"),
+            ),
+            "requestBody": _form(
+                label={"type": "string", "maxLength": 80},
+                courthouses={"type": "string"},
+                kinds={"type": "string"},
+                min_status={"type": "string"},
+                quiet_start={"type": "string"},
+                quiet_end={"type": "string"},
+                timezone={"type": "string"},
+                area={"type": "string", "description": "the area as the JSON API's value"},
+            ),
+        },
+        ("/console/alerts/{subscription_id}/remove", "POST"): {
+            **_html(
+                "Remove one of your alerts from the page's form",
+                SUBSCRIPTION_ID,
+                **_errors("401", "403", "404"),
+            ),
+            "requestBody": _form(),
+        },
         ("/api/alerts/reports/{report_id}", "GET"): {
             "tags": ["alerts"],
             "summary": "For coordinators: how many were alerted of a report and how fast "

@@ -87,6 +87,15 @@ class Area:
 
 
 @dataclass(frozen=True)
+class PolygonArea:
+    """A drawn area: its corners as (lat, lon), in order, not closed (the last
+    corner joins the first). Edges are straight in longitude/latitude, as drawn
+    on the map; one polygon, no holes, never crossing itself or the antimeridian."""
+
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
 class QuietHours:
     start: time
     end: time  # start > end wraps midnight (22:00-07:00)
@@ -96,7 +105,7 @@ class QuietHours:
 class SubscriptionSpec:
     label: str
     courthouses: tuple[str, ...]
-    area: Area | None
+    area: Area | PolygonArea | None
     kinds: tuple[str, ...]  # empty: every kind that alerts
     min_status: MinimumStatus
     quiet_hours: QuietHours | None
@@ -117,9 +126,7 @@ class Subscription:
             "id": str(self.id),
             "label": s.label,
             "courthouses": list(s.courthouses),
-            "area": None
-            if s.area is None
-            else {"lat": s.area.lat, "lon": s.area.lon, "radius_m": s.area.radius_m},
+            "area": area_json(s.area),
             "kinds": list(s.kinds),
             "min_status": s.min_status.value,
             "quiet_hours": None
@@ -143,6 +150,14 @@ class Webhook:
 
     def as_json(self) -> dict[str, Any]:
         return {"id": str(self.id), "url": self.url, "active": self.active}
+
+
+def area_json(area: Area | PolygonArea | None) -> dict[str, Any] | None:
+    if area is None:
+        return None
+    if isinstance(area, PolygonArea):
+        return {"polygon": [{"lat": lat, "lon": lon} for lat, lon in area.points]}
+    return {"lat": area.lat, "lon": area.lon, "radius_m": area.radius_m}
 
 
 # Guards -------------------------------------------------------------------------
@@ -170,11 +185,99 @@ def check_number(field: str, value: Any, low: float, high: float) -> float:
     return number
 
 
-def check_area(value: Any) -> Area | None:
+MAX_POLYGON_POINTS = 100
+# A drawn area is a neighbourhood or a county, not a continent: at most this
+# many degrees across (about 550 km north-south), like the circle's 50 km cap.
+MAX_POLYGON_SPAN = 5.0
+
+
+def _cross(o: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> float:
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _on_segment(p: tuple[float, float], a: tuple[float, float], b: tuple[float, float]) -> bool:
+    return min(a[0], b[0]) <= p[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= p[1] <= max(a[1], b[1])
+
+
+def segments_touch(
+    a: tuple[float, float], b: tuple[float, float], c: tuple[float, float], d: tuple[float, float]
+) -> bool:
+    """Whether segment ab meets segment cd (crossing, touching or overlapping)."""
+    d1, d2, d3, d4 = _cross(c, d, a), _cross(c, d, b), _cross(a, b, c), _cross(a, b, d)
+    if ((d1 > 0 > d2) or (d1 < 0 < d2)) and ((d3 > 0 > d4) or (d3 < 0 < d4)):
+        return True
+    return (
+        (d1 == 0 and _on_segment(a, c, d))
+        or (d2 == 0 and _on_segment(b, c, d))
+        or (d3 == 0 and _on_segment(c, a, b))
+        or (d4 == 0 and _on_segment(d, a, b))
+    )
+
+
+def check_polygon(value: Any) -> PolygonArea:
+    """Corners as [{lat, lon}, ...]: 3 to 100 distinct corners, edges that never
+    cross or touch each other (the matcher's point-in-polygon reads a crossing
+    polygon's inside differently than the map draws it)."""
+    # The length first: ten thousand corners are refused before any is read.
+    if not isinstance(value, list) or not 3 <= len(value) <= MAX_POLYGON_POINTS + 1:
+        raise InvalidAlertField(
+            "area.polygon", f"must be a list of 3 to {MAX_POLYGON_POINTS} corners"
+        )
+    points: list[tuple[float, float]] = []
+    for corner in value:
+        if not isinstance(corner, dict) or set(corner) != {"lat", "lon"}:
+            raise InvalidAlertField("area.polygon", "each corner must be {lat, lon}")
+        points.append(
+            (
+                check_number("area.polygon.lat", corner["lat"], -90, 90),
+                check_number("area.polygon.lon", corner["lon"], -180, 180),
+            )
+        )
+    if len(points) > 3 and points[0] == points[-1]:
+        points.pop()  # closed the GeoJSON way: the last corner repeats the first
+    if not 3 <= len(points) <= MAX_POLYGON_POINTS:
+        raise InvalidAlertField(
+            "area.polygon", f"must be a list of 3 to {MAX_POLYGON_POINTS} corners"
+        )
+    if len(set(points)) != len(points):
+        raise InvalidAlertField("area.polygon", "a corner is repeated")
+    lats = [lat for lat, _ in points]
+    lons = [lon for _, lon in points]
+    if max(lats) - min(lats) > MAX_POLYGON_SPAN or max(lons) - min(lons) > MAX_POLYGON_SPAN:
+        raise InvalidAlertField(
+            "area.polygon", f"must be at most {MAX_POLYGON_SPAN:g} degrees across"
+        )
+    # Planar (lon, lat) geometry, as the matcher uses it.
+    xy = [(lon, lat) for lat, lon in points]
+    n = len(xy)
+    twice_area = sum(_cross((0.0, 0.0), xy[i], xy[(i + 1) % n]) for i in range(n))
+    if abs(twice_area) < 1e-12:
+        raise InvalidAlertField("area.polygon", "encloses no area")
+    for i in range(n):
+        a, b = xy[i], xy[(i + 1) % n]
+        for j in range(i + 1, n):
+            if j == i + 1 or (i == 0 and j == n - 1):
+                # Neighbours share a corner; they must not fold back over each other.
+                c, d = xy[j], xy[(j + 1) % n]
+                shared, far = (b, d) if j == i + 1 else (a, c)
+                other = a if j == i + 1 else b
+                if _cross(shared, other, far) == 0 and (
+                    _on_segment(far, shared, other) or _on_segment(other, shared, far)
+                ):
+                    raise InvalidAlertField("area.polygon", "its edges must not cross")
+                continue
+            if segments_touch(a, b, xy[j], xy[(j + 1) % n]):
+                raise InvalidAlertField("area.polygon", "its edges must not cross")
+    return PolygonArea(tuple(points))
+
+
+def check_area(value: Any) -> Area | PolygonArea | None:
     if value is None:
         return None
+    if isinstance(value, dict) and set(value) == {"polygon"}:
+        return check_polygon(value["polygon"])
     if not isinstance(value, dict) or set(value) != {"lat", "lon", "radius_m"}:
-        raise InvalidAlertField("area", "must be {lat, lon, radius_m} or null")
+        raise InvalidAlertField("area", "must be {lat, lon, radius_m}, {polygon} or null")
     return Area(
         lat=check_number("area.lat", value["lat"], -90, 90),
         lon=check_number("area.lon", value["lon"], -180, 180),

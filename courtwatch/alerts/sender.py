@@ -2,10 +2,27 @@
 
 The delivery projection writes a row per subscriber and report, in the same
 transaction as its tracking record, and NOTIFYs on commit; this loop wakes,
-claims due rows for a lease (``FOR UPDATE SKIP LOCKED``), POSTs them in
-parallel and records each attempt in the delivery log: delivered on a 2xx, or
-tried again after 1, 2, 4... times ``alert_retry_seconds`` until
-``alert_attempts``, then failed.
+claims due rows for a lease (``FOR UPDATE SKIP LOCKED``) and hands each to a
+worker thread on its own; each attempt is recorded in the delivery log as soon
+as it ends: delivered on a 2xx, or tried again after 1, 2, 4... times
+``alert_retry_seconds`` until ``alert_attempts``, then failed.
+
+Receivers are independent. The loop never waits for an attempt: it claims only
+as many deliveries as there are idle workers and one more round (so a claimed
+delivery starts within one attempt's deadline), at most ``PER_RECEIVER`` at a
+time to one receiver (a webhook, or a member's push endpoints), and claims
+again as workers come free. A
+receiver that stalls holds only its own deliveries; before, the loop waited
+for a whole batch, so one stalling receiver held everyone's alerts for its
+20 s deadline. A receiver that ran out of time is given nothing new for a while
+(``STALL_PAUSE``): its other deliveries wait in the outbox, untried.
+
+Leases: an attempt ends before its claim's lease does. Its deadline is the
+shorter of ``ATTEMPT_DEADLINE`` and what is left of the lease less
+``LEASE_MARGIN`` (measured from before the claim was made), and recording is
+fenced by the attempt number: another sender can claim a delivery only once
+this attempt has hung up, and a late record of a claim taken over changes
+nothing. So a delivery is never sent twice at once, however slow the receiver.
 
 At least once, same id: a process killed between a receiver's 2xx and the
 "delivered" commit sends that delivery again after restart with the same
@@ -18,10 +35,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import requests
 
@@ -32,6 +50,7 @@ from courtwatch.alerts.store import (
     Due,
     claim_due,
     forget_push_endpoint,
+    hold_sender_lock,
     next_due_in,
     push_endpoints,
     record_attempts,
@@ -43,24 +62,44 @@ from courtwatch.members import MemberRole, MemberStore
 
 log = logging.getLogger("courtwatch.alerts.sender")
 
-BATCH = 500
-WORKERS = 16
-LEASE = timedelta(seconds=60)  # longer than any one attempt can take
+WORKERS = 32
+# Deliveries claimed and not yet done, at most: a worker's next delivery is
+# already waiting when it finishes one (claiming only for idle workers left
+# them idle during every claim). A queued delivery starts within one attempt's
+# deadline, well inside its lease, and its own deadline is cut to the lease.
+CLAIMED_AT_MOST = 2 * WORKERS
+# At most this many attempts at once to one receiver: an organisation's gateway
+# gets a few parallel connections, and a stalling one holds no more workers.
+PER_RECEIVER = 4
+LEASE = timedelta(seconds=60)
+# An attempt hangs up this long before its lease runs out (a quarter of it):
+# time to record it, and slack for the database's clock.
+LEASE_MARGIN = 0.25
+# Claims are made for at least this many idle workers, waiting at most
+# GATHER_SECONDS for them to come free.
+CLAIM_BATCH = 8
+GATHER_SECONDS = 0.05
+SHORTEST_WAIT = 0.05  # seconds between two looks at an outbox with nothing claimable
+# Less than this left of the lease: the attempt is not made (tried again at once).
+SHORTEST_ATTEMPT = 0.1
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 10.0
 # The whole attempt, answer included: a read timeout bounds each read, and a
 # receiver answering a byte at a time held the batch, so everyone's alerts, forever.
 ATTEMPT_DEADLINE = 20.0
 DEADLINE_ERROR = "no answer within the deadline"
+# A receiver that ran out of time gets nothing new for this long (seconds).
+STALL_PAUSE = 20.0
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
 ANSWER_BYTES = 64 * 1024
 
 
-def _receiver(due: Due) -> tuple[str, UUID | None]:
-    """Who answers a delivery: its webhook, or its member's push endpoints."""
-    return ("webhook", due.webhook_id) if due.channel == "webhook" else ("push", due.member_id)
+def _receiver(due: Due) -> UUID:
+    """Who answers a delivery: its webhook, or its member's push endpoints
+    (the same key as the claim's, store._receiver_of)."""
+    return due.webhook_id if due.channel == "webhook" and due.webhook_id else due.member_id
 
 
 def _short(error: BaseException) -> str:
@@ -72,22 +111,59 @@ class AlertSender:
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
         self.settings = settings
+        self.id = uuid4()  # names this sender's claims (store.release_claims)
+        self._alive = threading.Event()  # this sender's advisory lock is held
+        self.released = threading.Event()  # dead senders' claims were released
+        # The outbox's clock: None is the database's own. Tests set a later time
+        # to see what a held delivery does when quiet hours end, without waiting.
+        self.clock: Callable[[], datetime | None] = lambda: None
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
+        self._listener = threading.Thread(target=self._listen, name="alert-listen", daemon=True)
         self._local = threading.local()
         self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="alert-send")
         self._vapid: Any = None
+        self._lock = threading.Lock()
+        self._in_flight: dict[UUID, int] = {}
+        self._stalled: dict[UUID, float] = {}  # receiver -> monotonic time it may be tried again
+        self._finished: list[Attempt] = []
 
     def start(self) -> AlertSender:
+        self._listener.start()
         self._thread.start()
         return self
 
+    def wake(self) -> None:
+        """Look at the outbox now (after the clock was moved, in tests)."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         self._thread.join(timeout=15)
+        self._listener.join(timeout=5)
+        # Attempts still running are not waited for: their claims run out (or the
+        # next start releases them) and they are sent again, with the same ids.
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     # The loop
+
+    def _listen(self) -> None:
+        """Wake the loop on each NOTIFY (a projection committed new deliveries)."""
+        while not self._stop.is_set():
+            try:
+                with self.database.connect(autocommit=True) as listener:
+                    # Held while this connection lives: the claims are a live sender's.
+                    hold_sender_lock(listener, self.id)
+                    self._alive.set()
+                    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    while not self._stop.is_set():
+                        for _ in listener.notifies(timeout=0.5, stop_after=1):
+                            self._wake.set()
+            except Exception:
+                log.exception("alert listener failed; will retry")
+                self._stop.wait(1.0)
 
     def _run(self) -> None:
         delay = 0.5
@@ -95,60 +171,129 @@ class AlertSender:
         while not self._stop.is_set():
             try:
                 if not released:
+                    if not self._alive.wait(1.0):
+                        continue  # claim nothing before this sender is known alive
                     release_claims(self.database)
                     released = True
-                with self.database.connect(autocommit=True) as listener:
-                    listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    delay = 0.5
-                    while not self._stop.is_set():
-                        if self.send_due():
-                            continue  # there may be more: a full batch was taken
-                        wait = next_due_in(self.database)
-                        wait = 1.0 if wait is None else min(wait, 1.0)
-                        if wait > 0:
-                            for _ in listener.notifies(timeout=wait, stop_after=1):
-                                pass
+                    self.released.set()
+                self._wake.clear()  # a wake from now on is seen by the wait below
+                self._gather_free_workers()
+                self._record_finished()
+                if self.send_due():
+                    continue  # there may be more, and idle workers for them
+                if self._idle() <= 0:
+                    self._wake.wait(1.0)  # a worker coming free wakes this
+                    continue
+                wait = next_due_in(self.database, self._busy(), self.clock())
+                # Due but not claimed (another sender is claiming it this instant):
+                # look again shortly, never in a tight loop.
+                wait = 1.0 if wait is None else min(max(wait, SHORTEST_WAIT), 1.0)
+                self._wake.wait(wait)
+                delay = 0.5
             except Exception:
                 # The database went away: try again, the outbox keeps what is owed.
                 log.exception("alert sender failed; will retry", extra={"retry_in": delay})
                 self._stop.wait(delay)
                 delay = min(delay * 2, 5.0)
+        self._record_finished()
+
+    def _busy(self) -> dict[UUID, int]:
+        """Receivers to leave alone now, with how many of their attempts run."""
+        moment = time.monotonic()
+        with self._lock:
+            busy = dict(self._in_flight)
+            for receiver, until in list(self._stalled.items()):
+                if until <= moment:
+                    del self._stalled[receiver]
+                else:
+                    busy[receiver] = PER_RECEIVER
+        return busy
+
+    def _gather_free_workers(self) -> None:
+        """With most workers busy, let a few more finish before claiming: one
+        claim (and one record) per worker set free cost a round of queries per
+        delivery, doubling the time to send 542 deliveries of one report."""
+        began = time.monotonic()
+        while not self._stop.is_set() and 0 < self._idle() < CLAIM_BATCH:
+            left = began + GATHER_SECONDS - time.monotonic()
+            if left <= 0:
+                return  # a stalled few must not hold the rest
+            self._wake.wait(left)
+            self._wake.clear()
+
+    def _idle(self) -> int:
+        with self._lock:
+            return CLAIMED_AT_MOST - sum(self._in_flight.values())
+
+    def _record_finished(self) -> None:
+        with self._lock:
+            done, self._finished = self._finished, []
+        if done:
+            record_attempts(self.database, done, self.clock())
+            delivered = sum(a.ok for a in done)
+            log.info(
+                "alerts sent",
+                extra={"delivered": delivered, "not_delivered": len(done) - delivered},
+            )
 
     def send_due(self) -> bool:
-        """Send one batch of due deliveries; whether a full batch was taken."""
-        due = claim_due(self.database, BATCH, LEASE)
+        """Hand due deliveries to idle workers; whether any were claimed."""
+        busy = self._busy()
+        idle = self._idle()
+        if idle <= 0:
+            return False
+        claimed_at = time.monotonic()  # before the claim: the lease ends after claimed_at + LEASE
+        due = claim_due(
+            self.database,
+            idle,
+            LEASE,
+            in_flight=busy,
+            per_receiver=PER_RECEIVER,
+            now=self.clock(),
+            sender=self.id,
+        )
         if not due:
             return False
+        lease_ends = claimed_at + LEASE.total_seconds() * (1 - LEASE_MARGIN)
         # A revoked member's subscriptions stop at once, whatever they subscribed to.
         members = MemberStore(self.database).members()
         revoked = {m.id for m in members if m.revoked}
         # Webhooks are a coordinator's: one whose role was taken away (not
         # revoked) kept getting every alert at a URL they could no longer manage.
         coordinators = {m.id for m in members if m.may(MemberRole.COORDINATOR)}
-        # A receiver that ran out of time once in this batch is not tried again
-        # in it: one member's fifty subscriptions to a stalling push endpoint
-        # held the batch (and everyone's alerts) for fifty deadlines, in turn.
-        stalled: set[tuple[str, UUID | None]] = set()
+        with self._lock:
+            for d in due:
+                self._in_flight[_receiver(d)] = self._in_flight.get(_receiver(d), 0) + 1
+        for d in due:
+            self._pool.submit(self._attempt, d, lease_ends, revoked, coordinators)
+        return True
 
-        def attempt(d: Due) -> Attempt:
+    def _attempt(
+        self, d: Due, lease_ends: float, revoked: set[UUID], coordinators: set[UUID]
+    ) -> None:
+        try:
             if d.member_id in revoked:
-                return self._revoked(d)
-            if d.channel == "webhook" and d.member_id not in coordinators:
-                return self._not_coordinator(d)
-            if _receiver(d) in stalled:
-                return self._stalled(d)
-            made = self._deliver(d)
+                made = self._revoked(d)
+            elif d.channel == "webhook" and d.member_id not in coordinators:
+                made = self._not_coordinator(d)
+            else:
+                made = self._deliver(d, lease_ends)
+        except Exception as failure:  # never lose the record of a claimed delivery
+            made = Attempt(d.id, d.webhook_id, d.attempts, False, None, _short(failure), 0,
+                           self._retry_in(d.attempts))  # fmt: skip
+        receiver = _receiver(d)
+        with self._lock:
+            left = self._in_flight.get(receiver, 1) - 1
+            if left > 0:
+                self._in_flight[receiver] = left
+            else:
+                self._in_flight.pop(receiver, None)
             if made.error is not None and made.error.startswith(DEADLINE_ERROR):
-                stalled.add(_receiver(d))
-            return made
-
-        attempts = list(self._pool.map(attempt, due))
-        record_attempts(self.database, attempts)
-        delivered = sum(a.ok for a in attempts)
-        log.info(
-            "alerts sent", extra={"delivered": delivered, "not_delivered": len(due) - delivered}
-        )
-        return len(due) == BATCH
+                # Its other deliveries wait, untried: one member's fifty
+                # subscriptions to a stalling endpoint are not fifty deadlines.
+                self._stalled[receiver] = time.monotonic() + STALL_PAUSE
+            self._finished.append(made)
+        self._wake.set()
 
     # One delivery
 
@@ -165,17 +310,19 @@ class AlertSender:
         error = "webhook owner is no longer a coordinator"
         return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, None)
 
-    def _stalled(self, due: Due) -> Attempt:
-        error = "not tried: this receiver ran out of time earlier in the batch"
-        retry = self._retry_in(due.attempts)
-        return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, retry)
-
-    def _deliver(self, due: Due) -> Attempt:
+    def _deliver(self, due: Due, lease_ends: float) -> Attempt:
         began = time.monotonic()
         status: int | None = None
         error: str | None = None
         final = False  # failed now, whatever the attempts left
-        with transport.deadline(ATTEMPT_DEADLINE) as watch:
+        allowed = min(ATTEMPT_DEADLINE, lease_ends - began)
+        if allowed < SHORTEST_ATTEMPT:
+            # Claimed too long ago (a stopped-the-world pause): not sent, due again now.
+            error = "not tried: its lease was nearly over"
+            return Attempt(
+                due.id, due.webhook_id, due.attempts, False, None, error, 0, timedelta(0)
+            )
+        with transport.deadline(allowed) as watch:
             try:
                 if due.channel == "webhook":
                     if due.url is None or due.secret is None:
@@ -187,7 +334,7 @@ class AlertSender:
             except Exception as failure:  # a receiver's problem is recorded, never raised
                 error = _short(failure)
             if watch.expired and not (status is not None and 200 <= status < 300):
-                status, error = None, f"{DEADLINE_ERROR} ({ATTEMPT_DEADLINE:g} s)"
+                status, error = None, f"{DEADLINE_ERROR} ({allowed:.3g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:
             error = f"HTTP {status}"

@@ -42,6 +42,7 @@ from courtwatch.alerts.model import (
     Channel,
     InvalidAlertField,
     MinimumStatus,
+    PolygonArea,
     QuietHours,
     Subscription,
     SubscriptionNotFound,
@@ -88,6 +89,8 @@ CREATE TABLE IF NOT EXISTS alert_subscriptions (
     updated_at timestamptz NOT NULL DEFAULT now(),
     deleted_at timestamptz
 );
+-- A drawn area: PostgreSQL's own polygon, corners as (lon, lat) points.
+ALTER TABLE alert_subscriptions ADD COLUMN IF NOT EXISTS area_polygon polygon;
 CREATE INDEX IF NOT EXISTS alert_subscriptions_member ON alert_subscriptions (member_id)
     WHERE deleted_at IS NULL;
 CREATE INDEX IF NOT EXISTS alert_subscriptions_courthouses ON alert_subscriptions
@@ -127,13 +130,27 @@ CREATE TABLE IF NOT EXISTS alert_deliveries (
     payload jsonb NOT NULL,
     report_at timestamptz NOT NULL,
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+    status text NOT NULL DEFAULT 'pending',
     attempts integer NOT NULL DEFAULT 0,
     next_attempt_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     delivered_at timestamptz,
     last_error text,
     UNIQUE (subscription_id, report_id)
 );
+-- Held for the subscriber's quiet hours: sent when they end (next_attempt_at),
+-- unless a newer report of its incident supersedes it meanwhile.
+ALTER TABLE alert_deliveries ADD COLUMN IF NOT EXISTS held_until timestamptz;
+-- The sender holding a claim (AlertSender.id): a starting sender releases only
+-- the claims of senders no longer alive (their advisory lock is gone).
+ALTER TABLE alert_deliveries ADD COLUMN IF NOT EXISTS claimed_by uuid;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'alert_deliveries_status_known'
+                   AND conrelid = 'alert_deliveries'::regclass) THEN
+        ALTER TABLE alert_deliveries DROP CONSTRAINT IF EXISTS alert_deliveries_status_check;
+        ALTER TABLE alert_deliveries ADD CONSTRAINT alert_deliveries_status_known
+            CHECK (status IN ('pending', 'delivered', 'failed', 'superseded'));
+    END IF;
+END $$;
 CREATE INDEX IF NOT EXISTS alert_deliveries_due ON alert_deliveries (next_attempt_at)
     WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS alert_deliveries_report ON alert_deliveries (report_id);
@@ -166,17 +183,27 @@ def create_tables(curs: Cursor[Any]) -> None:
 
 
 _SUB_COLUMNS = (
-    "id, member_id, label, courthouses, lat, lon, radius_m, kinds, min_status, "
-    "quiet_start, quiet_end, timezone, channel, webhook_id"
+    "id, member_id, label, courthouses, lat, lon, radius_m, area_polygon::text AS area_polygon, "
+    "kinds, min_status, quiet_start, quiet_end, timezone, channel, webhook_id"
 )
 
 
+def polygon_text(area: PolygonArea) -> str:
+    """PostgreSQL's polygon literal: ((lon,lat),...); repr keeps every digit."""
+    return "(" + ",".join(f"({lon!r},{lat!r})" for lat, lon in area.points) + ")"
+
+
+def polygon_from_text(text: str) -> PolygonArea:
+    numbers = [float(n) for n in text.replace("(", " ").replace(")", " ").replace(",", " ").split()]
+    return PolygonArea(tuple(zip(numbers[1::2], numbers[0::2], strict=True)))
+
+
 def _subscription(row: dict[str, Any]) -> Subscription:
-    area = (
-        None
-        if row["radius_m"] is None
-        else Area(lat=row["lat"], lon=row["lon"], radius_m=row["radius_m"])
-    )
+    area: Area | PolygonArea | None = None
+    if row["radius_m"] is not None:
+        area = Area(lat=row["lat"], lon=row["lon"], radius_m=row["radius_m"])
+    elif row.get("area_polygon"):
+        area = polygon_from_text(row["area_polygon"])
     quiet = None if row["quiet_start"] is None else QuietHours(row["quiet_start"], row["quiet_end"])
     return Subscription(
         id=row["id"],
@@ -196,12 +223,15 @@ def _subscription(row: dict[str, Any]) -> Subscription:
 
 
 def _spec_values(spec: SubscriptionSpec) -> dict[str, Any]:
+    circle = spec.area if isinstance(spec.area, Area) else None
+    drawn = spec.area if isinstance(spec.area, PolygonArea) else None
     return {
         "label": spec.label,
         "courthouses": list(spec.courthouses),
-        "lat": spec.area.lat if spec.area else None,
-        "lon": spec.area.lon if spec.area else None,
-        "radius_m": spec.area.radius_m if spec.area else None,
+        "lat": circle.lat if circle else None,
+        "lon": circle.lon if circle else None,
+        "radius_m": circle.radius_m if circle else None,
+        "area_polygon": polygon_text(drawn) if drawn else None,
         "kinds": list(spec.kinds),
         "min_status": spec.min_status.value,
         "min_level": LEVELS[spec.min_status],
@@ -222,6 +252,8 @@ class ReportAlerts:
     delivered: int
     failed: int
     pending: int
+    held: int  # of the pending: waiting for the subscriber's quiet hours to end
+    superseded: int
     median_seconds: float | None
     slowest_seconds: float | None
 
@@ -232,6 +264,8 @@ class ReportAlerts:
             "delivered": self.delivered,
             "failed": self.failed,
             "pending": self.pending,
+            "held": self.held,
+            "superseded": self.superseded,
             "median_seconds": self.median_seconds,
             "slowest_seconds": self.slowest_seconds,
         }
@@ -287,9 +321,10 @@ class AlertStore:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
                 "INSERT INTO alert_subscriptions (id, member_id, label, courthouses, lat, lon, "
-                "radius_m, kinds, min_status, min_level, quiet_start, quiet_end, timezone, "
-                "channel, webhook_id) VALUES (%(id)s, %(member_id)s, %(label)s, %(courthouses)s, "
-                "%(lat)s, %(lon)s, %(radius_m)s, %(kinds)s, %(min_status)s, %(min_level)s, "
+                "radius_m, area_polygon, kinds, min_status, min_level, quiet_start, quiet_end, "
+                "timezone, channel, webhook_id) VALUES (%(id)s, %(member_id)s, %(label)s, "
+                "%(courthouses)s, %(lat)s, %(lon)s, %(radius_m)s, %(area_polygon)s::polygon, "
+                "%(kinds)s, %(min_status)s, %(min_level)s, "
                 "%(quiet_start)s, %(quiet_end)s, %(timezone)s, %(channel)s, %(webhook_id)s)",
                 {"id": new_id, "member_id": member_id, **_spec_values(spec)},
             )
@@ -303,7 +338,8 @@ class AlertStore:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
                 "UPDATE alert_subscriptions SET label = %(label)s, courthouses = %(courthouses)s, "
-                "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, kinds = %(kinds)s, "
+                "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, "
+                "area_polygon = %(area_polygon)s::polygon, kinds = %(kinds)s, "
                 "min_status = %(min_status)s, min_level = %(min_level)s, "
                 "quiet_start = %(quiet_start)s, quiet_end = %(quiet_end)s, "
                 "timezone = %(timezone)s, channel = %(channel)s, webhook_id = %(webhook_id)s, "
@@ -441,6 +477,9 @@ class AlertStore:
                 "count(*) FILTER (WHERE status = 'delivered') AS delivered, "
                 "count(*) FILTER (WHERE status = 'failed') AS failed, "
                 "count(*) FILTER (WHERE status = 'pending') AS pending, "
+                "count(*) FILTER (WHERE status = 'pending' AND attempts = 0 "
+                "  AND next_attempt_at > clock_timestamp() AND held_until IS NOT NULL) AS held, "
+                "count(*) FILTER (WHERE status = 'superseded') AS superseded, "
                 "percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM delivered_at - report_at)) "
                 "  FILTER (WHERE status = 'delivered') AS median, "
                 "max(extract(epoch FROM delivered_at - report_at)) AS slowest "
@@ -455,6 +494,8 @@ class AlertStore:
             row["delivered"],
             row["failed"],
             row["pending"],
+            row["held"],
+            row["superseded"],
             None if row["median"] is None else round(float(row["median"]), 3),
             None if row["slowest"] is None else round(float(row["slowest"]), 3),
         )
@@ -548,16 +589,32 @@ class Match:
     payload: dict[str, Any]
 
 
+SUPERSEDED = "superseded by a newer report of its incident during quiet hours"
+
 MATCH = SQL(
     """
+WITH matched AS (
 INSERT INTO alert_deliveries (id, subscription_id, member_id, report_id, thread_id, trigger,
-                              channel, webhook_id, payload, report_at)
+                              channel, webhook_id, payload, report_at, held_until, next_attempt_at)
 SELECT md5(s.id::text || '/' || %(report)s::text)::uuid, s.id, s.member_id, %(report)s,
        %(thread)s, %(trigger)s, s.channel, s.webhook_id,
        %(payload)s || jsonb_build_object('delivery_id', md5(s.id::text || '/' || %(report)s::text)::uuid),
-       %(at)s
+       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp())
 FROM alert_subscriptions s
 LEFT JOIN alert_webhooks w ON w.id = s.webhook_id
+-- The event's time on the subscriber's clock; in their quiet hours the alert is
+-- held until those hours end (the next quiet_end after it, in their zone).
+CROSS JOIN LATERAL (SELECT %(at)s AT TIME ZONE s.timezone AS local_at) l
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN CASE WHEN s.quiet_start < s.quiet_end
+                          THEN l.local_at::time >= s.quiet_start AND l.local_at::time < s.quiet_end
+                          ELSE l.local_at::time >= s.quiet_start OR l.local_at::time < s.quiet_end
+                     END
+           THEN (l.local_at::date + s.quiet_end
+                 + CASE WHEN s.quiet_end <= l.local_at::time THEN interval '1 day'
+                        ELSE interval '0' END) AT TIME ZONE s.timezone
+           END AS held_until
+) q
 WHERE s.deleted_at IS NULL
   AND s.min_level <= %(level)s AND s.min_level > %(before)s
   AND (cardinality(s.kinds) = 0 OR %(kind)s = ANY (s.kinds))
@@ -570,15 +627,22 @@ WHERE s.deleted_at IS NULL
                power(sin(radians(%(lat)s - s.lat) / 2), 2)
              + cos(radians(s.lat)) * cos(radians(%(lat)s))
                * power(sin(radians(%(lon)s - s.lon) / 2), 2)))) <= s.radius_m)
+     OR (s.area_polygon IS NOT NULL AND %(lat)s::float8 IS NOT NULL
+         AND s.area_polygon @> point(%(lon)s::float8, %(lat)s::float8))
   )
-  AND NOT coalesce(
-        CASE WHEN s.quiet_start < s.quiet_end
-             THEN (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
-              AND (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
-             ELSE (%(at)s AT TIME ZONE s.timezone)::time >= s.quiet_start
-               OR (%(at)s AT TIME ZONE s.timezone)::time < s.quiet_end
-        END, false)
 ON CONFLICT (subscription_id, report_id) DO NOTHING
+RETURNING subscription_id
+), superseded AS (
+-- An alert still held (never tried) for a subscriber this report also alerts,
+-- in the same incident: only the newest is sent when quiet hours end, carrying
+-- the incident's count. Ten reports of one night's raid are one morning alert.
+UPDATE alert_deliveries o SET status = 'superseded', last_error = %(superseded)s
+WHERE o.thread_id = %(thread)s AND o.report_id <> %(report)s
+  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL
+  AND o.subscription_id IN (SELECT subscription_id FROM matched)
+RETURNING 1
+)
+SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded
 """
 )
 
@@ -601,9 +665,11 @@ def match(curs: Cursor[Any], found: Match) -> int:
             "courthouse": found.courthouse_code,
             "lat": found.lat,
             "lon": found.lon,
+            "superseded": SUPERSEDED,
         },
     )
-    written = curs.rowcount
+    row = curs.fetchone()
+    written = 0 if row is None else int(row["written"] if isinstance(row, dict) else row[0])
     if written:
         # Delivered on commit: the sender wakes when the rows can be read.
         curs.execute(SQL("SELECT pg_notify(%s, '')"), (NOTIFY_CHANNEL,))
@@ -625,27 +691,94 @@ class Due:
     attempts: int  # including this one
 
 
+# A live sender holds pg_advisory_lock(SENDER_LOCK, sender_key(id)) on its
+# listening connection for as long as it runs; a killed one's lock goes with
+# its connection.
+SENDER_LOCK = 0x616C7274  # "alrt"
+SENDER_KEY = "(hashtext(%s::text) & 2147483647)"
+
+
+def hold_sender_lock(conn: Any, sender_id: UUID) -> None:
+    conn.execute(f"SELECT pg_advisory_lock(%s, {SENDER_KEY})", (SENDER_LOCK, str(sender_id)))
+
+
 def release_claims(database: Database) -> None:
-    """At start: deliveries a killed sender had claimed are due again now (same ids)."""
+    """At start: deliveries a killed sender had claimed are due again now (same
+    ids). Only a dead sender's: releasing a live one's claim (``serve`` and
+    ``project`` both send) had two senders send one delivery at once."""
     with database.connect(autocommit=True) as conn:
         conn.execute(
-            "UPDATE alert_deliveries SET next_attempt_at = clock_timestamp() "
+            "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
             "WHERE status = 'pending' AND next_attempt_at > clock_timestamp() AND attempts > 0 "
-            "AND last_error IS NULL"
+            "AND last_error IS NULL AND (claimed_by IS NULL OR NOT EXISTS ("
+            "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+            "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "  AND l.classid = %s::oid AND l.objsubid = 2 "
+            "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid))",
+            (SENDER_LOCK,),
         )
 
 
-def claim_due(database: Database, limit: int, lease: timedelta) -> list[Due]:
-    """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them)."""
+def _receiver_of(alias: str) -> str:
+    """SQL for who answers a delivery: its webhook, or its member's push endpoints."""
+    return (
+        f"CASE WHEN {alias}.channel = 'webhook' THEN {alias}.webhook_id ELSE {alias}.member_id END"
+    )
+
+
+CLAIM = f"""
+WITH ranked AS (
+    SELECT id, next_attempt_at, {_receiver_of("a")} AS receiver,
+           row_number() OVER (PARTITION BY {_receiver_of("a")} ORDER BY next_attempt_at, id) AS place
+    FROM alert_deliveries a
+    WHERE status = 'pending' AND next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
+), due AS (
+    SELECT d.id FROM alert_deliveries d
+    JOIN ranked r ON r.id = d.id
+    LEFT JOIN unnest(%(busy)s::uuid[], %(in_flight)s::int[]) AS b (receiver, n)
+           ON b.receiver = r.receiver
+    WHERE r.place + coalesce(b.n, 0) <= %(per_receiver)s
+      -- Checked again on the locked row: another sender may have claimed it meanwhile.
+      AND d.status = 'pending'
+      AND d.next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
+    ORDER BY r.next_attempt_at LIMIT %(limit)s
+    FOR UPDATE OF d SKIP LOCKED
+)
+UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL,
+       next_attempt_at = coalesce(%(now)s::timestamptz, clock_timestamp()) + %(lease)s,
+       claimed_by = %(sender)s
+FROM due WHERE d.id = due.id
+RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts
+"""
+
+
+def claim_due(
+    database: Database,
+    limit: int,
+    lease: timedelta,
+    *,
+    in_flight: dict[UUID, int] | None = None,
+    per_receiver: int = 1_000_000,
+    now: datetime | None = None,
+    sender: UUID | None = None,
+) -> list[Due]:
+    """Take up to ``limit`` due deliveries for ``lease`` (another sender skips them),
+    at most ``per_receiver`` to one receiver counting the ``in_flight`` ones
+    (receiver: a webhook id, or a member id for push). ``now``: the sender's clock
+    (None: the database's)."""
+    busy = dict(in_flight or {})
     with database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
         curs.execute(
-            "WITH due AS (SELECT id FROM alert_deliveries WHERE status = 'pending' "
-            "AND next_attempt_at <= clock_timestamp() ORDER BY next_attempt_at LIMIT %s "
-            "FOR UPDATE SKIP LOCKED) "
-            "UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL, "
-            "next_attempt_at = clock_timestamp() + %s FROM due WHERE d.id = due.id "
-            "RETURNING d.id, d.channel, d.member_id, d.webhook_id, d.payload, d.attempts",
-            (limit, lease),
+            CLAIM,  # type: ignore[arg-type]
+            {
+                "now": now,
+                "busy": list(busy),
+                "in_flight": list(busy.values()),
+                "per_receiver": per_receiver,
+                "limit": limit,
+                "lease": lease,
+                "sender": sender,
+            },
         )
         rows = curs.fetchall()
         hooks: dict[UUID, tuple[str, str, bool]] = {}
@@ -686,10 +819,15 @@ class Attempt:
     retry_in: timedelta | None
 
 
-def record_attempts(database: Database, attempts: Iterable[Attempt]) -> None:
+def record_attempts(
+    database: Database, attempts: Iterable[Attempt], now: datetime | None = None
+) -> None:
+    """Log each attempt and move its delivery on. Fenced by the attempt number:
+    an attempt whose claim was taken over (its lease ran out) changes nothing."""
     rows = list(attempts)
     if not rows:
         return
+    fence = "AND attempts = %s AND status = 'pending'"
     with database.pooled() as conn, conn.cursor() as curs:
         curs.executemany(
             "INSERT INTO alert_delivery_log (delivery_id, webhook_id, attempt, http_status, "
@@ -703,28 +841,34 @@ def record_attempts(database: Database, attempts: Iterable[Attempt]) -> None:
             if a.ok:
                 curs.execute(
                     "UPDATE alert_deliveries SET status = 'delivered', "
-                    "delivered_at = clock_timestamp(), last_error = NULL WHERE id = %s",
-                    (a.delivery_id,),
+                    f"delivered_at = clock_timestamp(), last_error = NULL WHERE id = %s {fence}",
+                    (a.delivery_id, a.attempt),
                 )
             elif a.retry_in is None:
                 curs.execute(
-                    "UPDATE alert_deliveries SET status = 'failed', last_error = %s WHERE id = %s",
-                    (a.error, a.delivery_id),
+                    "UPDATE alert_deliveries SET status = 'failed', last_error = %s "
+                    f"WHERE id = %s {fence}",
+                    (a.error, a.delivery_id, a.attempt),
                 )
             else:
                 curs.execute(
-                    "UPDATE alert_deliveries SET last_error = %s, "
-                    "next_attempt_at = clock_timestamp() + %s WHERE id = %s",
-                    (a.error, a.retry_in, a.delivery_id),
+                    "UPDATE alert_deliveries SET last_error = %s, next_attempt_at = "
+                    f"coalesce(%s::timestamptz, clock_timestamp()) + %s WHERE id = %s {fence}",
+                    (a.error, now, a.retry_in, a.delivery_id, a.attempt),
                 )
 
 
-def next_due_in(database: Database) -> float | None:
-    """Seconds until the next pending delivery is due (None: nothing pending)."""
+def next_due_in(
+    database: Database, busy: Iterable[UUID] = (), now: datetime | None = None
+) -> float | None:
+    """Seconds until the next pending delivery is due, leaving out the ``busy``
+    receivers' (None: nothing pending)."""
     with database.pooled() as conn:
         row = conn.execute(
-            "SELECT extract(epoch FROM min(next_attempt_at) - clock_timestamp()) "
-            "FROM alert_deliveries WHERE status = 'pending'"
+            "SELECT extract(epoch FROM min(a.next_attempt_at) - "
+            "coalesce(%s::timestamptz, clock_timestamp())) FROM alert_deliveries a "
+            f"WHERE a.status = 'pending' AND NOT ({_receiver_of('a')} = ANY(%s::uuid[]))",
+            (now, list(busy)),
         ).fetchone()
     return None if row is None or row[0] is None else max(0.0, float(row[0]))
 

@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -146,29 +145,6 @@ def test_an_area_matches_reports_inside_the_circle_only(
     assert got.body["link"].endswith(str(near))
     assert not any(link.endswith(str(far)) for link in links)
     assert links[1].endswith(str(time_for_far))
-
-
-def test_quiet_hours_in_the_members_zone_hold_alerts(
-    services: Services, receiver: Receiver
-) -> None:
-    zone = "Asia/Tokyo"
-    local = datetime.now(ZoneInfo(zone))
-    start = (local - timedelta(hours=1)).strftime("%H:%M")
-    end = (local + timedelta(hours=1)).strftime("%H:%M")
-    quiet_member = hooked_member(
-        services, receiver, timezone=zone, quiet_hours={"start": start, "end": end}
-    )
-    other = Receiver().start()
-    try:
-        hooked_member(services, other, name="Eli")  # the same courthouse, no quiet hours
-        report_id = submit(services)
-        until(lambda: other.accepted)
-        stats = services.alerts.report_alerts(report_id)
-        assert stats.deliveries == 1  # only the one without quiet hours
-        assert receiver.requests == 0
-        assert services.alerts.subscriptions(quiet_member)[0].spec.quiet_hours is not None
-    finally:
-        other.stop()
 
 
 def test_reports_at_one_courthouse_within_the_window_make_one_thread(

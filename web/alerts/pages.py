@@ -1,19 +1,32 @@
 """The console's alerts page: a member's subscriptions on a phone, and push on this device.
 
-The page is rendered with the member's subscriptions; its script
-(web/static/js/alerts.js) adds and removes them through the JSON API with the
-page's CSRF token, and turns on Web Push for this browser.
+The page is a plain form (web/alerts/forms.py posts it): courthouses, kinds,
+status and quiet hours work without JavaScript. Its scripts add what needs
+one: drawing an area on a map (web/static/js/alerts-map.js: a circle or a
+polygon, sent in the form's ``area`` field), the phone's own time zone, and
+Web Push for this browser (web/static/js/alerts.js).
 """
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from courtwatch.alerts.model import ALERT_KINDS, MinimumStatus
+from courtwatch.alerts.model import (
+    ALERT_KINDS,
+    MAX_POLYGON_POINTS,
+    MAX_POLYGON_SPAN,
+    MAX_RADIUS_M,
+    MinimumStatus,
+)
+from courtwatch.members import Member
 from web.i18n import LANGUAGES, negotiate, translator
 from web.members.auth import csrf_token, current_member
+from web.static_assets import asset_url
 from web.templating import templates
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -24,11 +37,35 @@ async def alerts_page(request: Request) -> Response:
     lang = negotiate(request)
     if member is None:
         return RedirectResponse(f"/signin?lang={lang}", status_code=303)
+    return await render_alerts_page(request, member)
+
+
+async def render_alerts_page(
+    request: Request,
+    member: Member,
+    *,
+    error: str | None = None,
+    sent: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """The page; after a refused form, with the reason and what was sent kept."""
+    lang = negotiate(request)
     services = request.app.state.services
+    settings = services.settings
     subscriptions = await run_in_threadpool(services.alerts.subscriptions, member.id)
     # Members pick courthouses by name, as on the report form: a code such as
     # "ULS" means nothing to most people.
     courthouses = await run_in_threadpool(services.app.courthouses)
+    map_config = {
+        "tiles": settings.tile_url,
+        "attribution": settings.tile_attribution,
+        "maxCorners": MAX_POLYGON_POINTS,
+        "maxSpan": MAX_POLYGON_SPAN,
+        "maxRadiusKm": MAX_RADIUS_M / 1000,
+        "courthouses": [[c.code, c.name, c.lat, c.lon] for c in courthouses],
+        # Without a tile server: the vendored state outlines (as the live map).
+        "states": asset_url("vendor/us-atlas-3.0.1/states-10m.json"),
+    }
     context = {
         "lang": lang,
         "other_lang": LANGUAGES[1 - LANGUAGES.index(lang)],
@@ -40,6 +77,11 @@ async def alerts_page(request: Request) -> Response:
         "courthouse_names": {c.code: f"{c.name}, {c.city}" for c in courthouses},
         "kinds": ALERT_KINDS,
         "levels": [m.value for m in MinimumStatus],
-        "default_zone": request.app.state.services.settings.timezone,
+        "default_zone": settings.timezone,
+        "map_config": json.dumps(map_config, separators=(",", ":")),
+        "error": error,
+        "sent": sent or {},
     }
-    return templates.TemplateResponse(request, "alerts.html", context, headers=NO_STORE)
+    return templates.TemplateResponse(
+        request, "alerts.html", context, status_code=status_code, headers=NO_STORE
+    )

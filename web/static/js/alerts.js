@@ -1,5 +1,5 @@
-// The alerts page: add and remove subscriptions through the JSON API (with
-// this session's CSRF token), and turn on Web Push for this browser.
+// The alerts page: the phone's time zone for quiet hours, and Web Push for this
+// browser. Adding and removing alerts are plain forms; the map is alerts-map.js.
 (function () {
   "use strict";
   var root = document.getElementById("alerts-console");
@@ -15,39 +15,12 @@
     });
   }
 
-  var form = document.getElementById("subscribe");
-  var zone = form.elements.timezone;
-  try { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || zone.value; } catch (e) { /* keep the server's */ }
-
-  form.addEventListener("submit", async function (event) {
-    event.preventDefault();
-    var codes = Array.prototype.map.call(form.elements.courthouses.selectedOptions, function (option) { return option.value; });
-    var kinds = Array.prototype.filter.call(form.elements.kinds, function (box) { return box.checked; })
-      .map(function (box) { return box.value; });
-    var start = form.elements.quiet_start.value, end = form.elements.quiet_end.value;
-    var body = {
-      label: form.elements.label.value,
-      courthouses: codes,
-      kinds: kinds,
-      min_status: form.elements.min_status.value,
-      quiet_hours: start && end ? { start: start, end: end } : null,
-      timezone: zone.value,
-      channel: "push",
-    };
-    var answer = await api("POST", "/api/alerts/subscriptions", body);
-    if (answer.ok) { location.reload(); return; }
-    var reason = "";
-    try { var detail = await answer.json(); reason = detail.fields ? detail.fields[0].field + ": " + detail.fields[0].reason : detail.error; } catch (e) { /* none */ }
-    document.getElementById("subscribe-error").textContent = root.dataset.failed + " " + reason;
-  });
-
-  document.querySelectorAll(".remove-subscription").forEach(function (button) {
-    button.addEventListener("click", async function () {
-      var item = button.closest("[data-subscription-id]");
-      var answer = await api("DELETE", "/api/alerts/subscriptions/" + item.dataset.subscriptionId);
-      if (answer.ok || answer.status === 404) item.remove();
-    });
-  });
+  // The form posts itself (it works without this script); here it only gets
+  // the phone's own time zone for quiet hours, unless a refused form kept one.
+  var zone = document.getElementById("alert-timezone");
+  if (zone && !document.getElementById("subscribe-error")) {
+    try { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || zone.value; } catch (e) { /* keep the server's */ }
+  }
 
   function bytes(base64url) {
     var text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - base64url.length % 4) % 4));

@@ -122,64 +122,64 @@ def test_two_instances_witness_each_other(
     # B's organisation witnesses A's log; A's witnesses B's. Two folders, two ports.
     by_b = witness_for(tmp_path / "witness-b", "b.example/witness", court_a)
     by_a = witness_for(tmp_path / "witness-a", "a.example/witness", court_b)
-    with ServerThread(create_witness_app(by_b)) as b_server:
-        with ServerThread(create_witness_app(by_a)) as a_server:
-            configure(court_a, [(by_b, b_server.url)])
-            configure(court_b, [(by_a, a_server.url)])
-            assert [o.status for o in collect_cosignatures(court_a.database, court_a.settings)] == [
-                "cosigned"
-            ]
-            assert [o.status for o in collect_cosignatures(court_b.database, court_b.settings)] == [
-                "cosigned"
-            ]
-            # Nothing new: no second request.
-            assert [o.status for o in collect_cosignatures(court_a.database, court_a.settings)] == [
-                "already"
-            ]
+    with (
+        ServerThread(create_witness_app(by_b)) as b_server,
+        ServerThread(create_witness_app(by_a)) as a_server,
+    ):
+        configure(court_a, [(by_b, b_server.url)])
+        configure(court_b, [(by_a, a_server.url)])
+        assert [o.status for o in collect_cosignatures(court_a.database, court_a.settings)] == [
+            "cosigned"
+        ]
+        assert [o.status for o in collect_cosignatures(court_b.database, court_b.settings)] == [
+            "cosigned"
+        ]
+        # Nothing new: no second request.
+        assert [o.status for o in collect_cosignatures(court_a.database, court_a.settings)] == [
+            "already"
+        ]
 
-            # Growth is cosigned with a consistency proof from the size B's witness holds.
-            grown = court_a.grow(2)
-            collect_cosignatures(court_a.database, court_a.settings)
-            served = audit_log.latest_checkpoint(court_a.database)
-            assert served is not None and served.tree_size == grown.tree_size
-            found, problems = verify_cosignatures(served.note, [by_b.key.verifier()])
-            assert len(found) == 1 and problems == []
-            assert by_b.state.latest(court_a.settings.log_origin).size == grown.tree_size  # type: ignore[union-attr]
+        # Growth is cosigned with a consistency proof from the size B's witness holds.
+        grown = court_a.grow(2)
+        collect_cosignatures(court_a.database, court_a.settings)
+        served = audit_log.latest_checkpoint(court_a.database)
+        assert served is not None and served.tree_size == grown.tree_size
+        found, problems = verify_cosignatures(served.note, [by_b.key.verifier()])
+        assert len(found) == 1 and problems == []
+        assert by_b.state.latest(court_a.settings.log_origin).size == grown.tree_size  # type: ignore[union-attr]
 
-            # A fork of A's log: same size, another root, signed with A's own key (the
-            # operator lying). B's witness refuses it and logs the signed contradiction.
-            key = load_signing_key(audit_log.key_path(court_a.settings))
-            fork = sign_checkpoint(
-                court_a.settings.log_origin, grown.tree_size, b"\x66" * 32, key, ("fork",)
-            )
-            caplog.set_level(logging.WARNING, logger="courtwatch.witness")
-            answer = httpx.post(
-                f"{b_server.url}/add-checkpoint",
-                content=submission_body(grown.tree_size, [], fork),
-            )
-            assert answer.status_code == 422
-            stale = httpx.post(
-                f"{b_server.url}/add-checkpoint", content=submission_body(0, [], fork)
-            )
-            assert stale.status_code == 409
-            assert stale.headers["content-type"] == "text/x.tlog.size"
-            assert stale.text == f"{grown.tree_size}\n"
-            refusals = [r for r in caplog.records if r.getMessage() == "witness refused checkpoint"]
-            assert [r.status for r in refusals] == [422, 409]  # type: ignore[attr-defined]
-            assert refusals[0].signed_note == fork  # type: ignore[attr-defined]
-            assert refusals[0].root == (b"\x66" * 32).hex()  # type: ignore[attr-defined]
-            assert by_b.state.latest(court_a.settings.log_origin).root == grown.root_hash  # type: ignore[union-attr]
+        # A fork of A's log: same size, another root, signed with A's own key (the
+        # operator lying). B's witness refuses it and logs the signed contradiction.
+        key = load_signing_key(audit_log.key_path(court_a.settings))
+        fork = sign_checkpoint(
+            court_a.settings.log_origin, grown.tree_size, b"\x66" * 32, key, ("fork",)
+        )
+        caplog.set_level(logging.WARNING, logger="courtwatch.witness")
+        answer = httpx.post(
+            f"{b_server.url}/add-checkpoint",
+            content=submission_body(grown.tree_size, [], fork),
+        )
+        assert answer.status_code == 422
+        stale = httpx.post(f"{b_server.url}/add-checkpoint", content=submission_body(0, [], fork))
+        assert stale.status_code == 409
+        assert stale.headers["content-type"] == "text/x.tlog.size"
+        assert stale.text == f"{grown.tree_size}\n"
+        refusals = [r for r in caplog.records if r.getMessage() == "witness refused checkpoint"]
+        assert [r.status for r in refusals] == [422, 409]  # type: ignore[attr-defined]
+        assert refusals[0].signed_note == fork  # type: ignore[attr-defined]
+        assert refusals[0].root == (b"\x66" * 32).hex()  # type: ignore[attr-defined]
+        assert by_b.state.latest(court_a.settings.log_origin).root == grown.root_hash  # type: ignore[union-attr]
 
-            # A third witness that already holds a size A never submitted to it answers
-            # 409 with that size; A retries from it and gets the cosignature.
-            third = witness_for(tmp_path / "witness-c", "c.example/witness", court_a)
-            first = audit_log.checkpoints(court_a.database)[0]
-            third.add_checkpoint(submission_body(0, [], first.note))
-            with ServerThread(create_witness_app(third)) as c_server:
-                down = f"http://127.0.0.1:{free_port()}"
-                configure(court_a, [(by_b, b_server.url), (third, c_server.url), (by_a, down)])
-                outcomes = collect_cosignatures(court_a.database, court_a.settings, timeout=5)
-            assert [o.status for o in outcomes] == ["already", "cosigned", "unreachable"]
+        # A third witness that already holds a size A never submitted to it answers
+        # 409 with that size; A retries from it and gets the cosignature.
+        third = witness_for(tmp_path / "witness-c", "c.example/witness", court_a)
+        first = audit_log.checkpoints(court_a.database)[0]
+        third.add_checkpoint(submission_body(0, [], first.note))
+        with ServerThread(create_witness_app(third)) as c_server:
+            down = f"http://127.0.0.1:{free_port()}"
+            configure(court_a, [(by_b, b_server.url), (third, c_server.url), (by_a, down)])
+            outcomes = collect_cosignatures(court_a.database, court_a.settings, timeout=5)
+        assert [o.status for o in outcomes] == ["already", "cosigned", "unreachable"]
 
     # The bundle carries both cosignatures; verify needs the quorum it is given.
     leaf = audit_log.leaf_at(court_a.database, 0)

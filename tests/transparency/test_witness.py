@@ -178,3 +178,16 @@ def test_concurrent_submissions_never_roll_the_log_back(tmp_path: Path) -> None:
     assert {status for _, status in outcomes} == {200, 409}
     assert witnesses[1].state.latest(ORIGIN).size == winners[0]  # type: ignore[union-attr]
     split_note(witnesses[1].state.latest(ORIGIN).published())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("size", ["9" * 5000, "18446744073709551616", "1" + "0" * 20])
+def test_a_huge_tree_size_is_a_checkpoint_error_not_a_crash(tmp_path: Path, size: str) -> None:
+    # Regression: a 5,000-digit size made int() raise ValueError, which escaped
+    # parse_checkpoint_text (the witness answered 500; `verify` crashed).
+    from courtwatch.transparency.checkpoint import CheckpointError, parse_checkpoint_text
+
+    text = f"{ORIGIN}\n{size}\n{base64.b64encode(bytes(32)).decode()}\n"
+    with pytest.raises(CheckpointError, match="tree size"):
+        parse_checkpoint_text(text)
+    signed = sign_checkpoint(ORIGIN, 5, tree(5).root(), LOG_KEY).replace("\n5\n", f"\n{size}\n")
+    assert refusal(witness(tmp_path), body(0, [], signed)).status == 400

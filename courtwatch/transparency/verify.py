@@ -93,10 +93,7 @@ class VerifyReport:
         if self.key is not None:
             lines.append(f"Signing key: {self.key}")
             lines.append(f"Fingerprint: {self.key.fingerprint()}")
-        lines.extend(
-            f"Witnessed:   by {name} at {datetime.fromtimestamp(at, UTC):%Y-%m-%d %H:%M:%S} UTC"
-            for name, at in self.witnessed
-        )
+        lines.extend(f"Witnessed:   by {name} at {_utc(at)}" for name, at in self.witnessed)
         lines.extend(f"Note: {note}" for note in self.notes)
         size = self.checkpoint.size if self.checkpoint is not None else "?"
         lines.extend(
@@ -113,6 +110,17 @@ class VerifyReport:
             lines.append(f"FAILED: {len(self.problems)} problem(s):")
             lines.extend(f"  - {problem}" for problem in self.problems)
         return "\n".join(lines)
+
+
+# 9999-12-31 23:59:59 UTC: a forged cosignature may carry any u64 time, and a
+# later one cannot be shown as a date (datetime refuses it; so does JavaScript's).
+_LAST_DATE = 253402300799
+
+
+def _utc(seconds: int) -> str:
+    if seconds > _LAST_DATE:
+        return f"{seconds} s after 1970 (beyond year 9999)"
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ was rewritten, and both need a person.
 from __future__ import annotations
 
 import base64
+import http.client
 import logging
 import re
 import urllib.error
@@ -176,7 +177,8 @@ def submit(
         if status == 409 and attempt == 0:
             match = _SIZE_ANSWER.fullmatch(answer)
             if match is None:
-                break
+                log.warning("witness answered 409 without a size", extra={"witness": name})
+                return Outcome(name, "HTTP 409")
             old = int(match.group(1))  # the witness's own size: prove from there
             continue
         if status != 200:
@@ -235,7 +237,8 @@ def collect_cosignatures(
     for endpoint in endpoints:
         try:
             outcomes.append(submit(database, endpoint, checkpoint, timeout))
-        except (OSError, ValueError) as e:  # down, unreachable, timed out, garbled
+        # Down, unreachable, timed out, or not speaking HTTP: never the caller's problem.
+        except (OSError, ValueError, http.client.HTTPException) as e:
             log.warning(
                 "witness unreachable; will retry next round",
                 extra={"witness": endpoint.key.name, "error": type(e).__name__},

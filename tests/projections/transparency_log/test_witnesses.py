@@ -39,6 +39,7 @@ from projections.transparency_log import store as audit_log
 from projections.transparency_log.evidence import export_bundle
 from projections.transparency_log.witnesses import (
     WITNESSES_FILE,
+    WitnessEndpoint,
     collect_cosignatures,
     submission_body,
 )
@@ -207,3 +208,50 @@ def run(argv: list[str], settings: Settings) -> int:
     """``courtwatch <argv>`` as the entry point parses it (without reconfiguring logging)."""
     args = build_parser().parse_args(argv)
     return int(args.handler(args, settings))
+
+
+def test_hostile_witness_answers_store_nothing_and_raise_nothing(
+    court_a: Instance, tmp_path: Path
+) -> None:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    checkpoint = court_a.grow(1)
+    honest = witness_for(tmp_path / "honest", "h.example/witness", court_a)
+    # A real cosignature, but of another checkpoint: must not be attached to ours.
+    other = sign_checkpoint(
+        court_a.settings.log_origin,
+        checkpoint.tree_size,
+        b"\x01" * 32,
+        load_signing_key(audit_log.key_path(court_a.settings)),
+    )
+    stolen = honest.add_checkpoint(submission_body(0, [], other))
+    answers = {
+        "garbage": (200, b"\xff\x00 not a signature line\n"),
+        "stolen": (200, stolen.encode()),
+        "no-size": (409, b"-1\n"),
+        "larger": (409, b"99999999\n"),
+        "broken": (500, b"x" * 200_000),
+    }
+
+    async def answer(request: Request) -> Response:
+        status, content = answers[request.path_params["mode"]]
+        return Response(content, status)
+
+    app = Starlette(routes=[Route("/{mode}/add-checkpoint", answer, methods=["POST"])])
+    with ServerThread(app) as server:
+        endpoints = [
+            WitnessEndpoint(honest.key.verifier(), f"{server.url}/{mode}") for mode in answers
+        ]
+        outcomes = collect_cosignatures(court_a.database, court_a.settings, endpoints, timeout=5)
+    assert [o.status for o in outcomes] == [
+        "no valid cosignature",
+        "no valid cosignature",
+        "HTTP 409",
+        "witness holds size 99999999",
+        "HTTP 500",
+    ]
+    served = audit_log.latest_checkpoint(court_a.database)
+    assert served is not None and served.note == checkpoint.note  # nothing appended

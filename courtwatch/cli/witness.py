@@ -14,9 +14,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from courtwatch.cli import arguments, command
 from courtwatch.infrastructure.config import Settings
+
+if TYPE_CHECKING:
+    from courtwatch.transparency.checkpoint import VerifierKey
 
 KEY_FILE = "witness.key"
 LOGS_FILE = "logs.txt"
@@ -50,10 +54,10 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _logs(lines: list[str]) -> dict[str, object]:
+def _logs(lines: list[str]) -> dict[str, VerifierKey]:
     from courtwatch.transparency.checkpoint import parse_vkey
 
-    logs: dict[str, object] = {}
+    logs: dict[str, VerifierKey] = {}
     for raw in lines:
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -111,7 +115,7 @@ def witness(args: argparse.Namespace, settings: Settings) -> int:
             "courtwatch witness: no log to witness; give --log or write logs.txt", file=sys.stderr
         )
         return 2
-    app = create_witness_app(Witness(key, logs, WitnessState(folder)))  # type: ignore[arg-type]
+    app = create_witness_app(Witness(key, logs, WitnessState(folder)))
     print(
         f"witness {key.vkey} for {', '.join(sorted(logs))} on {args.host}:{args.port}", flush=True
     )

@@ -47,14 +47,14 @@ async def _bounded_body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def _refused(refusal: WitnessRefusal, old_size: str) -> Response:
+def _refused(refusal: WitnessRefusal, old_line: str) -> Response:
     log.warning(
         "witness refused checkpoint",
         extra={
             "status": refusal.status,
             "reason": refusal.reason,
             "origin": refusal.origin,
-            "old_size": old_size,
+            "old_line": old_line,
             "tree_size": refusal.size,
             "root": refusal.root.hex() if refusal.root is not None else None,
             "latest_size": refusal.latest_size,

@@ -17,6 +17,7 @@ from courtwatch.infrastructure.database import Database
 from courtwatch.infrastructure.scheduler import Periodic
 from projections import runner
 from projections.transparency_log.store import CheckpointScheduler
+from projections.transparency_log.witnesses import WitnessCollector
 from projections.trends.schedule import SummaryScheduler
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class Background:
         self.supervisor = runner.Supervisor(self.database)
         self._schedules = [
             CheckpointScheduler(self.database, self.settings).start(),
+            # Its own thread: a slow or down witness never delays checkpoints or intake.
+            WitnessCollector(self.database, self.settings).start(),
             SummaryScheduler(self.database, self.settings).start(),
         ]
         self.sender = AlertSender(self.database, self.settings).start()

@@ -29,6 +29,7 @@ OWNERS: dict[str, str] = {
     "log_nodes": "projections/transparency_log",
     "log_checkpoints": "projections/transparency_log",
     "log_keys": "projections/transparency_log",
+    "log_cosignatures": "projections/transparency_log",
     "trend_counts": "projections/trends",
     "trend_watch": "projections/trends",
     "trend_reports": "projections/trends",

@@ -364,6 +364,26 @@ TEXT: dict[str, tuple[str, str]] = {
         "Published log name (optional)",
         "Nombre publicado del registro (opcional)",
     ),
+    "verifier.witnesses": (
+        "Witnesses' public keys, one a line (optional)",
+        "Llaves públicas de los testigos, una por línea (opcional)",
+    ),
+    "verifier.quorum": (
+        "How many of them must have cosigned (empty: all)",
+        "Cuántos de ellos deben haber cofirmado (vacío: todos)",
+    ),
+    "verifier.witnesses_hint": (
+        "A witness is another organisation that cosigns the log's checkpoints only if "
+        "they continue the history it saw before: a checkpoint cosigned by witnesses you "
+        "trust is the one history everyone sees.",
+        "Un testigo es otra organización que cofirma los puntos de control del registro "
+        "solo si continúan la historia que ya vio: un punto de control cofirmado por "
+        "testigos de su confianza es la única historia que todos ven.",
+    ),
+    "verifier.kind_witnesses": (
+        "Not enough of the witnesses you named cosigned the checkpoint.",
+        "No suficientes de los testigos que indicó cofirmaron el punto de control.",
+    ),
     "verifier.checking": ("Checking…", "Verificando…"),
     "verifier.verified": ("✓ Verified", "✓ Verificado"),
     "verifier.failed": ("✗ Not verified", "✗ No verificado"),

@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         sealed,
         serve,
         trends,
+        witness,
     )
 
     parser = argparse.ArgumentParser(

@@ -23,6 +23,22 @@ def _verify_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--disclosure", help="also check a disclosed sealed value (courtwatch sealed disclose)"
     )
+    parser.add_argument(
+        "--origin", help="the log's published name (origin), as its /log page states it"
+    )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a witness's public key you trust (repeatable); its cosignature must be on "
+        "the bundle's checkpoint",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=int,
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
 
 
 @command("verify", help="check an evidence bundle offline (no database, no network)")
@@ -37,6 +53,12 @@ def verify(args: argparse.Namespace, settings: Settings) -> int:
         argv += ["--key-file", args.key_file]
     if args.disclosure:
         argv += ["--disclosure", args.disclosure]
+    if args.origin:
+        argv += ["--origin", args.origin]
+    for witness in args.witness:
+        argv += ["--witness", witness]
+    if args.quorum is not None:
+        argv += ["--quorum", str(args.quorum)]
     return main(argv)
 
 

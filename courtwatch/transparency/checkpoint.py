@@ -42,7 +42,10 @@ SIGNATURE_PREFIX = "\u2014 "  # em dash and a space
 # signed-note lets verifiers refuse notes with too many signatures; this bounds work.
 MAX_SIGNATURES = 100
 _PRIVATE_PREFIX = "PRIVATE+KEY+"
-_DECIMAL = re.compile(r"0|[1-9][0-9]*")
+# At most 20 digits (a u64, as C2SP tlog-checkpoint says): int() raises a plain
+# ValueError beyond 4,300 digits, which escaped every caller that expects CheckpointError.
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
+MAX_TREE_SIZE = 2**64 - 1
 
 
 class CheckpointError(ValueError):
@@ -308,9 +311,10 @@ def parse_checkpoint_text(text: str) -> Checkpoint:
     origin, size_text, root_text, *extensions = lines
     if not origin:
         raise CheckpointError("malformed checkpoint: the origin line is empty")
-    if not _DECIMAL.fullmatch(size_text):
+    if not _DECIMAL.fullmatch(size_text) or int(size_text) > MAX_TREE_SIZE:
         raise CheckpointError(
-            f"malformed checkpoint: tree size {size_text!r} is not a decimal number"
+            f"malformed checkpoint: tree size {size_text[:30]!r} is not a decimal number "
+            "of at most 20 digits"
         )
     root = _unb64(root_text, "checkpoint root hash")
     if len(root) != HASH_SIZE:

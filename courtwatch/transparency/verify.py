@@ -19,6 +19,7 @@ import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,12 @@ from courtwatch.transparency.checkpoint import (
     parse_checkpoint_text,
     parse_vkey,
     split_note,
+)
+from courtwatch.transparency.cosignature import (
+    CosignatureError,
+    CosignerKey,
+    parse_cosigner_vkey,
+    verify_cosignatures,
 )
 from courtwatch.transparency.heads import HeadsError, parse_heads_extension, verify_head
 from courtwatch.transparency.merkle import (
@@ -69,6 +76,8 @@ class VerifyReport:
     key: VerifierKey | None = None
     key_matches_expected: bool | None = None
     """None when the caller gave no expected key: then only the bundled key was used."""
+    witnessed: list[tuple[str, int]] = field(default_factory=list)
+    """(witness name, cosignature time) of the known witnesses that cosigned."""
 
     @property
     def ok(self) -> bool:
@@ -84,6 +93,7 @@ class VerifyReport:
         if self.key is not None:
             lines.append(f"Signing key: {self.key}")
             lines.append(f"Fingerprint: {self.key.fingerprint()}")
+        lines.extend(f"Witnessed:   by {name} at {_utc(at)}" for name, at in self.witnessed)
         lines.extend(f"Note: {note}" for note in self.notes)
         size = self.checkpoint.size if self.checkpoint is not None else "?"
         lines.extend(
@@ -100,6 +110,17 @@ class VerifyReport:
             lines.append(f"FAILED: {len(self.problems)} problem(s):")
             lines.extend(f"  - {problem}" for problem in self.problems)
         return "\n".join(lines)
+
+
+# 9999-12-31 23:59:59 UTC: a forged cosignature may carry any u64 time, and a
+# later one cannot be shown as a date (datetime refuses it; so does JavaScript's).
+_LAST_DATE = 253402300799
+
+
+def _utc(seconds: int) -> str:
+    if seconds > _LAST_DATE:
+        return f"{seconds} s after 1970 (beyond year 9999)"
+    return f"{datetime.fromtimestamp(seconds, UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 @dataclass(frozen=True)
@@ -130,16 +151,25 @@ def verify_bundle(
     bundle: str | os.PathLike[str] | bytes,
     expected_vkey: str | None = None,
     expected_origin: str | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
 ) -> VerifyReport:
     """Check every record in a bundle against the signed checkpoint.
 
     ``expected_vkey`` is the operator's published key. Without it the bundled key
     is used, which proves only that the bundle is internally consistent.
+    ``witnesses`` are the public keys of witnesses the reader trusts; at least
+    ``quorum`` of them (default: all) must have cosigned the bundle's checkpoint,
+    which shows the checkpoint is the one history those witnesses saw.
     ``expected_origin`` is the log's published name (its /log page): one operator
     key may sign several logs, and a checkpoint of another log proves nothing here.
     """
     report = VerifyReport()
     expected = parse_vkey(expected_vkey) if expected_vkey is not None else None
+    known = [parse_cosigner_vkey(w) for w in witnesses]
+    needed = len(known) if quorum is None else quorum
+    if not 0 <= needed <= len(known):
+        raise CosignatureError(f"a quorum of {needed} needs at least {needed} --witness keys")
     files = _read_zip(bundle, report)
     if files is None:
         return report
@@ -149,6 +179,8 @@ def verify_bundle(
     if checkpoint is None:
         return report
     report.checkpoint = checkpoint
+    if known:
+        _check_witnesses(files[CHECKPOINT_NAME], known, needed, report)
     if expected_origin is not None and checkpoint.origin != expected_origin:
         report.problems.append(
             f"the checkpoint is for log {checkpoint.origin!r}, not the expected "
@@ -256,6 +288,24 @@ def _check_checkpoint(
     except CheckpointError as e:
         report.problems.append(f"{CHECKPOINT_NAME}: {e}")
         return None
+
+
+def _check_witnesses(
+    data: bytes, known: list[CosignerKey], needed: int, report: VerifyReport
+) -> None:
+    try:
+        found, problems = verify_cosignatures(data.decode("utf-8"), known)
+    except (UnicodeDecodeError, CheckpointError) as e:
+        found, problems = [], [str(e)]
+    report.problems.extend(f"{CHECKPOINT_NAME}: {p}" for p in problems)
+    report.witnessed = sorted((c.witness.name, c.timestamp) for c in found)
+    if len(found) < needed:
+        names = ", ".join(name for name, _ in report.witnessed) or "none of them"
+        report.problems.append(
+            f"the checkpoint is cosigned by {len(found)} of the {len(known)} witnesses given, "
+            f"{needed} required ({names}): no quorum of independent witnesses vouches that "
+            "this is the one history of the log everyone sees"
+        )
 
 
 def _read_proofs(
@@ -557,14 +607,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--disclosure", help="also check a disclosed sealed value against the bundle's record"
     )
+    parser.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="a witness's public key you trust (repeatable); its cosignature must be on "
+        "the bundle's checkpoint",
+    )
+    parser.add_argument(
+        "--quorum",
+        type=int,
+        help="how many of the --witness keys must have cosigned (default: all of them)",
+    )
     args = parser.parse_args(argv)
     expected = args.key
     if args.key_file:
         expected = Path(args.key_file).read_text(encoding="utf-8")
     try:
-        report = verify_bundle(args.bundle, expected_vkey=expected, expected_origin=args.origin)
+        report = verify_bundle(
+            args.bundle,
+            expected_vkey=expected,
+            expected_origin=args.origin,
+            witnesses=args.witness,
+            quorum=args.quorum,
+        )
     except CheckpointError as e:
-        print(f"the key given with --key/--key-file is not valid: {e}", file=sys.stderr)
+        print(f"a key given with --key/--key-file/--witness is not valid: {e}", file=sys.stderr)
         return 2
     if args.disclosure and report.ok:
         report.problems.extend(_disclosure_problems(args.bundle, args.disclosure))

@@ -74,6 +74,17 @@ DDL = [
         statement text,
         added_at timestamptz NOT NULL DEFAULT now()
     )""",
+    # Witnesses' cosignatures of our checkpoints (C2SP tlog-cosignature), one
+    # signature line each, served appended to the checkpoint's note. `witness` is
+    # the witness's verifier key; kept forever like the checkpoints they vouch for.
+    """CREATE TABLE IF NOT EXISTS log_cosignatures (
+        tree_size bigint NOT NULL REFERENCES log_checkpoints (tree_size),
+        witness text NOT NULL,
+        line text NOT NULL,
+        cosigned_at timestamptz NOT NULL,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tree_size, witness)
+    )""",
     # Append-only by construction, and refused by the database too: an honest bug
     # (or an operator's slip) must not be able to rewrite signed history. It does
     # not stop an attacker with table-owner rights; that is what `audit` is for.
@@ -87,7 +98,7 @@ DDL = [
         f"""CREATE OR REPLACE TRIGGER {table}_append_only
             BEFORE UPDATE OR DELETE OR TRUNCATE ON {table}
             FOR EACH STATEMENT EXECUTE FUNCTION courtwatch_log_append_only()"""
-        for table in ("log_leaves", "log_nodes", "log_checkpoints", "log_keys")
+        for table in ("log_leaves", "log_nodes", "log_checkpoints", "log_keys", "log_cosignatures")
     ),
 ]
 

@@ -228,7 +228,13 @@ def leaves_of(database: Database, report_id: UUID) -> list[Leaf]:
 
 # --- checkpoints ---------------------------------------------------------------------
 
-_CHECKPOINT_COLUMNS = "tree_size, root_hash, note, published_at"
+# The note as served and bundled: the log's signed note followed by every witness
+# cosignature received for it (signed-note allows extra signature lines; verifiers
+# ignore the ones they do not know).
+_CHECKPOINT_COLUMNS = (
+    "tree_size, root_hash, note || coalesce((SELECT string_agg(c.line, '' ORDER BY c.witness) "
+    "FROM log_cosignatures c WHERE c.tree_size = log_checkpoints.tree_size), ''), published_at"
+)
 
 
 def _checkpoint(row: tuple[Any, ...]) -> CheckpointRecord:

@@ -7,6 +7,7 @@ get the same verdict and the same sentences from both, and name its failure.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import struct
@@ -24,7 +25,17 @@ from courtwatch.transparency.bundle import (
     LeafProof,
     build_bundle,
 )
-from courtwatch.transparency.checkpoint import generate_signing_key, sign_checkpoint
+from courtwatch.transparency.checkpoint import (
+    CheckpointError,
+    generate_signing_key,
+    sign_checkpoint,
+    split_note,
+)
+from courtwatch.transparency.cosignature import (
+    add_cosignature_lines,
+    cosign,
+    generate_cosigning_key,
+)
 from courtwatch.transparency.verify import verify_bundle
 from tests.transparency.test_bundle import CITED, OLD_SIZE, ORIGIN, Log, row
 from web.transparency.verifier import verifier_html
@@ -151,7 +162,14 @@ def unzip(bundle: bytes, folder: Path) -> Path:
 
 
 async def browser_verdict(
-    browser: Any, folder: Path, dropped: list[Path], *, key: str = KEY.vkey, origin: str = ORIGIN
+    browser: Any,
+    folder: Path,
+    dropped: list[Path],
+    *,
+    key: str = KEY.vkey,
+    origin: str = ORIGIN,
+    witnesses: tuple[str, ...] = (),
+    quorum: str = "",
 ) -> tuple[str, str]:
     """Open verify.html from ``folder`` offline, give it ``dropped``: (verdict, report text)."""
     context = await browser.new_context(offline=True)
@@ -162,6 +180,8 @@ async def browser_verdict(
         await page.goto((folder / "verify.html").as_uri())
         await page.fill("#expected-key", key)
         await page.fill("#expected-origin", origin)
+        await page.fill("#expected-witnesses", "\n".join(witnesses))
+        await page.fill("#quorum", quorum)
         await page.set_input_files("#files", [str(p) for p in dropped])
         verdict = await page.wait_for_selector("#verdict[data-verdict]", timeout=30_000)
         assert verdict is not None
@@ -247,3 +267,42 @@ async def test_hostile_files_get_a_clear_answer_not_a_hang(browser: Any, tmp_pat
 
     verdict, text = await browser_verdict(browser, folder, [folder / "bundle.zip"], key="nonsense")
     assert verdict == "failed" and "the key you gave is not valid" in text
+
+
+async def test_both_verifiers_require_the_same_witness_quorum(browser: Any, tmp_path: Path) -> None:
+    """Cosigned by two witnesses; a third named; a forged cosignature; a log key as witness."""
+    w1, w2, w3 = (generate_cosigning_key(f"w{i}.example/witness") for i in (1, 2, 3))
+    files = untouched_files()
+    note = files["checkpoint.txt"].decode()
+    text = split_note(note)[0]
+    lines = [cosign(text, w1, 1_700_000_000), cosign(text, w2, 1_700_000_100)]
+    files["checkpoint.txt"] = add_cosignature_lines(note, lines).encode()
+    forged = dict(files)
+    blob = bytearray(base64.b64decode(lines[1].split(" ")[2]))
+    blob[-1] ^= 1
+    dash, name, _ = lines[1].split(" ")
+    forged["checkpoint.txt"] = (
+        f"{note}{lines[0]}{dash} {name} {base64.b64encode(bytes(blob)).decode()}\n".encode()
+    )
+    both = (w1.vkey, w2.vkey)
+    cases: list[tuple[Files, tuple[str, ...], str, bool, str]] = [
+        (files, both, "", True, "Witnessed:   by w2.example/witness at 2023-11-14 22:15:00 UTC"),
+        # An explicit quorum of 2 out of three named witnesses, one of which never cosigned.
+        (files, (*both, w3.vkey), "2", True, "Witnessed:   by w1.example/witness"),
+        # One forged line: that problem, and then an unmet quorum (1 of 2), in both.
+        (forged, both, "", False, "cosigned by 1 of the 2 witnesses given, 2 required"),
+    ]
+    for number, (case, witnesses, quorum, ok, named) in enumerate(cases):
+        bundle = zipped(case)
+        python = verify_bundle(
+            bundle, KEY.vkey, ORIGIN, witnesses=witnesses, quorum=int(quorum) if quorum else None
+        )
+        folder = unzip(bundle, tmp_path / f"w{number}")
+        verdict, shown = await browser_verdict(
+            browser, folder, [folder / "bundle.zip"], witnesses=witnesses, quorum=quorum
+        )
+        assert python.ok is ok and verdict == ("verified" if ok else "failed"), shown
+        assert named in python.render() and shown.strip() == python.render().strip(), shown
+    # A log's key (type 0x01) is not a witness key (verify.js's parseWitnessKey says the same).
+    with pytest.raises(CheckpointError, match="0x04"):
+        verify_bundle(zipped(files), KEY.vkey, ORIGIN, witnesses=[KEY.vkey])

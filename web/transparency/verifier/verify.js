@@ -130,6 +130,61 @@
       fingerprint: digest.match(/.{4}/g).join(" "),
     };
   }
+  // --- witness cosignatures (courtwatch/transparency/cosignature.py) ---------------
+  async function parseWitnessKey(text) {
+    text = text.trim();
+    const first = text.indexOf("+"), second = first < 0 ? -1 : text.indexOf("+", first + 1);
+    if (second < 0) throw new Problem("witness public key must look like <name>+<key id hex>+<base64 key>");
+    const name = text.slice(0, first), idHex = text.slice(first + 1, second);
+    checkKeyName(name);
+    if (!/^[0-9a-f]{8}$/.test(idHex)) throw new Problem("the key ID in the witness public key must be 8 lowercase hex digits");
+    const raw = unb64(text.slice(second + 1), "witness public key");
+    if (!raw.length || raw[0] !== 4) {
+      throw new Problem("witness public key is not a cosignature/v1 key (signature type 0x04); a log's checkpoint key (type 0x01) cannot cosign");
+    }
+    const pk = raw.slice(1);
+    if (pk.length !== 32) throw new Problem(`witness public key is ${pk.length} bytes, expected 32`);
+    const id = (await sha256(concat(enc.encode(name + "\n"), Uint8Array.of(4), pk))).slice(0, 4);
+    if (hex(id) !== idHex) throw new Problem(`witness public key ${py(text)} is damaged: its key ID does not match the key`);
+    return { name, keyId: id, pk, text: `${name}+${idHex}+${b64(raw)}` };
+  }
+  const LAST_DATE = 253402300799n; // 9999-12-31 23:59:59 UTC, as verify.py's _utc
+  const utcTime = (ts) => ts > LAST_DATE
+    ? `${ts} s after 1970 (beyond year 9999)`
+    : new Date(Number(ts) * 1000).toISOString().slice(0, 19).replace("T", " ") + " UTC";
+  async function checkWitnesses(note, known, needed, report) {
+    let found = new Map(), problems = [];
+    try {
+      const { text, signatures } = splitNote(note);
+      for (const [name, sig] of signatures) {
+        const w = known.find((k) => k.name === name && same(sig.slice(0, 4), k.keyId));
+        if (!w) continue;
+        if (sig.length !== 76) { problems.push(`cosignature by ${w.name} is ${sig.length} bytes, a cosignature/v1 is 76`); continue; }
+        const ts = new DataView(sig.buffer, sig.byteOffset).getBigUint64(4);
+        if (ts > 0x7fffffffffffffffn) { problems.push(`cosignature by ${w.name} has an impossible timestamp`); continue; }
+        let ok = false;
+        try {
+          const k = await crypto.subtle.importKey("raw", w.pk, { name: "Ed25519" }, false, ["verify"]);
+          ok = await crypto.subtle.verify({ name: "Ed25519" }, k, sig.slice(12), enc.encode(`cosignature/v1\ntime ${ts}\n${text}`));
+        } catch { ok = false; }
+        if (!ok) {
+          problems.push(`the cosignature by witness ${w.name} does not verify: the checkpoint was altered after it was cosigned, or the cosignature was forged`);
+          continue;
+        }
+        if (!found.has(w.text)) found.set(w.text, [w.name, ts]);
+      }
+    } catch (e) {
+      found = new Map();
+      problems = [message(e)];
+    }
+    for (const p of problems) report.problems.push(`${CHECKPOINT}: ${p}`);
+    report.witnessed = [...found.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    if (found.size < needed) {
+      const names = report.witnessed.map(([n]) => n).join(", ") || "none of them";
+      report.problems.push(`the checkpoint is cosigned by ${found.size} of the ${known.length} witnesses given, ${needed} required (${names}): no quorum of independent witnesses vouches that this is the one history of the log everyone sees`);
+    }
+  }
+
   function splitNote(note) {
     if (!note.endsWith("\n")) throw new Problem("malformed signed note: it must end with a newline");
     for (const ch of note) {
@@ -374,10 +429,16 @@
   };
   const message = (e) => (e instanceof Problem || e instanceof ProofError ? e.message : String(e && e.message || e));
 
-  async function verifyFiles(files, expectedKey, expectedOrigin) {
-    const report = { problems: [], notes: [], verified: 0, covered: {}, checkpoint: null, signed: false, key: null };
+  async function verifyFiles(files, expectedKey, expectedOrigin, witnessKeys = [], quorum = null) {
+    const report = { problems: [], notes: [], verified: 0, covered: {}, checkpoint: null, signed: false, key: null, witnessed: [] };
     const problem = (text) => report.problems.push(text);
     const expected = expectedKey ? await parseVkey(expectedKey) : null;
+    const knownWitnesses = [];
+    for (const w of witnessKeys) knownWitnesses.push(await parseWitnessKey(w));
+    const needed = quorum == null ? knownWitnesses.length : quorum;
+    if (!(needed >= 0 && needed <= knownWitnesses.length)) {
+      throw new Problem(`a quorum of ${needed} needs at least ${needed} --witness keys`);
+    }
     let bundled = null;
     try { bundled = await parseVkey(utf8(files[KEY], KEY)); } catch (e) { problem(`${KEY}: ${message(e)}`); }
     let key = bundled;
@@ -402,6 +463,7 @@
       catch (e) { problem(`${CHECKPOINT}: ${message(e)}`); return report; }
     }
     report.checkpoint = checkpoint;
+    if (knownWitnesses.length) await checkWitnesses(note, knownWitnesses, needed, report);
     if (expectedOrigin && checkpoint.origin !== expectedOrigin) {
       problem(`the checkpoint is for log ${py(checkpoint.origin)}, not the expected ${py(expectedOrigin)}: it comes from another log`);
     }
@@ -576,6 +638,7 @@
       lines.push(`Signing key: ${report.key.text}`);
       lines.push(`Fingerprint: ${report.key.fingerprint}`);
     }
+    for (const [name, ts] of report.witnessed || []) lines.push(`Witnessed:   by ${name} at ${utcTime(ts)}`);
     for (const note of report.notes) lines.push(`Note: ${note}`);
     for (const id of Object.keys(report.covered).sort()) {
       lines.push(`Covered:     report ${id} versions 1-${report.covered[id]} (every version up to checkpoint ${cp ? cp.size : "?"})`);
@@ -607,6 +670,7 @@
     [/inclusion proof|not a prefix|claim that v/, "verifier.kind_proof"],
     [/is not the expected key|not signed by key|signature does not verify/, "verifier.kind_key"],
     [/another log|is for log/, "verifier.kind_other_log"],
+    [/witnesses given|cosignature/, "verifier.kind_witnesses"],
     [/zip file|larger than|is missing|several files named|not UTF-8|too large/, "verifier.kind_unreadable"],
   ];
   function summary(problems) {
@@ -652,8 +716,14 @@
       const files = await bundleFiles(dropped);
       const key = $("expected-key").value.trim();
       const origin = $("expected-origin").value.trim();
+      const witnesses = $("expected-witnesses").value.split("\n").map((l) => l.trim()).filter(Boolean);
+      const quorumText = $("quorum").value.trim();
       let report;
-      try { report = await verifyFiles(files, key || null, origin || null); }
+      try {
+        if (quorumText && !/^[0-9]{1,4}$/.test(quorumText)) throw new Problem(`the quorum must be a whole number, got ${py(quorumText)}`);
+        const quorum = quorumText ? Number(quorumText) : null;
+        report = await verifyFiles(files, key || null, origin || null, witnesses, quorum);
+      }
       catch (e) {
         if (!(e instanceof Problem)) throw e;
         report = { problems: [`the key you gave is not valid: ${e.message}`], notes: [], covered: {}, verified: 0 };
@@ -689,4 +759,6 @@
   $("files").addEventListener("change", (e) => { dropped = e.target.files; run(); });
   $("expected-key").addEventListener("change", run);
   $("expected-origin").addEventListener("change", run);
+  $("expected-witnesses").addEventListener("change", run);
+  $("quorum").addEventListener("change", run);
 })();

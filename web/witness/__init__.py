@@ -1,0 +1,1 @@
+"""The witness server: a partner program cosigns our checkpoints, we cosign theirs."""

@@ -73,3 +73,28 @@ async def test_after_sign_out_or_with_a_forged_cookie_the_header_says_team_sign_
         answer = await client.get("/new/sighting?lang=en", headers=cookie(value))
         assert answer.status_code == 200
         assert "Team sign-in" in answer.text and "nav-member" not in answer.text
+
+
+async def test_the_json_api_does_not_keep_a_session_alive(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """The public map polls /api/map/reports from a background tab: looking the
+    session up there for a header the API never shows kept the member's idle
+    clock running. A page still restarts it."""
+    from datetime import UTC, datetime, timedelta
+
+    from tests.members.test_store_and_cli import session_row
+
+    store = services.members
+    now = datetime.now(UTC)
+    store.clock = lambda: now
+    session_id, _ = signed_in(services, "Idle", "responder")
+    opened = session_row(services, session_id)
+    store.clock = lambda: now + timedelta(minutes=5)  # past the once-a-minute touch
+    for path in ("/api/map/reports", "/api/courthouses", "/api/log/checkpoints/latest"):
+        answer = await client.get(path, headers=cookie(session_id))
+        assert answer.status_code < 500, path
+    assert session_row(services, session_id) == opened
+    page = await client.get("/", headers=cookie(session_id))
+    assert "nav-member" in page.text
+    assert session_row(services, session_id) != opened  # a page does count as activity

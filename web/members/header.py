@@ -31,8 +31,10 @@ from web.members.auth import current_member, has_session_cookie, looked_up_membe
 
 log = logging.getLogger(__name__)
 
-# Static files and the worker's script never show a header.
-_NO_HEADER = ("/static/", "/sw.js", "/manifest.webmanifest", "/healthz")
+# Static files, the worker's script and the JSON API never show a header. The API
+# matters most: the public map polls /api/map/reports, and looking the session up
+# there would keep a signed-in member's idle session alive from a background tab.
+_NO_HEADER = ("/static/", "/sw.js", "/manifest.webmanifest", "/healthz", "/api/")
 _NAMED = "header_names_member"
 PRIVATE = "private, no-store"
 

@@ -739,6 +739,17 @@ def evolve(state: ReportState | None, domain_event: Any) -> ReportState:
     raise TypeError(f"not a report event: {type(domain_event).__qualname__}")
 
 
+def is_imported(report_id: UUID) -> bool:
+    """Whether a report was imported from historical records (courtwatch/importing).
+
+    Their ids, and theirs only, are UUIDv5 (of the normalised row): reports
+    sent from phones get version-4 ids (Courtwatch.report_id_for). Projections
+    that see only report topics, and so never the nested Imported event, can
+    tell an imported report from its Submitted event alone.
+    """
+    return report_id.version == 5
+
+
 def is_report_event(domain_event: Any) -> bool:
     """Whether ``domain_event`` changes a report (the gazetteer's events do not)."""
     return get_topic(type(domain_event)) in REPORT_TOPICS

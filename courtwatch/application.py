@@ -232,7 +232,7 @@ class Courtwatch(Application[UUID]):
             )
         report_id = self.report_id_for(client_key)
         token = self._author_token_for(client_key)
-        report = self._new_report(payload, report_id, token)
+        report = self._new_report(payload, token, lambda _: report_id)
         if sealing is None:
             return self._store_submission(report_id, token, report)
         # The sealed part's row is written first and committed only once the
@@ -257,13 +257,18 @@ class Courtwatch(Application[UUID]):
             )
         return result
 
-    def _new_report(self, payload: Mapping[str, Any], report_id: UUID, token: str) -> Report:
+    def _new_report(
+        self, payload: Mapping[str, Any], token: str, id_of: Callable[[Any], UUID]
+    ) -> Report:
         """A report as a submission would make it, every check passed, not yet saved.
 
         The one way a report comes to be: the web form, the JSON API and the
         importer all pass here, so none can store what another would refuse.
+        ``id_of`` gives the report's id from the validated submission (the
+        importer's ids are derived from its normalised content).
         """
         submission = parse_submission(payload)
+        report_id = id_of(submission)
         lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
         if submission.courthouse_code is not None:
             courthouse = self._known_courthouse(submission.courthouse_code)
@@ -286,21 +291,33 @@ class Courtwatch(Application[UUID]):
     # Imports (courtwatch/importing) ------------------------------------------
 
     def prepare_import(
-        self, payload: Mapping[str, Any], report_id: UUID, source_sha256: str, source_row: int
+        self,
+        payload: Mapping[str, Any],
+        id_of: Callable[[Any], UUID],
+        source_sha256: str,
+        source_row: int,
+        author_token: str,
     ) -> Report:
         """An imported row as a report (same checks as any submission), marked
         as imported from ``source_sha256``; saved later with store_imports.
 
-        Its author token is random and handed to no one: a historical record
-        has no author on this system to amend it; members verify, dispute and
-        redact it like any report.
+        ``author_token`` is random and handed to no one (see import_token): a
+        historical record has no author on this system to amend it; members
+        verify, dispute and redact it like any report.
         """
-        report = self._new_report(payload, report_id, secrets.token_urlsafe(32))
+        report = self._new_report(payload, author_token, id_of)
         try:
             report.mark_imported(source_sha256=source_sha256, source_row=source_row)
         except InvalidField as error:
             raise ValidationFailed.single(error.field, error.reason) from None
         return report
+
+    @staticmethod
+    def import_token() -> str:
+        """An author token for one import run, kept by no one. One per run, not
+        per row: its hash would link the run's reports, which their Imported
+        events (the same file's SHA-256) link already."""
+        return secrets.token_urlsafe(32)
 
     def store_imports(self, reports: Sequence[Report]) -> list[SubmitResult]:
         """Save prepared imports in one transaction (one save: the table lock

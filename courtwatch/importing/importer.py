@@ -24,6 +24,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -38,7 +39,7 @@ from courtwatch.importing.rows import RowReader, RowRejected
 from courtwatch.importing.table import RejectedRows, Row, Source, Table, read_source
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
-from courtwatch.intake import ValidationFailed, details_of, parse_submission
+from courtwatch.intake import ValidationFailed, details_of
 
 log = logging.getLogger("courtwatch.importing")
 
@@ -133,6 +134,7 @@ class Importer:
         ignored = tuple(c for c in table.header if c not in columns)
         unlisted = [c for c in ignored if c not in self.mapping.ignored]
         result = ImportResult(source.sha256, dry_run=dry_run, ignored_columns=ignored)
+        self._author_token = self.app.import_token()
         log.info(
             "import started",
             extra={"source_sha256": source.sha256, "dry_run": dry_run,
@@ -140,11 +142,20 @@ class Importer:
                    "not_in_mapping": unlisted},
         )  # fmt: skip
         rejected = RejectedRows(rejected_path, columns)
-        try:
-            for batch in self._batches(source, table.rows(columns), rejected, result, progress):
-                self._store(batch, result, dry_run)
-        finally:
-            rejected.close()
+        # One writer thread stores batch N while this one reads batch N+1: the
+        # database works in its own process meanwhile. One writer, batches in
+        # file order, each one transaction: positions follow the file.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
+            storing: Future[None] | None = None
+            try:
+                for batch in self._batches(source, table.rows(columns), rejected, result, progress):
+                    if storing is not None:
+                        storing.result()  # an error stops the import here
+                    storing = writer.submit(self._store, batch, result, dry_run)
+                if storing is not None:
+                    storing.result()
+            finally:
+                rejected.close()
         result.rejected = rejected.count
         log.info(
             "import finished",
@@ -182,12 +193,20 @@ class Importer:
         if row.problem is not None:
             rejected.add(row, row.problem)
             return None
+        keys: list[str] = []
+
+        def id_of(submission: Any) -> UUID:
+            keys.append(row_key(submission))
+            return imported_report_id(keys[0], seen[keys[0]] + 1)
+
         try:
             payload = self.reader.payload(row.cells)
-            key = row_key(parse_submission(payload))
-            seen[key] += 1
-            report_id = imported_report_id(key, seen[key])
-            return self.app.prepare_import(payload, report_id, source.sha256, row.line)
+            report = self.app.prepare_import(
+                payload, id_of, source.sha256, row.line, self._author_token
+            )
+            # Counted once the row is accepted: a rejected row shifts no other row's id.
+            seen[keys[0]] += 1
+            return report
         except (RowRejected, ValidationFailed) as error:
             rejected.add(row, _reason(error))
             return None

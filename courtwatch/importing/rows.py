@@ -10,6 +10,7 @@ the report form.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
@@ -51,6 +52,8 @@ def _translated(fmap: FieldMap, raw: str, where: str) -> str:
     raise RowRejected(f"{where}: this value is not in the mapping's values")
 
 
+# Spreadsheets repeat dates and times row after row, and strptime is slow.
+@functools.lru_cache(maxsize=8192)
 def _parse_date(raw: str, fmt: str | None, where: str) -> date:
     try:
         if fmt is None:
@@ -63,6 +66,7 @@ def _parse_date(raw: str, fmt: str | None, where: str) -> date:
         ) from None
 
 
+@functools.lru_cache(maxsize=8192)
 def _parse_clock(raw: str, fmt: str | None, where: str) -> time:
     try:
         if fmt is None:

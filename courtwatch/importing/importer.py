@@ -210,6 +210,11 @@ class Importer:
         except (RowRejected, ValidationFailed) as error:
             rejected.add(row, _reason(error))
             return None
+        except OverflowError:
+            # Year 1 or 9999 moved by a UTC offset (the row's key, a shift's
+            # next day): the domain would refuse the time anyway.
+            rejected.add(row, "a time too close to year 1 or 9999")
+            return None
 
     def _store(self, batch: list[Report], result: ImportResult, dry_run: bool) -> None:
         stored = event_log.stored_originators(self.database, [r.id for r in batch])

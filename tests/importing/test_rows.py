@@ -11,7 +11,7 @@ import pytest
 
 from courtwatch.domain.errors import InvalidField, NotApplicable
 from courtwatch.domain.reports import Sighting, is_imported
-from courtwatch.importing.importer import imported_report_id, row_key
+from courtwatch.importing.importer import Importer, imported_report_id, row_key
 from courtwatch.importing.mapping import MappingError, parse_mapping
 from courtwatch.importing.rows import RowReader, RowRejected
 from courtwatch.importing.table import RejectedRows, Row, Table, read_source, safe_cell
@@ -180,3 +180,33 @@ def test_only_a_report_being_submitted_is_marked_imported_once() -> None:
     with pytest.raises(NotApplicable):
         report.mark_imported(source_sha256="b" * 64, source_row=3)
     assert report.imported_from == "a" * 64
+
+
+def test_times_at_the_ends_of_the_calendar_reject_their_row_only(tmp_path: Path) -> None:
+    # 23:30 on 31 Dec 9999 in New York is year 10000 in UTC (the row's key);
+    # a shift from 23:00 to 01:00 that day ends in year 10000 too.
+    path = tmp_path / "edges.csv"
+    path.write_text(
+        "kind,court,date,time,until,agency,agents\n"
+        "Seen,NYC,9999-12-31,23:30,,,\n"
+        "Shift,NYC,9999-12-31,23:00,01:00,,\n"
+    )
+    mapping = parse_mapping(MAPPING)
+    importer = Importer(_NoDomain(), None, mapping, ZoneInfo("America/New_York"))  # type: ignore[arg-type]
+    result = importer.run(path, tmp_path / "rejected.csv", dry_run=True)
+    assert (result.rows, result.rejected, result.added) == (2, 2, 0)
+    assert (tmp_path / "rejected.csv").read_text().count("year 1 or 9999") == 2
+
+
+class _NoDomain:
+    """Courtwatch as far as a row's id: both rows overflow before any domain check."""
+
+    def courthouses(self) -> list[object]:
+        return []
+
+    def import_token(self) -> str:
+        return "t"
+
+    def prepare_import(self, payload, id_of, *args):  # type: ignore[no-untyped-def]
+        id_of(parse_submission(payload))
+        raise AssertionError("a year-9999 row got past its id")

@@ -190,3 +190,28 @@ def test_an_imported_report_reads_like_any_other_and_keeps_its_courthouse_time(
     report = app._report(first[0])
     assert isinstance(report, Report) and report.imported_from == runs.first.source_sha256
     assert report.observed_at.utcoffset() is not None
+
+
+def test_a_batch_racing_another_importer_stores_what_is_new_and_replays_the_rest(
+    runs: Runs,
+) -> None:
+    # Another importer stored one row between this batch's check and its save:
+    # the batch's one transaction fails on the unique key, and each report is
+    # then stored on its own (the stored one is a replay, not an error).
+    app = runs.services.app
+    payload = {
+        "kind": "sighting",
+        "courthouse_code": "NYC",
+        "observed_at": "2018-05-02T10:00:00-04:00",
+    }
+    other = {**payload, "observed_at": "2018-05-02T11:00:00-04:00"}
+    ids = [uuid.uuid5(uuid.NAMESPACE_URL, f"race-{n}") for n in range(2)]
+    token = app.import_token()
+    sha = "c" * 64
+    first = app.prepare_import(payload, lambda _: ids[0], sha, 2, token)
+    assert [r.created for r in app.store_imports([first])] == [True]
+    again = app.prepare_import(payload, lambda _: ids[0], sha, 2, token)
+    new = app.prepare_import(other, lambda _: ids[1], sha, 3, token)
+    results = app.store_imports([again, new])
+    assert [(r.report_id, r.created) for r in results] == [(ids[0], False), (ids[1], True)]
+    assert len(list(app.events.get(ids[0]))) == 2  # Submitted, Imported: once

@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/summaries.py
 	$(BIN)/python bench/page_weight.py
 	$(BIN)/python bench/sealed.py
+	$(BIN)/python bench/import.py
 
 # uv builds the environment in ~2 s instead of ~10 s with pip (STACK_NOTES).
 $(STAMP): pyproject.toml

@@ -12,9 +12,10 @@ import hashlib
 import hmac
 import random
 import re
+import secrets
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
@@ -229,27 +230,9 @@ class Courtwatch(Application[UUID]):
             raise ValidationFailed.single(
                 "client_key", "16-128 letters, digits or . _ : - (generate one per report)"
             )
-        submission = parse_submission(payload)
-        lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
-        if submission.courthouse_code is not None:
-            courthouse = self._known_courthouse(submission.courthouse_code)
-            if lat is None:
-                lat, lon = courthouse.lat, courthouse.lon
         report_id = self.report_id_for(client_key)
         token = self._author_token_for(client_key)
-        try:
-            report = REPORT_CLASSES[Kind(submission.kind)].submit(  # type: ignore[attr-defined]
-                report_id,
-                courthouse_code=submission.courthouse_code,
-                lat=lat,
-                lon=lon,
-                observed_at=submission.observed_at,
-                details=details_of(submission),
-                author_token=token,
-                now=self._clock(),
-            )
-        except InvalidField as error:
-            raise ValidationFailed.single(error.field, error.reason) from None
+        report = self._new_report(payload, token, lambda _: report_id)
         if sealing is None:
             return self._store_submission(report_id, token, report)
         # The sealed part's row is written first and committed only once the
@@ -273,6 +256,95 @@ class Courtwatch(Application[UUID]):
                 "this client key was already used for a report without sealed details"
             )
         return result
+
+    def _new_report(
+        self, payload: Mapping[str, Any], token: str, id_of: Callable[[Any], UUID]
+    ) -> Report:
+        """A report as a submission would make it, every check passed, not yet saved.
+
+        The one way a report comes to be: the web form, the JSON API and the
+        importer all pass here, so none can store what another would refuse.
+        ``id_of`` gives the report's id from the validated submission (the
+        importer's ids are derived from its normalised content).
+        """
+        submission = parse_submission(payload)
+        report_id = id_of(submission)
+        lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
+        if submission.courthouse_code is not None:
+            courthouse = self._known_courthouse(submission.courthouse_code)
+            if lat is None:
+                lat, lon = courthouse.lat, courthouse.lon
+        try:
+            return REPORT_CLASSES[Kind(submission.kind)].submit(  # type: ignore[attr-defined]
+                report_id,
+                courthouse_code=submission.courthouse_code,
+                lat=lat,
+                lon=lon,
+                observed_at=submission.observed_at,
+                details=details_of(submission),
+                author_token=token,
+                now=self._clock(),
+            )
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+
+    # Imports (courtwatch/importing) ------------------------------------------
+
+    def prepare_import(
+        self,
+        payload: Mapping[str, Any],
+        id_of: Callable[[Any], UUID],
+        source_sha256: str,
+        source_row: int,
+        author_token: str,
+    ) -> Report:
+        """An imported row as a report (same checks as any submission), marked
+        as imported from ``source_sha256``; saved later with store_imports.
+
+        ``author_token`` is random and handed to no one (see import_token): a
+        historical record has no author on this system to amend it; members
+        verify, dispute and redact it like any report.
+        """
+        report = self._new_report(payload, author_token, id_of)
+        try:
+            report.mark_imported(source_sha256=source_sha256, source_row=source_row)
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        return report
+
+    @staticmethod
+    def import_token() -> str:
+        """An author token for one import run, kept by no one. One per run, not
+        per row: its hash would link the run's reports, which their Imported
+        events (the same file's SHA-256) link already."""
+        return secrets.token_urlsafe(32)
+
+    def store_imports(self, reports: Sequence[Report]) -> list[SubmitResult]:
+        """Save prepared imports in one transaction (one save: the table lock
+        gives every event its position in commit order, as for any writer).
+
+        A report already stored (a re-run, or another importer racing this
+        one) makes the batch fail as a whole: then each is stored on its own,
+        and one already stored with the same content is a replay, not an error.
+        """
+        # Taken out of the aggregates first: a failed save() has collected them.
+        pending = [(report, report.collect_events()) for report in reports]
+        try:
+            recordings = self.save(*(e for _, events in pending for e in events))
+        except IntegrityError:
+            return [self._store_imported(report, events) for report, events in pending]
+        last: dict[UUID, int] = {}
+        for recording in recordings:
+            last[recording.domain_event.originator_id] = recording.notification.id
+        return [SubmitResult(r.id, "", created=True, position=last.get(r.id)) for r in reports]
+
+    def _store_imported(self, report: Report, events: Sequence[Any]) -> SubmitResult:
+        try:
+            recordings = self.save(*events)
+        except IntegrityError:
+            self._check_replay(report.id, report)
+            return SubmitResult(report.id, "", created=False, position=None)
+        return SubmitResult(report.id, "", created=True, position=recordings[-1].notification.id)
 
     def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:
         try:

@@ -439,6 +439,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "event.DetailsSealed": ("Sealed details attached", "Datos sellados adjuntos"),
     "event.PhotoSealed": ("Photo attached (sealed)", "Foto adjunta (sellada)"),
     "event.PhotoPublished": ("Photo published", "Foto publicada"),
+    "event.Imported": (
+        "Imported from a program's records",
+        "Importado de los registros de un programa",
+    ),
     "sealed.title": ("Sealed details", "Datos sellados"),
     "sealed.form_summary": (
         "Details for the legal team (sealed)",

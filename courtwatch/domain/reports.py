@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ OFFSET_STEP = timedelta(minutes=15)
 MOST_CORROBORATIONS = 25
 # Photos per report: enough for a van, a badge, a document; each is a sealed blob.
 MOST_PHOTOS = 6
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 def hash_token(token: str) -> str:
@@ -197,6 +199,10 @@ class Report(Aggregate):
             photo_id: str
             by: str
             public_sha256: str
+
+        class Imported(Aggregate.Event):
+            source_sha256: str
+            source_row: int
 
     @event("Submitted")
     def __init__(
@@ -499,6 +505,29 @@ class Report(Aggregate):
     def _photo_published(self, photo_id: str, by: str, public_sha256: str) -> None:
         self._published = {**self.published_photos, photo_id: public_sha256}
 
+    # Imported from a program's historical records (courtwatch/importing): a
+    # nested event in the same save as Submitted, so the Submitted event of a
+    # report sent from a phone keeps its exact stored form, old events decode
+    # as before, and the log (every topic) carries which file the row came from.
+
+    @property
+    def imported_from(self) -> str | None:
+        """SHA-256 of the file this report was imported from, or None."""
+        return getattr(self, "_imported_from", None)
+
+    def mark_imported(self, *, source_sha256: str, source_row: int) -> None:
+        if self.version != 1 or self.imported_from is not None:
+            raise NotApplicable("only a report being submitted can be marked as imported")
+        if not (isinstance(source_sha256, str) and SHA256_HEX.fullmatch(source_sha256)):
+            raise InvalidField("source_sha256", "64 lowercase hexadecimal digits")
+        if isinstance(source_row, bool) or not isinstance(source_row, int) or source_row < 1:
+            raise InvalidField("source_row", "a line number of the source file")
+        self._imported(source_sha256=source_sha256, source_row=source_row)
+
+    @event("Imported")
+    def _imported(self, source_sha256: str, source_row: int) -> None:
+        self._imported_from = source_sha256
+
     def end_shift(self, *, token: str, ended_at: datetime, now: datetime) -> None:
         raise NotApplicable(f"a {self.kind.value} is not a watch shift")
 
@@ -708,6 +737,17 @@ def evolve(state: ReportState | None, domain_event: Any) -> ReportState:
     if isinstance(domain_event, WatchShift.Ended):  # type: ignore[attr-defined]
         return fold.shift_ended(state, domain_event.ended_at)
     raise TypeError(f"not a report event: {type(domain_event).__qualname__}")
+
+
+def is_imported(report_id: UUID) -> bool:
+    """Whether a report was imported from historical records (courtwatch/importing).
+
+    Their ids, and theirs only, are UUIDv5 (of the normalised row): reports
+    sent from phones get version-4 ids (Courtwatch.report_id_for). Projections
+    that see only report topics, and so never the nested Imported event, can
+    tell an imported report from its Submitted event alone.
+    """
+    return report_id.version == 5
 
 
 def is_report_event(domain_event: Any) -> bool:

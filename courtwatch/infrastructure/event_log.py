@@ -9,6 +9,7 @@ save consumes one): never treat a position as a dense index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from uuid import UUID
 
 from courtwatch.infrastructure.database import Database
 
@@ -45,3 +46,16 @@ def any_after(database: Database, position: int, topics: Sequence[str]) -> bool:
             (position, list(topics)),
         ).fetchone()
     return row is not None
+
+
+def stored_originators(database: Database, ids: Sequence[UUID]) -> set[UUID]:
+    """Which of these aggregates have events already (one query for a whole batch)."""
+    if not ids:
+        return set()
+    with database.connect() as conn:
+        rows = conn.execute(
+            f"SELECT DISTINCT originator_id FROM {EVENTS_TABLE} "
+            "WHERE originator_id = ANY(%s) AND originator_version = 1",
+            (list(ids),),
+        ).fetchall()
+    return {row[0] if isinstance(row[0], UUID) else UUID(str(row[0])) for row in rows}

@@ -13,6 +13,7 @@ report) key writes nothing twice. Sending is someone else's work
 Reports at one courthouse within 20 minutes share an alert thread; push
 notifications of one thread replace each other (same Topic and tag).
 
+An imported report (courtwatch/importing) never alerts: it is history, not news.
 A report event older than ``STALE_AFTER`` when processed is folded but alerts
 no one: a new deployment (or a first run of this projection on an old log)
 must not page every responder for last year's reports.
@@ -30,7 +31,7 @@ from eventsourcing.postgres import PostgresDatastore
 from courtwatch.alerts import store
 from courtwatch.alerts.model import ALERT_KINDS, STATUS_LEVELS
 from courtwatch.domain.fold import plain, status_of
-from courtwatch.domain.reports import REPORT_TOPICS, Report, evolve, is_report_event
+from courtwatch.domain.reports import REPORT_TOPICS, Report, evolve, is_imported, is_report_event
 from courtwatch.gazetteer import immigration_courts
 from projections.parking import ParkingProjection, ParkingView
 
@@ -73,6 +74,8 @@ class AlertsProjection(ParkingProjection[AlertsView]):
             if isinstance(domain_event, Report.Submitted):
                 if current is not None:
                     return  # already folded (a retried parked event)
+                if is_imported(report_id):
+                    return  # years-old records from a spreadsheet: nothing to go to
                 state = evolve(None, domain_event)
                 if state["kind"] not in ALERT_KINDS:
                     return  # watch shifts never alert: not kept either

@@ -1,0 +1,1 @@
+"""Importing historical court-watch records from spreadsheets (docs/import.md)."""

@@ -38,6 +38,7 @@ from courtwatch.alerts.model import (
     MAX_PUSH_ENDPOINTS_PER_MEMBER,
     MAX_SUBSCRIPTIONS_PER_MEMBER,
     MAX_WEBHOOKS_PER_MEMBER,
+    STATUS_LEVELS,
     Area,
     Channel,
     InvalidAlertField,
@@ -590,18 +591,56 @@ class Match:
 
 
 SUPERSEDED = "superseded by a newer report of its incident during quiet hours"
+OUTRANKED = "superseded by a more severe held report of its incident during quiet hours"
+
+# How severe a report's alert is: an arrest above any other kind, then a
+# higher status above a lower one. A held alert is superseded only by one at
+# least as severe: an arrest at 02:00 then a sighting at the same courthouse
+# is one morning alert about the arrest, never about the sighting.
+ARREST = "courthouse_arrest"
+ARREST_RANK = 10  # above any status level
+
+
+def severity(kind: str, status: str) -> int:
+    return (ARREST_RANK if kind == ARREST else 0) + STATUS_LEVELS.get(status, 0)
+
+
+# The same, in SQL, of a held delivery's payload (alias o).
+_HELD_SEVERITY = (
+    f"(CASE WHEN o.payload->>'kind' = '{ARREST}' THEN {ARREST_RANK} ELSE 0 END + "
+    "CASE o.payload->>'status' "
+    + " ".join(f"WHEN '{status}' THEN {level}" for status, level in STATUS_LEVELS.items())
+    + " ELSE 0 END)"
+)
+# A held alert of this incident for the same subscription, never tried.
+_HELD_IN_THREAD = """o.thread_id = %(thread)s AND o.report_id <> %(report)s
+  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL"""
 
 MATCH = SQL(
     """
 WITH matched AS (
 INSERT INTO alert_deliveries (id, subscription_id, member_id, report_id, thread_id, trigger,
-                              channel, webhook_id, payload, report_at, held_until, next_attempt_at)
+                              channel, webhook_id, payload, report_at, held_until, next_attempt_at,
+                              status, last_error)
 SELECT md5(s.id::text || '/' || %(report)s::text)::uuid, s.id, s.member_id, %(report)s,
        %(thread)s, %(trigger)s, s.channel, s.webhook_id,
        %(payload)s || jsonb_build_object('delivery_id', md5(s.id::text || '/' || %(report)s::text)::uuid),
-       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp())
+       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp()),
+       CASE WHEN k.outranks THEN 'superseded' ELSE 'pending' END,
+       CASE WHEN k.outranks THEN %(outranked)s END
 FROM alert_subscriptions s
 LEFT JOIN alert_webhooks w ON w.id = s.webhook_id
+-- A more severe alert of this incident is held for this subscription: it is
+-- the one sent when quiet hours end (with the count), this one is not.
+LEFT JOIN LATERAL (
+    SELECT true AS outranks FROM alert_deliveries o
+    WHERE o.subscription_id = s.id AND """
+    + _HELD_IN_THREAD
+    + " AND "
+    + _HELD_SEVERITY
+    + """ > %(severity)s
+    LIMIT 1
+) k ON true
 -- The event's time on the subscriber's clock; in their quiet hours the alert is
 -- held until those hours end (the next quiet_end after it, in their zone).
 CROSS JOIN LATERAL (SELECT %(at)s AT TIME ZONE s.timezone AS local_at) l
@@ -631,18 +670,33 @@ WHERE s.deleted_at IS NULL
          AND s.area_polygon @> point(%(lon)s::float8, %(lat)s::float8))
   )
 ON CONFLICT (subscription_id, report_id) DO NOTHING
-RETURNING subscription_id
+RETURNING subscription_id, status
 ), superseded AS (
 -- An alert still held (never tried) for a subscriber this report also alerts,
--- in the same incident: only the newest is sent when quiet hours end, carrying
--- the incident's count. Ten reports of one night's raid are one morning alert.
+-- in the same incident and no more severe: only the newest is sent when quiet
+-- hours end, carrying the incident's count. Ten reports of one night's raid
+-- are one morning alert.
 UPDATE alert_deliveries o SET status = 'superseded', last_error = %(superseded)s
-WHERE o.thread_id = %(thread)s AND o.report_id <> %(report)s
-  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL
-  AND o.subscription_id IN (SELECT subscription_id FROM matched)
+WHERE """
+    + _HELD_IN_THREAD
+    + """
+  AND o.subscription_id IN (SELECT subscription_id FROM matched WHERE status = 'pending')
+RETURNING 1
+), counted AS (
+-- The more severe held alert that outranked this one says how many reports
+-- the incident has now.
+UPDATE alert_deliveries o
+SET payload = jsonb_set(o.payload, '{thread_reports}', %(payload)s -> 'thread_reports')
+WHERE """
+    + _HELD_IN_THREAD
+    + " AND "
+    + _HELD_SEVERITY
+    + """ > %(severity)s
+  AND o.subscription_id IN (SELECT subscription_id FROM matched WHERE status = 'superseded')
 RETURNING 1
 )
-SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded
+SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded,
+       (SELECT count(*) FROM counted) AS counted
 """
 )
 
@@ -666,6 +720,8 @@ def match(curs: Cursor[Any], found: Match) -> int:
             "lat": found.lat,
             "lon": found.lon,
             "superseded": SUPERSEDED,
+            "outranked": OUTRANKED,
+            "severity": severity(found.kind, str(found.payload.get("status", ""))),
         },
     )
     row = curs.fetchone()

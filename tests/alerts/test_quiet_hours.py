@@ -83,3 +83,27 @@ def test_a_held_alert_superseded_in_its_incident_is_not_sent(
     assert got.body["thread_reports"] == 3
     until(lambda: _deliveries(database, reports[-1])[0][0] == "delivered")
     assert receiver.requests == 1
+
+
+def test_a_held_arrest_is_not_superseded_by_a_later_sighting_in_its_incident(
+    services: Services, database: Database, receiver: Receiver, delivering: AlertSender
+) -> None:
+    # Before: any newer report of the incident superseded the held alert, so an
+    # arrest at 02:00 then a sighting at the same courthouse woke the
+    # subscriber to one alert, a sighting, and they never heard of the arrest.
+    # The morning alert carries the incident's most severe report, and its count.
+    quiet, ends = _quiet_now()
+    hooked_member(services, receiver, timezone=ZONE, quiet_hours=quiet)
+    arrest = submit(services, kind="courthouse_arrest")
+    sighting = submit(services)
+    until(lambda: _deliveries(database, sighting) and _deliveries(database, arrest))
+    assert _deliveries(database, arrest)[0][0] == "pending"
+    assert _deliveries(database, sighting)[0][0] == "superseded"
+    delivering.clock = lambda: ends + timedelta(seconds=1)
+    delivering.wake()
+    [got] = until(lambda: receiver.accepted)
+    assert got.body["kind"] == "courthouse_arrest"
+    assert got.body["link"].endswith(f"/reports/{arrest}")
+    assert got.body["thread_reports"] == 2
+    until(lambda: _deliveries(database, arrest)[0][0] == "delivered")
+    assert receiver.requests == 1

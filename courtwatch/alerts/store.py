@@ -19,6 +19,7 @@ record committed) writes nothing new: one delivery per subscription per report.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Iterable
@@ -244,6 +245,24 @@ def _spec_values(spec: SubscriptionSpec) -> dict[str, Any]:
     }
 
 
+SUBSCRIPTION_REMOVED = "not sent: its subscription was removed"
+SUBSCRIPTION_CHANGED = "not sent: its subscription was changed"
+
+
+def _cancel_held(curs: Cursor[Any], subscription_id: UUID, why: str) -> None:
+    """A subscription's alerts not yet tried (held for quiet hours, or waiting
+    for a retry) are not sent: the claim never reads the subscription, so a
+    held alert reached a member in the morning who had removed it at night.
+    One being tried now (claimed: attempts > 0, no error yet) is left alone;
+    recording it is fenced anyway. In the caller's transaction."""
+    curs.execute(
+        "UPDATE alert_deliveries SET status = 'superseded', last_error = %s "
+        "WHERE subscription_id = %s AND status = 'pending' "
+        "AND (attempts = 0 OR last_error IS NOT NULL)",
+        (why, subscription_id),
+    )
+
+
 @dataclass(frozen=True)
 class ReportAlerts:
     """What the coordinator sees of a report's alerts: counts and latency, never who."""
@@ -338,6 +357,17 @@ class AlertStore:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
+                f"SELECT {_SUB_COLUMNS} FROM alert_subscriptions WHERE id = %s "
+                "AND member_id = %s AND deleted_at IS NULL FOR UPDATE",
+                (subscription_id, member_id),
+            )
+            before = curs.fetchone()
+            if before is not None and dataclasses.replace(
+                _subscription(before).spec, label=""
+            ) != dataclasses.replace(spec, label=""):
+                # Matched under what the member no longer asks for: not sent.
+                _cancel_held(curs, subscription_id, SUBSCRIPTION_CHANGED)
+            curs.execute(
                 "UPDATE alert_subscriptions SET label = %(label)s, courthouses = %(courthouses)s, "
                 "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, "
                 "area_polygon = %(area_polygon)s::polygon, kinds = %(kinds)s, "
@@ -353,14 +383,15 @@ class AlertStore:
         return Subscription(subscription_id, member_id, spec)
 
     def unsubscribe(self, member_id: UUID, subscription_id: UUID) -> None:
-        with self.database.pooled() as conn:
-            done = conn.execute(
+        with self.database.pooled() as conn, conn.cursor() as curs:
+            curs.execute(
                 "UPDATE alert_subscriptions SET deleted_at = now() "
                 "WHERE id = %s AND member_id = %s AND deleted_at IS NULL",
                 (subscription_id, member_id),
             )
-            if done.rowcount != 1:
+            if curs.rowcount != 1:
                 raise SubscriptionNotFound("no subscription of yours has this id")
+            _cancel_held(curs, subscription_id, SUBSCRIPTION_REMOVED)
 
     def subscriptions(self, member_id: UUID) -> list[Subscription]:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:

@@ -118,6 +118,7 @@ class AlertSender:
         # to see what a held delivery does when quiet hours end, without waiting.
         self.clock: Callable[[], datetime | None] = lambda: None
         self._stop = threading.Event()
+        self._drained = threading.Event()  # stopped, and no attempt runs any more
         self._wake = threading.Event()
         self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
         self._listener = threading.Thread(target=self._listen, name="alert-listen", daemon=True)
@@ -142,28 +143,41 @@ class AlertSender:
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout=15)
+        # The listener, and with it this sender's lock, lives until the running
+        # attempts have ended (each is cut at its deadline) and are recorded.
+        # Before, it closed first: a sender started next released the claims
+        # of attempts still talking to receivers and sent them again at once.
+        # Claimed deliveries not started are cancelled; the next start
+        # releases them (this sender's lock is gone by then), same ids.
+        draining = threading.Thread(
+            target=self._pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True
+        )
+        draining.start()
+        draining.join(timeout=ATTEMPT_DEADLINE + 5)
+        try:
+            self._record_finished()
+        except Exception:
+            log.exception("alert attempts not recorded at stop; they are sent again")
+        self._drained.set()
         self._listener.join(timeout=5)
-        # Attempts still running are not waited for: their claims run out (or the
-        # next start releases them) and they are sent again, with the same ids.
-        self._pool.shutdown(wait=False, cancel_futures=True)
 
     # The loop
 
     def _listen(self) -> None:
         """Wake the loop on each NOTIFY (a projection committed new deliveries)."""
-        while not self._stop.is_set():
+        while not self._drained.is_set():
             try:
                 with self.database.connect(autocommit=True) as listener:
                     # Held while this connection lives: the claims are a live sender's.
                     hold_sender_lock(listener, self.id)
                     self._alive.set()
                     listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-                    while not self._stop.is_set():
+                    while not self._drained.is_set():
                         for _ in listener.notifies(timeout=0.5, stop_after=1):
                             self._wake.set()
             except Exception:
                 log.exception("alert listener failed; will retry")
-                self._stop.wait(1.0)
+                self._drained.wait(1.0)
 
     def _run(self) -> None:
         delay = 0.5

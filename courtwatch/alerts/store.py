@@ -19,6 +19,7 @@ record committed) writes nothing new: one delivery per subscription per report.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 from collections.abc import Iterable
@@ -38,6 +39,7 @@ from courtwatch.alerts.model import (
     MAX_PUSH_ENDPOINTS_PER_MEMBER,
     MAX_SUBSCRIPTIONS_PER_MEMBER,
     MAX_WEBHOOKS_PER_MEMBER,
+    STATUS_LEVELS,
     Area,
     Channel,
     InvalidAlertField,
@@ -243,6 +245,24 @@ def _spec_values(spec: SubscriptionSpec) -> dict[str, Any]:
     }
 
 
+SUBSCRIPTION_REMOVED = "not sent: its subscription was removed"
+SUBSCRIPTION_CHANGED = "not sent: its subscription was changed"
+
+
+def _cancel_held(curs: Cursor[Any], subscription_id: UUID, why: str) -> None:
+    """A subscription's alerts not yet tried (held for quiet hours, or waiting
+    for a retry) are not sent: the claim never reads the subscription, so a
+    held alert reached a member in the morning who had removed it at night.
+    One being tried now (claimed: attempts > 0, no error yet) is left alone;
+    recording it is fenced anyway. In the caller's transaction."""
+    curs.execute(
+        "UPDATE alert_deliveries SET status = 'superseded', last_error = %s "
+        "WHERE subscription_id = %s AND status = 'pending' "
+        "AND (attempts = 0 OR last_error IS NOT NULL)",
+        (why, subscription_id),
+    )
+
+
 @dataclass(frozen=True)
 class ReportAlerts:
     """What the coordinator sees of a report's alerts: counts and latency, never who."""
@@ -337,6 +357,17 @@ class AlertStore:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
             self._check_webhook(curs, member_id, spec)
             curs.execute(
+                f"SELECT {_SUB_COLUMNS} FROM alert_subscriptions WHERE id = %s "
+                "AND member_id = %s AND deleted_at IS NULL FOR UPDATE",
+                (subscription_id, member_id),
+            )
+            before = curs.fetchone()
+            if before is not None and dataclasses.replace(
+                _subscription(before).spec, label=""
+            ) != dataclasses.replace(spec, label=""):
+                # Matched under what the member no longer asks for: not sent.
+                _cancel_held(curs, subscription_id, SUBSCRIPTION_CHANGED)
+            curs.execute(
                 "UPDATE alert_subscriptions SET label = %(label)s, courthouses = %(courthouses)s, "
                 "lat = %(lat)s, lon = %(lon)s, radius_m = %(radius_m)s, "
                 "area_polygon = %(area_polygon)s::polygon, kinds = %(kinds)s, "
@@ -352,14 +383,15 @@ class AlertStore:
         return Subscription(subscription_id, member_id, spec)
 
     def unsubscribe(self, member_id: UUID, subscription_id: UUID) -> None:
-        with self.database.pooled() as conn:
-            done = conn.execute(
+        with self.database.pooled() as conn, conn.cursor() as curs:
+            curs.execute(
                 "UPDATE alert_subscriptions SET deleted_at = now() "
                 "WHERE id = %s AND member_id = %s AND deleted_at IS NULL",
                 (subscription_id, member_id),
             )
-            if done.rowcount != 1:
+            if curs.rowcount != 1:
                 raise SubscriptionNotFound("no subscription of yours has this id")
+            _cancel_held(curs, subscription_id, SUBSCRIPTION_REMOVED)
 
     def subscriptions(self, member_id: UUID) -> list[Subscription]:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
@@ -590,18 +622,56 @@ class Match:
 
 
 SUPERSEDED = "superseded by a newer report of its incident during quiet hours"
+OUTRANKED = "superseded by a more severe held report of its incident during quiet hours"
+
+# How severe a report's alert is: an arrest above any other kind, then a
+# higher status above a lower one. A held alert is superseded only by one at
+# least as severe: an arrest at 02:00 then a sighting at the same courthouse
+# is one morning alert about the arrest, never about the sighting.
+ARREST = "courthouse_arrest"
+ARREST_RANK = 10  # above any status level
+
+
+def severity(kind: str, status: str) -> int:
+    return (ARREST_RANK if kind == ARREST else 0) + STATUS_LEVELS.get(status, 0)
+
+
+# The same, in SQL, of a held delivery's payload (alias o).
+_HELD_SEVERITY = (
+    f"(CASE WHEN o.payload->>'kind' = '{ARREST}' THEN {ARREST_RANK} ELSE 0 END + "
+    "CASE o.payload->>'status' "
+    + " ".join(f"WHEN '{status}' THEN {level}" for status, level in STATUS_LEVELS.items())
+    + " ELSE 0 END)"
+)
+# A held alert of this incident for the same subscription, never tried.
+_HELD_IN_THREAD = """o.thread_id = %(thread)s AND o.report_id <> %(report)s
+  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL"""
 
 MATCH = SQL(
     """
 WITH matched AS (
 INSERT INTO alert_deliveries (id, subscription_id, member_id, report_id, thread_id, trigger,
-                              channel, webhook_id, payload, report_at, held_until, next_attempt_at)
+                              channel, webhook_id, payload, report_at, held_until, next_attempt_at,
+                              status, last_error)
 SELECT md5(s.id::text || '/' || %(report)s::text)::uuid, s.id, s.member_id, %(report)s,
        %(thread)s, %(trigger)s, s.channel, s.webhook_id,
        %(payload)s || jsonb_build_object('delivery_id', md5(s.id::text || '/' || %(report)s::text)::uuid),
-       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp())
+       %(at)s, q.held_until, coalesce(q.held_until, clock_timestamp()),
+       CASE WHEN k.outranks THEN 'superseded' ELSE 'pending' END,
+       CASE WHEN k.outranks THEN %(outranked)s END
 FROM alert_subscriptions s
 LEFT JOIN alert_webhooks w ON w.id = s.webhook_id
+-- A more severe alert of this incident is held for this subscription: it is
+-- the one sent when quiet hours end (with the count), this one is not.
+LEFT JOIN LATERAL (
+    SELECT true AS outranks FROM alert_deliveries o
+    WHERE o.subscription_id = s.id AND """
+    + _HELD_IN_THREAD
+    + " AND "
+    + _HELD_SEVERITY
+    + """ > %(severity)s
+    LIMIT 1
+) k ON true
 -- The event's time on the subscriber's clock; in their quiet hours the alert is
 -- held until those hours end (the next quiet_end after it, in their zone).
 CROSS JOIN LATERAL (SELECT %(at)s AT TIME ZONE s.timezone AS local_at) l
@@ -631,18 +701,33 @@ WHERE s.deleted_at IS NULL
          AND s.area_polygon @> point(%(lon)s::float8, %(lat)s::float8))
   )
 ON CONFLICT (subscription_id, report_id) DO NOTHING
-RETURNING subscription_id
+RETURNING subscription_id, status
 ), superseded AS (
 -- An alert still held (never tried) for a subscriber this report also alerts,
--- in the same incident: only the newest is sent when quiet hours end, carrying
--- the incident's count. Ten reports of one night's raid are one morning alert.
+-- in the same incident and no more severe: only the newest is sent when quiet
+-- hours end, carrying the incident's count. Ten reports of one night's raid
+-- are one morning alert.
 UPDATE alert_deliveries o SET status = 'superseded', last_error = %(superseded)s
-WHERE o.thread_id = %(thread)s AND o.report_id <> %(report)s
-  AND o.status = 'pending' AND o.attempts = 0 AND o.held_until IS NOT NULL
-  AND o.subscription_id IN (SELECT subscription_id FROM matched)
+WHERE """
+    + _HELD_IN_THREAD
+    + """
+  AND o.subscription_id IN (SELECT subscription_id FROM matched WHERE status = 'pending')
+RETURNING 1
+), counted AS (
+-- The more severe held alert that outranked this one says how many reports
+-- the incident has now.
+UPDATE alert_deliveries o
+SET payload = jsonb_set(o.payload, '{thread_reports}', %(payload)s -> 'thread_reports')
+WHERE """
+    + _HELD_IN_THREAD
+    + " AND "
+    + _HELD_SEVERITY
+    + """ > %(severity)s
+  AND o.subscription_id IN (SELECT subscription_id FROM matched WHERE status = 'superseded')
 RETURNING 1
 )
-SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded
+SELECT (SELECT count(*) FROM matched) AS written, (SELECT count(*) FROM superseded) AS superseded,
+       (SELECT count(*) FROM counted) AS counted
 """
 )
 
@@ -666,6 +751,8 @@ def match(curs: Cursor[Any], found: Match) -> int:
             "lat": found.lat,
             "lon": found.lon,
             "superseded": SUPERSEDED,
+            "outranked": OUTRANKED,
+            "severity": severity(found.kind, str(found.payload.get("status", ""))),
         },
     )
     row = curs.fetchone()

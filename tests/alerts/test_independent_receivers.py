@@ -165,11 +165,13 @@ def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
 
 
 def test_a_sender_starting_leaves_a_live_senders_claims_alone(
-    services: Services, database: Database
+    services: Services, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Before: every sender, as it started, made every claimed delivery due again
     # (meant for a killed sender's), so starting `courtwatch project` while
     # `serve` was mid-attempt had both send the same delivery at once.
+    # Stopping waits for the attempt: cut it sooner than the real 20 s.
+    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 4.0)
     holder = Holder()
     projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
     first = AlertSender(database, services.settings).start()
@@ -186,6 +188,35 @@ def test_a_sender_starting_leaves_a_live_senders_claims_alone(
             ).fetchone()
         assert row == (True,), "the live sender's claim was released"
         assert holder.peak == 1
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        projecting.stop()
+        holder.stop()
+
+
+def test_a_sender_stopped_mid_attempt_keeps_its_claim_until_the_attempt_ends(
+    services: Services, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before: stop() closed the listener (dropping the sender's lock) and left
+    # its running attempts talking to receivers, so a sender started next
+    # released that claim as a dead sender's and sent the delivery again at
+    # once: a graceful restart sent one alert twice at the same time.
+    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 2.0)  # the holder never answers
+    holder = Holder()
+    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
+    first = AlertSender(database, services.settings).start()
+    second: AlertSender | None = None
+    try:
+        _webhook_subscriber(services, "Eve", holder.url)
+        submit(services)
+        until(lambda: holder.open == 1)  # the first sender's attempt is running
+        first.stop()
+        second = AlertSender(database, services.settings).start()
+        # The second sender's own attempt (or a second connection at once).
+        until(lambda: (holder.held and holder.open == 1) or holder.peak > 1)
+        assert holder.peak == 1, "two attempts of one delivery at once"
     finally:
         first.stop()
         if second is not None:

@@ -174,3 +174,26 @@ async def test_hostile_forms_answer_4xx_and_store_nothing(
     )
     assert sorted(a.status_code for a in answers) == [303, 303, 303, 409, 409, 409]
     assert len(await listed(client, member)) == 50
+
+
+async def test_the_forms_field_limit_holds_for_a_member_signed_in_by_cookie(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    # Before: checking the CSRF field parsed the form with Starlette's defaults
+    # (1,000 fields, files allowed) and Starlette keeps the first parse, so the
+    # form's own limit (200 fields, no file) never applied to a browser's post.
+    store = services.members
+    member = store.create_member("Sol", ["responder"])
+    with store.database.pooled() as conn:
+        session = store._open_session(conn, member, store.clock())
+    cookie = {"Cookie": f"courtwatch_session={session.id}"}
+    form = {**FORM, "csrf_token": session.csrf_token}
+    added = await client.post("/console/alerts?lang=en", data=form, headers=cookie)
+    assert added.status_code == 303  # the cookie and its CSRF field are taken
+    padded = {**form, **{f"x{n}": "1" for n in range(900)}}
+    refused = await client.post("/console/alerts?lang=en", data=padded, headers=cookie)
+    assert 400 <= refused.status_code < 500
+    files = {"photo": ("a.jpg", b"\xff\xd8" * 10, "image/jpeg")}
+    refused = await client.post("/console/alerts?lang=en", data=form, files=files, headers=cookie)
+    assert 400 <= refused.status_code < 500
+    assert len(services.alerts.subscriptions(member.id)) == 1

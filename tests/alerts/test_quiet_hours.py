@@ -4,6 +4,7 @@ The sender's clock is moved, never waited for."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -83,3 +84,57 @@ def test_a_held_alert_superseded_in_its_incident_is_not_sent(
     assert got.body["thread_reports"] == 3
     until(lambda: _deliveries(database, reports[-1])[0][0] == "delivered")
     assert receiver.requests == 1
+
+
+def test_a_held_arrest_is_not_superseded_by_a_later_sighting_in_its_incident(
+    services: Services, database: Database, receiver: Receiver, delivering: AlertSender
+) -> None:
+    # Before: any newer report of the incident superseded the held alert, so an
+    # arrest at 02:00 then a sighting at the same courthouse woke the
+    # subscriber to one alert, a sighting, and they never heard of the arrest.
+    # The morning alert carries the incident's most severe report, and its count.
+    quiet, ends = _quiet_now()
+    hooked_member(services, receiver, timezone=ZONE, quiet_hours=quiet)
+    arrest = submit(services, kind="courthouse_arrest")
+    sighting = submit(services)
+    until(lambda: _deliveries(database, sighting) and _deliveries(database, arrest))
+    assert _deliveries(database, arrest)[0][0] == "pending"
+    assert _deliveries(database, sighting)[0][0] == "superseded"
+    delivering.clock = lambda: ends + timedelta(seconds=1)
+    delivering.wake()
+    [got] = until(lambda: receiver.accepted)
+    assert got.body["kind"] == "courthouse_arrest"
+    assert got.body["link"].endswith(f"/reports/{arrest}")
+    assert got.body["thread_reports"] == 2
+    until(lambda: _deliveries(database, arrest)[0][0] == "delivered")
+    assert receiver.requests == 1
+
+
+def test_a_held_alert_of_a_removed_or_changed_subscription_is_not_sent(
+    services: Services, database: Database, receiver: Receiver, delivering: AlertSender
+) -> None:
+    # Before: the claim never looked at the subscription, so a held alert was
+    # sent in the morning to a member who had removed (or changed) it at night.
+    quiet, ends = _quiet_now()
+    removed = hooked_member(services, receiver, timezone=ZONE, quiet_hours=quiet)
+    changed = hooked_member(services, receiver, name="Eli", timezone=ZONE, quiet_hours=quiet)
+    relabelled = hooked_member(services, receiver, name="Fay", timezone=ZONE, quiet_hours=quiet)
+    report_id = submit(services)
+    until(lambda: len(_deliveries(database, report_id)) == 3)
+    [gone] = services.alerts.subscriptions(removed)
+    services.alerts.unsubscribe(removed, gone.id)
+    [edited] = services.alerts.subscriptions(changed)
+    services.alerts.replace(
+        changed, edited.id, dataclasses.replace(edited.spec, courthouses=("LAX",))
+    )
+    [kept] = services.alerts.subscriptions(relabelled)
+    services.alerts.replace(relabelled, kept.id, dataclasses.replace(kept.spec, label="night"))
+    assert sorted(s for s, _ in _deliveries(database, report_id)) == [
+        "pending",
+        "superseded",
+        "superseded",
+    ]
+    delivering.clock = lambda: ends + timedelta(seconds=1)
+    delivering.wake()
+    until(lambda: "delivered" in [s for s, _ in _deliveries(database, report_id)])
+    assert receiver.requests == 1, "only the subscription merely relabelled is still owed"

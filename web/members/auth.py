@@ -117,13 +117,22 @@ def looked_up_member(request: HTTPConnection) -> Member | None:
     return found.member if isinstance(found, Authenticated) else None
 
 
+# A member's form (the no-JS alerts form is the largest): its fields, no file.
+# Starlette keeps the first parse of a form, so these are the limits every
+# handler behind require_member gets; the defaults (1,000 fields, files) let a
+# padded form through the handlers' own smaller limits. No form behind
+# require_member takes a file (the report form's photos come without one).
+MEMBER_FORM_FIELDS = 200
+
+
 async def _sent_csrf(request: Request) -> str:
     header = request.headers.get(CSRF_HEADER)
     if header:
         return header
     content_type = request.headers.get("content-type", "")
     if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-        value = (await request.form()).get(CSRF_FIELD)
+        form = await request.form(max_files=0, max_fields=MEMBER_FORM_FIELDS)
+        value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else ""
     return ""
 

@@ -10,6 +10,7 @@ it, so only one kind of process ever signs or publishes.
 from __future__ import annotations
 
 import logging
+import threading
 
 from courtwatch.alerts.sender import AlertSender
 from courtwatch.infrastructure.config import Settings
@@ -50,9 +51,18 @@ class Background:
         for schedule in self._schedules:
             schedule.stop()
         self._schedules = []
+        # The sender and the projections stop side by side: each waits for its
+        # own threads (a LISTEN poll, an attempt's end), and one after the other
+        # that was most of the ~0.8 s every web process, and every test server,
+        # took to stop.
+        stopping: list[threading.Thread] = []
         if self.sender is not None:
-            self.sender.stop()
+            stopping.append(threading.Thread(target=self.sender.stop, name="stop-alert-sender"))
             self.sender = None
         if self.supervisor is not None:
-            self.supervisor.stop()
+            stopping.append(threading.Thread(target=self.supervisor.stop, name="stop-projections"))
             self.supervisor = None
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()

@@ -77,11 +77,22 @@ class RunningProjections:
     runners: list[ProjectionRunner[Any, Any]] = field(default_factory=list)
 
     def stop(self) -> None:
-        for runner in self.runners:
-            try:
-                runner.__exit__(None, None, None)
-            except Exception:  # a runner that died already logged why
-                log.exception("projection runner stopped with an error")
+        # Side by side: each runner waits for its own subscription thread.
+        stopping = [
+            threading.Thread(target=self._stop_one, args=(runner,), name="stop-projection")
+            for runner in self.runners
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+    @staticmethod
+    def _stop_one(runner: ProjectionRunner[Any, Any]) -> None:
+        try:
+            runner.__exit__(None, None, None)
+        except Exception:  # a runner that died already logged why
+            log.exception("projection runner stopped with an error")
 
     def check(self) -> None:
         """Re-raise the error of a runner whose thread died."""

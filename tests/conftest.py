@@ -55,10 +55,48 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
     return start_embedded_server(data_dir).with_dbname("postgres")
 
 
+@pytest.fixture(scope="session")
+def schema_template(
+    postgres_server: Database, tmp_path_factory: pytest.TempPathFactory
+) -> Database:
+    """A database holding courtwatch's tables and no rows, copied for each test.
+
+    Creating the tables took ~0.55 s of every test that bootstraps (most of
+    them); copying a template takes ~0.1 s. The rows bootstrap writes (the
+    install's secret, the organisation's sealing key, whose private half lives
+    in that bootstrap's data folder) are removed, so each test's bootstrap
+    makes its own, exactly as on a fresh database.
+    """
+    template = postgres_server.with_dbname("t_schema_template")
+    ensure_database_exists(template)
+    settings = Settings(
+        database_url=template.url, data_dir=tmp_path_factory.mktemp("template-data")
+    )
+    bootstrap(settings, template).close()
+    with template.connect(autocommit=True) as conn:
+        tables = [
+            row[0]
+            for row in conn.execute(
+                "SELECT quote_ident(table_schema) || '.' || quote_ident(table_name)"
+                " FROM information_schema.tables WHERE table_type = 'BASE TABLE'"
+                " AND table_schema NOT IN ('pg_catalog', 'information_schema')"
+            )
+        ]
+        for table in tables:  # DELETE, not TRUNCATE: append-only tables refuse TRUNCATE
+            if conn.execute(f"SELECT EXISTS (SELECT FROM {table})").fetchone() == (True,):
+                conn.execute(f"DELETE FROM {table}")
+    return template
+
+
 @pytest.fixture
-def database(postgres_server: Database) -> Iterator[Database]:
+def database(postgres_server: Database, schema_template: Database) -> Iterator[Database]:
     db = postgres_server.with_dbname(f"t_{uuid.uuid4().hex[:16]}")
-    ensure_database_exists(db)
+    with postgres_server.connect(autocommit=True) as conn:
+        conn.execute(
+            psycopg_sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                psycopg_sql.Identifier(db.dbname), psycopg_sql.Identifier(schema_template.dbname)
+            )
+        )
     yield db
     # Each test's database is ~8 MB on disk at least: kept, a whole run left
     # ~6 GB per worker behind and filled a shared disk. FORCE ends connections

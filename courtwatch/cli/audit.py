@@ -13,53 +13,13 @@ from uuid import UUID
 
 from courtwatch.cli import arguments, command
 from courtwatch.infrastructure.config import Settings
-
-
-def _verify_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("bundle", help="path to the evidence bundle (.zip)")
-    keys = parser.add_mutually_exclusive_group()
-    keys.add_argument("--key", help="the log operator's published public key (vkey string)")
-    keys.add_argument("--key-file", help="a file holding the operator's published public key")
-    parser.add_argument(
-        "--disclosure", help="also check a disclosed sealed value (courtwatch sealed disclose)"
-    )
-    parser.add_argument(
-        "--origin", help="the log's published name (origin), as its /log page states it"
-    )
-    parser.add_argument(
-        "--witness",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="a witness's public key you trust (repeatable); its cosignature must be on "
-        "the bundle's checkpoint",
-    )
-    parser.add_argument(
-        "--quorum",
-        type=int,
-        help="how many of the --witness keys must have cosigned (default: all of them)",
-    )
+from courtwatch.transparency import verify as bundle_verifier
 
 
 @command("verify", help="check an evidence bundle offline (no database, no network)")
-@arguments(_verify_args)
+@arguments(bundle_verifier.add_arguments)
 def verify(args: argparse.Namespace, settings: Settings) -> int:
-    from courtwatch.transparency.verify import main
-
-    argv = [args.bundle]
-    if args.key:
-        argv += ["--key", args.key]
-    if args.key_file:
-        argv += ["--key-file", args.key_file]
-    if args.disclosure:
-        argv += ["--disclosure", args.disclosure]
-    if args.origin:
-        argv += ["--origin", args.origin]
-    for witness in args.witness:
-        argv += ["--witness", witness]
-    if args.quorum is not None:
-        argv += ["--quorum", str(args.quorum)]
-    return main(argv)
+    return bundle_verifier.run(args)
 
 
 @command(

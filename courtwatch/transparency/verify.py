@@ -591,12 +591,10 @@ def _hex(value: Any, what: str) -> bytes:
     return bytes.fromhex(value)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``courtwatch verify`` — exit status 0 if the bundle verifies, 1 if not."""
-    parser = argparse.ArgumentParser(
-        prog="courtwatch verify",
-        description="Check a courtwatch evidence bundle offline.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``courtwatch verify``, defined once: the ``courtwatch`` command
+    and ``python -m courtwatch.transparency.verify`` both use them (two copies had
+    drifted: ``courtwatch verify`` refused ``--origin``)."""
     parser.add_argument("bundle", help="path to the evidence bundle (.zip)")
     keys = parser.add_mutually_exclusive_group()
     keys.add_argument("--key", help="the log operator's published public key string")
@@ -620,7 +618,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         help="how many of the --witness keys must have cosigned (default: all of them)",
     )
-    args = parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``courtwatch verify`` — exit status 0 if the bundle verifies, 1 if not."""
+    parser = argparse.ArgumentParser(
+        prog="courtwatch verify",
+        description="Check a courtwatch evidence bundle offline.",
+    )
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify the bundle named by parsed ``add_arguments`` options and print the report."""
     expected = args.key
     if args.key_file:
         expected = Path(args.key_file).read_text(encoding="utf-8")

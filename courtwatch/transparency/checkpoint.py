@@ -148,21 +148,38 @@ def save_signing_key(key: SigningKey, path: str | os.PathLike[str]) -> None:
     existing file is never overwritten: losing the old key would orphan every
     checkpoint it signed.
     """
+    write_private_file(path, signing_key_string(key))
+
+
+def write_private_file(path: str | os.PathLike[str], text: str) -> None:
+    """A new file, mode 0600 from the call that creates it, never overwriting."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(signing_key_string(key) + "\n")
+        f.write(text + "\n")
+
+
+def read_private_file(
+    path: str | os.PathLike[str], *, what: str, risk: str, error: type[Exception]
+) -> str:
+    """A private key file's text, refusing one that others can read (like ssh does)."""
+    mode = os.stat(path).st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise error(
+            f"{what} {os.fspath(path)!r} is accessible by other users "
+            f"(mode {stat.filemode(mode)}); {risk}. Run: chmod 600 on it"
+        )
+    return Path(path).read_text(encoding="utf-8")
 
 
 def load_signing_key(path: str | os.PathLike[str]) -> SigningKey:
     """Read a private key file, refusing one that others can read (like ssh does)."""
-    mode = os.stat(path).st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CheckpointError(
-            f"private key {os.fspath(path)!r} is accessible by other users "
-            f"(mode {stat.filemode(mode)}); anyone who reads it can forge checkpoints. "
-            "Run: chmod 600 on it"
-        )
-    return parse_signing_key(Path(path).read_text(encoding="utf-8"))
+    text = read_private_file(
+        path,
+        what="private key",
+        risk="anyone who reads it can forge checkpoints",
+        error=CheckpointError,
+    )
+    return parse_signing_key(text)
 
 
 def parse_vkey(text: str) -> VerifierKey:

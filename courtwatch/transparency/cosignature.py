@@ -30,10 +30,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -46,7 +44,9 @@ from courtwatch.transparency.checkpoint import (
     _check_key_name,
     _unb64,
     parse_checkpoint_text,
+    read_private_file,
     split_note,
+    write_private_file,
 )
 
 ALG_COSIGNATURE_V1 = 0x04
@@ -151,20 +151,17 @@ def parse_cosigner_vkey(text: str) -> CosignerKey:
 
 def save_cosigning_key(key: CosigningKey, path: str | os.PathLike[str]) -> None:
     """A new 0600 file, never overwriting: a witness that loses its key loses its history."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(cosigning_key_string(key) + "\n")
+    write_private_file(path, cosigning_key_string(key))
 
 
 def load_cosigning_key(path: str | os.PathLike[str]) -> CosigningKey:
-    mode = os.stat(path).st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise CosignatureError(
-            f"witness key {os.fspath(path)!r} is accessible by other users "
-            f"(mode {stat.filemode(mode)}); anyone who reads it can cosign as this witness. "
-            "Run: chmod 600 on it"
-        )
-    return parse_cosigning_key(Path(path).read_text(encoding="utf-8"))
+    text = read_private_file(
+        path,
+        what="witness key",
+        risk="anyone who reads it can cosign as this witness",
+        error=CosignatureError,
+    )
+    return parse_cosigning_key(text)
 
 
 def _split(text: str, what: str) -> tuple[str, str, bytes]:

@@ -1130,6 +1130,7 @@ TEXT.update(
             "Zona: {km} km alrededor de un punto",
         ),
         "alerts.area_drawn": ("Area: drawn, {n} corners", "Zona: dibujada, {n} esquinas"),
+        "alerts.on_map": ("Your alerts ({n})", "Sus alertas ({n})"),
         "alerts.edit": ("Change", "Cambiar"),
         "alerts.editing": ("Change this alert", "Cambiar esta alerta"),
         "alerts.save": ("Save changes", "Guardar cambios"),

@@ -6,6 +6,7 @@ A change the guard refuses (courtwatch/alerts/model.py) changes nothing."""
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -112,3 +113,8 @@ async def test_a_member_drags_their_circle_and_a_corner_and_the_stored_areas_cha
     assert refused.status_code == 422
     assert "No funcionó" in refused.text and f'data-editing="{work}"' in refused.text
     assert (await _subscriptions(page, csrf))["Work"]["area"]["polygon"] == corners
+    # An id that is not one of the member's, or no id at all: not found, nothing stored.
+    for path in (f"/console/alerts/{uuid.uuid4()}", "/console/alerts/%00"):
+        answer = await client.post(path, headers=session, data={"csrf_token": csrf, "label": "x"})
+        assert answer.status_code == 404, path
+    assert sorted(await _subscriptions(page, csrf)) == ["Home", "Work"]

@@ -78,6 +78,9 @@ async def test_a_member_with_the_map_open_is_alerted_of_a_matching_report_only(
 
     await wait_until(both_answered, timeout=15)
     assert await page.title() == f"(1) {title}"
+    strip = page.locator("#cw-my-alerts")
+    assert await strip.text_content() == "Your alerts (1): Agents or vehicles seen at NYC"
+    assert await strip.get_attribute("href") == f"/reports/{matching}?lang=en"
     assert await page.evaluate("window.__shown") == [
         {
             "title": "Agents or vehicles seen at NYC",
@@ -106,3 +109,17 @@ async def test_a_member_with_the_map_open_is_alerted_of_a_matching_report_only(
     mine = await client.get(f"/api/alerts/in-page/{matching}?lang=es", headers=session)
     assert mine.headers["cache-control"] == "no-store"
     assert [a["title"] for a in mine.json()["alerts"]] == ["Agentes o vehículos vistos en NYC"]
+    assert mine.json()["processed"] is True
+    # Not the member's: nothing; hostile values: refused, never a 5xx.
+    other = await client.get(f"/api/alerts/in-page/{elsewhere}", headers=session)
+    assert other.json() == {"processed": True, "label": "Your alerts ({n})", "alerts": []}
+    for path, status in (
+        ("/api/alerts/in-page/not-an-id", 404),
+        (f"/api/alerts/in-page/{matching}?status=%00", 422),
+        (f"/api/alerts/in-page/{matching}?status=" + "9" * 5000, 422),
+        (f"/api/alerts/in-page/{matching}?status=verified", 200),
+    ):
+        assert (await client.get(path, headers=session)).status_code == status, path
+    # A report not folded up to that status yet: the page asks again.
+    ahead = await client.get(f"/api/alerts/in-page/{matching}?status=verified", headers=session)
+    assert ahead.json()["processed"] is False

@@ -74,6 +74,7 @@ def _worded(alert: InPage, lang: str) -> dict[str, Any]:
         "kind": kind,
         "courthouse_code": payload.get("courthouse"),
         "status": status,
+        "trigger": str(payload.get("trigger", "")),
         "title": t("alerts.title").format(kind=t(f"kind.{kind}"), courthouse=courthouse),
         "body": t("alerts.body").format(
             status=t(f"status.{status}"), count=int(payload.get("thread_reports") or 1)
@@ -100,6 +101,8 @@ async def report_alerts_in_page(request: Request) -> Response:
     return JSONResponse(
         {
             "processed": level is not None and level >= STATUS_LEVELS.get(status, 0),
+            # The strip the map shows them in: "Your alerts (2): <title>".
+            "label": translator(lang)("alerts.on_map"),
             "alerts": [_worded(alert, lang) for alert in found],
         },
         headers=NO_STORE,

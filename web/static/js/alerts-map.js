@@ -48,11 +48,19 @@
     var area;
     try { area = JSON.parse(item.getAttribute("data-area")); } catch (e) { return; }
     var style = { color: "#555", weight: 2, dashArray: "4 4", fillOpacity: 0.08, interactive: false, className: "your-area" };
+    var layer = null;
     if (area && Array.isArray(area.polygon)) {
-      others.push(L.polygon(area.polygon.map(function (p) { return [p.lat, p.lon]; }), style).addTo(map));
+      layer = L.polygon(area.polygon.map(function (p) { return [p.lat, p.lon]; }), style);
     } else if (area && isFinite(area.lat) && isFinite(area.lon) && isFinite(area.radius_m)) {
-      others.push(L.circle([area.lat, area.lon], Object.assign({ radius: area.radius_m }, style)).addTo(map));
+      layer = L.circle([area.lat, area.lon], Object.assign({ radius: area.radius_m }, style));
     }
+    if (!layer) return;
+    // Its name as the list shows it; as text, never as markup.
+    var name = document.createElement("span");
+    var heading = item.querySelector("strong");
+    name.textContent = heading ? heading.textContent : "";
+    if (name.textContent) layer.bindTooltip(name, { permanent: true, direction: "center", className: "your-area-name" });
+    others.push(layer.addTo(map));
   });
 
   var mode = "none";

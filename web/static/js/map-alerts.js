@@ -13,8 +13,31 @@
   var TRIES = [150, 600, 1500, 4000, 10000];
   var asked = {}; // "id/status": looked up already
   var done = {}; // the same, answered for good (tests read it)
-  var shown = {}; // delivery ids: each alert counts once
+  // Each report's alert counts once per trigger (new, corroborated, verified),
+  // however many of the member's subscriptions matched it (Web Push shows those
+  // as one notification too: one tag per incident).
+  var shown = {};
   var signedOut = false;
+  var count = 0;
+
+  // In view too: a strip under the map's header, the newest alert, to its report.
+  function strip(alert, label) {
+    var link = document.getElementById("cw-my-alerts");
+    if (!link) {
+      link = document.createElement("a");
+      link.id = "cw-my-alerts";
+      link.className = "cw-my-alerts";
+      link.setAttribute("role", "status");
+      var header = document.querySelector(".cw-top");
+      if (!header) return;
+      header.appendChild(link);
+    }
+    count += 1;
+    link.textContent = String(label || "({n})").replace("{n}", count) + ": " + alert.title;
+    if (typeof alert.link === "string" && alert.link.indexOf("/reports/") === 0) {
+      link.href = alert.link + "?lang=" + lang;
+    }
+  }
 
   function ask(report, key, attempt) {
     if (signedOut) return;
@@ -29,8 +52,10 @@
       .then(function (answer) {
         if (signedOut) return;
         (answer && Array.isArray(answer.alerts) ? answer.alerts : []).forEach(function (alert) {
-          if (typeof alert.id !== "string" || shown[alert.id]) return;
-          shown[alert.id] = true;
+          var once = report.id + "/" + alert.trigger;
+          if (typeof alert.id !== "string" || shown[once]) return;
+          shown[once] = true;
+          strip(alert, answer.label);
           document.dispatchEvent(new CustomEvent("courtwatch:new-report", { detail: { worded: alert } }));
         });
         if (answer && answer.processed) { done[key] = true; return; }

@@ -101,6 +101,22 @@ async def test_a_member_drags_their_circle_and_a_corner_and_the_stored_areas_cha
     assert len(corners) == 4 and corners[1:] == SQUARE[1:]
     assert corners[0]["lat"] < SQUARE[0]["lat"] and corners[0]["lon"] < SQUARE[0]["lon"]
 
+    # Without JavaScript the same link and form change the other fields; the
+    # area (a hidden field, the map needs a script) is kept as it was.
+    plain = await browser.new_context(
+        viewport={"width": 390, "height": 844}, java_script_enabled=False
+    )
+    await plain.add_cookies(await context.cookies())
+    no_js = await plain.new_page()
+    await no_js.goto(base)
+    await no_js.click(f'li[data-subscription-id="{home}"] a.edit-subscription')
+    assert await no_js.input_value("input[name=label]") == "Home"
+    await no_js.select_option("select[name=min_status]", "verified")
+    await no_js.click("#subscribe-button")
+    await no_js.wait_for_selector("form#subscribe:not([data-editing])")
+    kept = (await _subscriptions(page, csrf))["Home"]
+    assert kept["min_status"] == "verified" and kept["area"] == changed["area"]
+
     # The same form without JavaScript: a polygon the guard refuses (101
     # corners) answers 422 with the reason, still editing, and changes nothing.
     session = {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in await context.cookies())}

@@ -1130,6 +1130,17 @@ TEXT.update(
             "Zona: {km} km alrededor de un punto",
         ),
         "alerts.area_drawn": ("Area: drawn, {n} corners", "Zona: dibujada, {n} esquinas"),
+        "alerts.on_map": ("Your alerts ({n})", "Sus alertas ({n})"),
+        "alerts.edit": ("Change", "Cambiar"),
+        "alerts.editing": ("Change this alert", "Cambiar esta alerta"),
+        "alerts.save": ("Save changes", "Guardar cambios"),
+        "alerts.cancel": ("Cancel", "Cancelar"),
+        "alerts.area_edit_hint": (
+            "Your areas are drawn in grey. Drag the dots to move a circle, resize it or move "
+            "a corner; Clear to draw it again.",
+            "Sus zonas se ven en gris. Arrastre los puntos para mover un círculo, cambiar su "
+            "tamaño o mover una esquina; Borrar para dibujarla de nuevo.",
+        ),
     }
 )
 

@@ -559,7 +559,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "summary": "The live feed (a websocket)",
         "description": "Upgrade to a websocket. The server sends a `snapshot` (or, with "
         "`?since=P`, a `resume` and exactly the changes after P), then `delta` frames with "
-        "their positions and a `heartbeat` every 15 s; clients send nothing. Frames: "
+        "their positions and a `heartbeat` every 15 s (and first, to a signed-in member's "
+        "socket only, an `alerts` frame naming the scripts of in-page alerts); clients send "
+        "nothing. Frames: "
         "docs/live-protocol.md. A `since` that is not ASCII digits is refused before the "
         "upgrade with 422.",
         "parameters": [_query("since", "the last feed position the client applied", DIGITS)],
@@ -1024,6 +1026,25 @@ OPERATIONS.update(
                 area={"type": "string", "description": "the area as the JSON API's value"},
             ),
         },
+        ("/console/alerts/{subscription_id}", "POST"): {
+            **_html(
+                "Change one of your alerts from the page's form (its area drawn on the map, "
+                "or any field; works without JavaScript); a refused change re-renders the "
+                "page with the reason and changes nothing",
+                SUBSCRIPTION_ID,
+                **_errors("401", "403", "404", "413", "422"),
+            ),
+            "requestBody": _form(
+                label={"type": "string", "maxLength": 80},
+                courthouses={"type": "string"},
+                kinds={"type": "string"},
+                min_status={"type": "string"},
+                quiet_start={"type": "string"},
+                quiet_end={"type": "string"},
+                timezone={"type": "string"},
+                area={"type": "string"},
+            ),
+        },
         ("/console/alerts/{subscription_id}/remove", "POST"): {
             **_html(
                 "Remove one of your alerts from the page's form",
@@ -1031,6 +1052,23 @@ OPERATIONS.update(
                 **_errors("401", "403", "404"),
             ),
             "requestBody": _form(),
+        },
+        ("/api/alerts/in-page/{report_id}", "GET"): {
+            "tags": ["alerts"],
+            "summary": "For the signed-in member's open map: their alerts about a report, "
+            "worded in their language, and whether the report was matched up to a status yet",
+            "description": "Session cookie only (the page's own fetch); checking it does not "
+            "restart the session's idle time. See docs/alerts.md, In-page alerts.",
+            "security": [{"session": []}],
+            "parameters": [
+                REPORT_ID,
+                _query("status", "the status the map shows (see Status)"),
+                _query("lang", "en or es"),
+            ],
+            "responses": {
+                "200": _json({"type": "object"}, "processed, and the alerts"),
+                **_errors("401", "404", "422", "503"),
+            },
         },
         ("/api/alerts/reports/{report_id}", "GET"): {
             "tags": ["alerts"],

@@ -28,6 +28,7 @@ from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
+from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.members import pages as member_pages
 from web.members import passkeys
 from web.members.header import SignedInHeader
@@ -173,6 +174,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        # Jurisdictions: county of each courthouse, detainer policies (web/jurisdictions).
+        *JURISDICTION_ROUTES,
         # Team members: passkey sign-in, invites, roles, sessions, API tokens.
         Route("/signin", member_pages.signin_page, methods=["GET"]),
         Route("/signout", member_pages.sign_out, methods=["POST"]),

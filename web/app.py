@@ -24,11 +24,11 @@ from web.alerts import pages as alert_pages
 from web.alerts import routes as alerts
 from web.console import routes as console
 from web.errors import EXCEPTION_HANDLERS
+from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
-from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.members import pages as member_pages
 from web.members import passkeys
 from web.members.header import SignedInHeader

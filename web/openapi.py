@@ -1064,7 +1064,7 @@ POLICY_ENTRY = {
         "superseded_by": {"type": ["integer", "null"]},
     },
 }
-POLICY_FIELDS = {
+POLICY_FIELDS: dict[str, dict[str, Any]] = {
     "policy": POLICY_ENUM,
     "source_url": {"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2000},
     "effective_on": {"type": "string", "format": "date"},

@@ -118,9 +118,7 @@ def _polygons(geometry: dict[str, Any]) -> list[list[list[int]]]:
 
 
 def _state_names(topology: dict[str, Any]) -> dict[str, str]:
-    return {
-        g["id"]: g["properties"]["name"] for g in topology["objects"]["states"]["geometries"]
-    }
+    return {g["id"]: g["properties"]["name"] for g in topology["objects"]["states"]["geometries"]}
 
 
 @functools.cache
@@ -195,9 +193,9 @@ def county_at(lat: float, lon: float) -> County | None:
         return None
     for shape in _shapes():
         min_lon, min_lat, max_lon, max_lat = shape.bbox
-        if min_lon <= lon <= max_lon and min_lat <= lat <= max_lat:
-            if _inside(lon, lat, shape.rings):
-                return shape.county
+        in_box = min_lon <= lon <= max_lon and min_lat <= lat <= max_lat
+        if in_box and _inside(lon, lat, shape.rings):
+            return shape.county
     margin_lat = NEAREST_WITHIN_KM / KM_PER_DEGREE
     margin_lon = margin_lat / max(0.05, math.cos(math.radians(lat)))
     near = [

@@ -78,9 +78,7 @@ class PolicyBook:
 
     def history(self, fips: str) -> list[PolicyEntry]:
         """Every entry of the county, corrected ones included, newest effective date first."""
-        return sorted(self._history.get(fips, []), key=lambda e: (e.effective_on, e.entry))[
-            ::-1
-        ]
+        return sorted(self._history.get(fips, []), key=lambda e: (e.effective_on, e.entry))[::-1]
 
     def entry_on(self, fips: str | None, day: date) -> PolicyEntry | None:
         in_force = None
@@ -111,6 +109,8 @@ def policy_grouping(
     return group
 
 
-def policy_groups_on(book: PolicyBook, county_of: Mapping[str, str | None], day: date) -> dict[str, str]:
+def policy_groups_on(
+    book: PolicyBook, county_of: Mapping[str, str | None], day: date
+) -> dict[str, str]:
     """Courthouse code -> the policy in force on ``day`` (a fixed-day mapping)."""
     return {code: book.policy_on(fips, day) for code, fips in county_of.items()}

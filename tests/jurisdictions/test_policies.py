@@ -51,7 +51,7 @@ def book_with(*entries: dict[str, Any]) -> DetainerPolicies:
         "https://nyc.gov\x00.evil.example/",
         "https://nyc.gov/\nSet-Cookie:x",
         "https://xn--nyc.gov/ok",  # allowed form, checked below
-        "https://nуc.gov/",  # Cyrillic у: a look-alike host
+        "https://n\u0443c.gov/",  # a Cyrillic letter in a look-alike host
         "https://localhost/",
         "https://127.0.0.1/",
         "https://[::1]/",
@@ -171,7 +171,9 @@ def test_recorded_policies_survive_a_reload_and_concurrent_writers(services: Ser
 
     def write_one(n: int) -> None:
         try:
-            record_policy(services.app, today=TODAY, **{**fields, "effective_on": f"2020-01-{n + 1:02d}"})
+            record_policy(
+                services.app, today=TODAY, **{**fields, "effective_on": f"2020-01-{n + 1:02d}"}
+            )
         except BaseException as error:  # reported below
             errors.append(error)
 
@@ -184,13 +186,19 @@ def test_recorded_policies_survive_a_reload_and_concurrent_writers(services: Ser
     stored = load_policies(services.app).entries
     assert sorted(e["entry"] for e in stored) == [1, 2, 3, 4, 5, 6]
     del fields["fips"]
-    assert correct_policy(services.app, today=TODAY, entry=2, **{**fields, "policy": "refuses"}) == 7
+    assert (
+        correct_policy(services.app, today=TODAY, entry=2, **{**fields, "policy": "refuses"}) == 7
+    )
     with pytest.raises(InvalidField):
-        record_policy(services.app, today=TODAY, fips="36061", **{**fields, "source_url": "javascript:x"})
+        record_policy(
+            services.app, today=TODAY, fips="36061", **{**fields, "source_url": "javascript:x"}
+        )
     assert len(load_policies(services.app).entries) == 7
 
 
-def _fold_counts(events: list[Any], zones: dict[str, str], county_of: dict[str, str | None]) -> Counter[str]:
+def _fold_counts(
+    events: list[Any], zones: dict[str, str], county_of: dict[str, str | None]
+) -> Counter[str]:
     """Independently of the read model: replay every event in log order, then
     for each report scan every policy event for the one in force on its day."""
     entries: list[dict[str, Any]] = []

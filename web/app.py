@@ -25,6 +25,7 @@ from web.alerts import pages as alert_pages
 from web.alerts import routes as alerts
 from web.console import routes as console
 from web.errors import EXCEPTION_HANDLERS
+from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
@@ -174,6 +175,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        # Jurisdictions: county of each courthouse, detainer policies (web/jurisdictions).
+        *JURISDICTION_ROUTES,
         # Team members: passkey sign-in, invites, roles, sessions, API tokens.
         Route("/signin", member_pages.signin_page, methods=["GET"]),
         Route("/signout", member_pages.sign_out, methods=["POST"]),

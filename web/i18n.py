@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from courtwatch.domain.reports import MOST_PHOTOS
 from courtwatch.photos import MOST_BYTES as MOST_PHOTO_BYTES
+from web.jurisdictions.text import TEXT as JURISDICTION_TEXT
 
 LANGUAGES = ("en", "es")
 
@@ -1143,6 +1144,10 @@ TEXT.update(
         ),
     }
 )
+
+
+# Jurisdictions (web/jurisdictions/): kept in their own module, merged here.
+TEXT.update(JURISDICTION_TEXT)
 
 
 # A bad sealed field is named on the form by its label.

@@ -1085,6 +1085,125 @@ OPERATIONS.update(
 )
 
 
+# Jurisdictions (web/jurisdictions/): each courthouse's county, detainer policies.
+FIPS = _path("fips", "the county's five-digit FIPS code", {"type": "string"})
+POLICY_ENUM = {"type": "string", "enum": ["honors", "limits", "refuses", "unknown"]}
+POLICY_ENTRY = {
+    "type": "object",
+    "properties": {
+        "entry": {"type": "integer"},
+        "fips": {"type": "string"},
+        "policy": POLICY_ENUM,
+        "source_url": {"type": "string", "format": "uri"},
+        "effective_on": {"type": "string", "format": "date"},
+        "recorded_by": {"type": "string"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "corrects": {"type": ["integer", "null"]},
+        "superseded_by": {"type": ["integer", "null"]},
+    },
+}
+POLICY_FIELDS: dict[str, dict[str, Any]] = {
+    "policy": POLICY_ENUM,
+    "source_url": {"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2000},
+    "effective_on": {"type": "string", "format": "date"},
+    "corrects": {"type": ["integer", "null"], "description": "the entry this one replaces"},
+}
+JURISDICTION = {
+    "type": "object",
+    "properties": {
+        "fips": {"type": "string"},
+        "name": {"type": "string"},
+        "label": {"type": "string"},
+        "state": {"type": "string"},
+        "state_name": {"type": "string"},
+        "cities": {"type": "array", "items": {"type": "string"}},
+        "courthouses": {"type": "array"},
+        "policy": POLICY_ENUM,
+        "since": {"type": ["string", "null"], "format": "date"},
+        "source_url": {"type": ["string", "null"]},
+    },
+}
+OPERATIONS.update(
+    {
+        ("/jurisdictions", "GET"): _html(
+            "Counties that have courthouses, with the detainer policy in force today",
+            _query("lang", "en or es"),
+        ),
+        ("/jurisdictions/{fips}", "GET"): _html(
+            "A county: its cities and courthouses, policy history with sources, "
+            "reports per week over 12 weeks; coordinators get a form to record a policy",
+            FIPS,
+            _query("lang", "en or es"),
+            **{"404": HTML},
+        ),
+        ("/jurisdictions/{fips}/policies", "POST"): {
+            **_html(
+                "A coordinator records (or corrects) a county's detainer policy",
+                FIPS,
+                **_errors("401", "403", "404", "422", "503"),
+                **{"303": {"description": "recorded: back to the county's page"}},
+            ),
+            "requestBody": _form(**POLICY_FIELDS),
+        },
+        ("/api/jurisdictions", "GET"): {
+            "tags": ["jurisdictions"],
+            "summary": "Counties with courthouses or a recorded policy, and today's policy",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"jurisdictions": {"type": "array", "items": JURISDICTION}},
+                    },
+                    "by state, then name",
+                ),
+                **_errors("503"),
+            },
+        },
+        ("/api/jurisdictions/{fips}", "GET"): {
+            "tags": ["jurisdictions"],
+            "summary": "One county: courthouses, policy history, reports per week",
+            "parameters": [FIPS],
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            JURISDICTION,
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "history": {"type": "array", "items": POLICY_ENTRY},
+                                    "weekly_reports": {"type": "array"},
+                                },
+                            },
+                        ]
+                    },
+                    "the county",
+                ),
+                **_errors("404", "503"),
+            },
+        },
+        ("/api/jurisdictions/{fips}/policies", "POST"): {
+            "tags": ["jurisdictions"],
+            "summary": "A coordinator records a policy, or corrects an entry (a new entry "
+            "naming the one it replaces; both stay in the history)",
+            "security": MEMBER,
+            "parameters": [FIPS],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["policy", "source_url", "effective_on"],
+                    "properties": POLICY_FIELDS,
+                }
+            ),
+            "responses": {
+                "201": _json(POLICY_ENTRY, "the stored entry"),
+                **_errors("401", "403", "404", "413", "422", "503"),
+            },
+        },
+    }
+)
+
+
 def _partial(schema: Mapping[str, Any], names: Iterable[str] | None = None) -> dict[str, Any]:
     """A model's schema with every field optional (only ``names`` if given), no ``kind``."""
     properties = {

@@ -93,6 +93,8 @@ class _RecordText(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("head", "style", "script", "title", "thead"):
             self._skip += 1
+        elif self._skip:
+            return  # the table's header row: its titles are not a history row
         elif tag == "tr":
             self._row, self._items = [], []
         elif tag in ("td", "th") and self._row is not None:
@@ -113,7 +115,7 @@ class _RecordText(HTMLParser):
             self._sub = None
         elif tag in ("td", "th") and self._row is not None:
             self._row.append(_squash("".join(self._cell)))
-        elif tag == "tr" and self._row is not None:
+        elif tag == "tr" and self._row is not None and not self._skip:
             number, *rest = [*self._row, "", ""]
             title = " \u2014 ".join(part for part in (rest[0], rest[1]) if part)
             self.blocks.append(_Block("row", f"{number}. {title}", [i for i in self._items if i]))
@@ -198,7 +200,8 @@ def _layout(blocks: list[_Block]) -> list[list[tuple[str, float, float, float, s
                 pages.append([])
                 y = PAGE_HEIGHT - MARGIN
             y -= leading
-            pages[-1].append((font, size, MARGIN + indent + (8 if number else 0), y, line))
+            hanging = 8 if number and kind in ("row", "item", "code") else 0
+            pages[-1].append((font, size, MARGIN + indent + hanging, y, line))
 
     for block in blocks:
         put(block.kind, block.text)

@@ -717,11 +717,11 @@
   const $ = (id) => document.getElementById(id);
   // Each kind of failure once, in the reader's language, above the detailed report.
   const KINDS = [
+    [/^refresh\.json/, "verifier.kind_refresh"],
     [/the event was edited|not exactly RFC 8785|is malformed/, "verifier.kind_edited"],
     [/events were removed|has no such event|has no proof for it|appears more than once|duplicated|reordered/, "verifier.kind_removed"],
     [/inclusion proof|not a prefix|claim that v/, "verifier.kind_proof"],
     [/is not the expected key|not signed by key|signature does not verify/, "verifier.kind_key"],
-    [/^refresh\.json/, "verifier.kind_refresh"],
     [/another log|is for log/, "verifier.kind_other_log"],
     [/witnesses given|cosignature/, "verifier.kind_witnesses"],
     [/zip file|larger than|is missing|several files named|not UTF-8|too large/, "verifier.kind_unreadable"],

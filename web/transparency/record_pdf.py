@@ -16,6 +16,7 @@ record.html gives the same PDF, byte for byte. record.html stays the reference
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -59,8 +60,6 @@ def _width(text: str, font: str, size: float) -> float:
 
 
 def _unaccented(ch: str) -> str:
-    import unicodedata
-
     decomposed = unicodedata.normalize("NFD", ch)
     return decomposed[0] if decomposed else ch
 
@@ -142,7 +141,7 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-_STYLE = {  # kind -> (font, size, space before, indent)
+_STYLE: dict[str, tuple[str, float, float, float]] = {  # kind -> (font, size, space before, indent)
     "h1": (BOLD, 17, 0, 0),
     "h2": (BOLD, 13.5, 14, 0),
     "h3": (BOLD, 11.5, 9, 0),
@@ -188,10 +187,9 @@ def _layout(blocks: list[_Block]) -> list[list[tuple[str, float, float, float, s
     pages: list[list[tuple[str, float, float, float, str]]] = [[]]
     y = PAGE_HEIGHT - MARGIN
 
-    def put(kind: str, text: str, extra_indent: float = 0.0) -> None:
+    def put(kind: str, text: str) -> None:
         nonlocal y
         font, size, before, indent = _STYLE[kind]
-        indent += extra_indent
         leading = size * 1.35
         lines = _wrap(text, font, size, TEXT_WIDTH - indent)
         y -= before

@@ -269,6 +269,11 @@ Files
   checkpoint.txt  the operator's signed statement: "the log had N records and
                   its fingerprint (root hash) was R"
   public-key.txt  the key that signed the checkpoint
+  refresh.json    (only in a refreshed bundle) a newer checkpoint of the log
+                  and the proof that it contains this one unchanged
+
+An old bundle can be tied to the log as it is today, its files unchanged:
+    courtwatch bundle refresh BUNDLE.zip --out REFRESHED.zip --url SITE
 
 """
 
@@ -330,6 +335,12 @@ trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
    older signed checkpoint and an RFC 9162 section 2.1.4.2 consistency proof
    that the bundled checkpoint's log is that older log plus later records
    only: nothing in the older one was changed or removed.
+
+7. Refreshed bundles. refresh.json, if present, holds {"format":
+   "courtwatch-bundle-refresh-v1", "checkpoint": a newer signed checkpoint of
+   the same log and key (with witness cosignature lines), "consistency_proof":
+   [hex, ...]}: an RFC 9162 section 2.1.4.2 proof from checkpoint.txt's size
+   and root to the newer one's. Its size must not be smaller.
 
 A short Python script for step 2 and 3, using only the standard library:
 

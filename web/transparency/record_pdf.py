@@ -164,13 +164,18 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
             continue
         if line:
             lines.append(line)
-        # A word longer than the line (a hash, a key): cut it where it must be cut.
-        while _width(word, font, size) > width:
-            cut = len(word)
-            while cut > 1 and _width(word[:cut], font, size) > width:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
+        # A word longer than the line (a hash, a key): cut it where it must be cut,
+        # in one pass over its characters (a 200,000-character word stays linear).
+        if _width(word, font, size) > width:
+            piece, used = "", 0.0
+            for ch in word:
+                step = _width(ch, font, size)
+                if piece and used + step > width:
+                    lines.append(piece)
+                    piece, used = "", 0.0
+                piece += ch
+                used += step
+            word = piece
         line = word
     if line:
         lines.append(line)

@@ -31,3 +31,9 @@ def test_the_same_record_gives_the_same_pdf_and_hostile_text_is_drawn_as_text() 
     assert b"Corregido \\(por\\) su autor \\\\ 1" in pdf
     assert "Año, niño, ¿qué? ¡sí! — ?? v".encode("cp1252") in pdf
     assert b"(injected" not in pdf.replace(b"\\(injected", b"")
+
+
+def test_a_very_long_word_is_cut_in_linear_time() -> None:
+    # Cutting by trying ever shorter prefixes took minutes for one 30,000-character word.
+    pdf = record_pdf(page(f"<h1>x</h1><p>{'a' * 30_000}</p>"))
+    assert pdf.count(b"(aaaa") > 300  # about 85 characters a line

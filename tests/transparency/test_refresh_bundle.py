@@ -39,3 +39,10 @@ def test_a_refresh_that_would_not_verify_is_refused() -> None:
         refresh_bundle(old, note, proof)
     with pytest.raises(RefreshError, match="cannot read checkpoint"):
         refresh_bundle(b"not a zip", LATER.checkpoint(), proof)
+
+
+def test_a_log_that_has_not_grown_refreshes_to_its_own_checkpoint() -> None:
+    # The same checkpoint, later cosigned: an empty proof, roots equal.
+    old = NOW.bundle(CITED)
+    report = verify_bundle(refresh_bundle(old, NOW.checkpoint(), []), KEY.vkey, ORIGIN)
+    assert report.ok and report.refreshed is not None and report.refreshed.size == 40

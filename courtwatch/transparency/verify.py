@@ -339,7 +339,7 @@ def _check_refresh(
 ) -> None:
     """refresh.json: a newer checkpoint of the same log that extends the bundle's."""
     try:
-        doc = strict_json_loads(data)
+        doc = strict_json_loads(data, whole_numbers=True)
         if not isinstance(doc, dict) or doc.get("format") != REFRESH_FORMAT:
             raise ValueError(f'it is not a {REFRESH_FORMAT} document (member "format")')
         note = doc.get("checkpoint")
@@ -391,7 +391,7 @@ def _read_proofs(
     data: bytes, checkpoint: Checkpoint, key: VerifierKey | None, report: VerifyReport
 ) -> _Proofs | None:
     try:
-        doc = strict_json_loads(data)
+        doc = strict_json_loads(data, whole_numbers=True)
         if not isinstance(doc, dict) or doc.get("format") not in (FORMAT, *OLD_FORMATS):
             raise ValueError(f'it is not a {FORMAT} document (member "format")')
         tree_size = _int(doc.get("tree_size"), "tree_size")

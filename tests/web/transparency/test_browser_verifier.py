@@ -179,6 +179,12 @@ def leaf_index_beyond_2_53(files: Files) -> None:
     files["proofs.json"] = json.dumps(proofs, indent=2).encode()
 
 
+def fractional_leaf_index(files: Files) -> None:
+    # JSON.parse reads 0.0 as 0, Python as a float: the browser accepted what Python refused.
+    text = files["proofs.json"].decode()
+    files["proofs.json"] = text.replace('"leaf_index": 0,', '"leaf_index": 0.0,', 1).encode()
+
+
 def drop_the_heads(files: Files) -> None:
     proofs = json.loads(files["proofs.json"])
     proofs["format"] = "courtwatch-evidence-bundle-v1"
@@ -198,6 +204,7 @@ MORE: list[tuple[str, Callable[[Files], None], str]] = [
     ("tree size of 5,000 digits", size_of_5000_digits, "of at most 20 digits"),
     ("largest u64 tree size", largest_u64_size, "Checkpoint:  18446744073709551615 records"),
     ("leaf index beyond 2**53", leaf_index_beyond_2_53, "leaf_index is larger than 2**53 - 1"),
+    ("leaf index 0.0", fractional_leaf_index, "it holds '0.0', which is not a whole number"),
 ]
 
 # The sentence both verifiers print, and the plain summary the page adds above it.

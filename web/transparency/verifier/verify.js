@@ -83,6 +83,24 @@
       else if (c === ",") { expectKey = stack[stack.length - 1] instanceof Set; }
     }
   }
+  // proofs.json and refresh.json hold whole numbers only: JSON.parse reads 3.0 as 3,
+  // Python as a float (canonical.strict_json_loads(whole_numbers=True) refuses it).
+  const NUMBER = /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+  function wholeNumbers(text) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') {
+        let j = i + 1;
+        while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+        i = j;
+      } else if (c === "-" || (c >= "0" && c <= "9")) {
+        NUMBER.lastIndex = i;
+        const token = NUMBER.exec(text)[0];
+        if (/[.eE]/.test(token)) throw new Problem(`it holds ${py(token)}, which is not a whole number`);
+        i += token.length - 1;
+      }
+    }
+  }
   // RFC 8785: ECMAScript's own serialisation, with members sorted by UTF-16 code units.
   function jcs(v) {
     if (v === null || typeof v === "boolean") return String(v);
@@ -445,7 +463,9 @@
     const problem = (text) => report.problems.push(text);
     let note, proof;
     try {
-      const doc = strictJson(utf8(data, REFRESH));
+      const refreshText = utf8(data, REFRESH);
+      const doc = strictJson(refreshText);
+      wholeNumbers(refreshText);
       if (!doc || typeof doc !== "object" || Array.isArray(doc) || doc.format !== REFRESH_FORMAT) {
         throw new Problem(`it is not a ${REFRESH_FORMAT} document (member "format")`);
       }
@@ -517,7 +537,9 @@
     // proofs.json
     let doc, leaves = new Map(), heads = null, consistency;
     try {
-      doc = strictJson(utf8(files[PROOFS], PROOFS));
+      const proofsText = utf8(files[PROOFS], PROOFS);
+      doc = strictJson(proofsText);
+      wholeNumbers(proofsText);
       if (!doc || typeof doc !== "object" || Array.isArray(doc) || ![FORMAT, ...OLD_FORMATS].includes(doc.format)) {
         throw new Problem(`it is not a ${FORMAT} document (member "format")`);
       }

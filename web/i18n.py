@@ -413,6 +413,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "The checkpoint comes from another log.",
         "El punto de control es de otro registro.",
     ),
+    "verifier.kind_refresh": (
+        "The newer checkpoint this bundle was refreshed with does not continue its log.",
+        "El punto de control más reciente con el que se actualizó el paquete no continúa "
+        "su registro.",
+    ),
     "verifier.kind_unreadable": (
         "The file is not a readable evidence bundle.",
         "El archivo no es un paquete de evidencia legible.",

@@ -630,7 +630,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "summary": "Proof that a later checkpoint extends an earlier one",
         "parameters": [
             _query("first", "the earlier tree size", DIGITS),
-            _query("second", "the later tree size", DIGITS),
+            _query("second", "the later tree size (default: the newest checkpoint)", DIGITS),
         ],
         "responses": {
             "200": _json({"type": "object"}, "both checkpoints and the proof"),

@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     from courtwatch.cli import (  # noqa: F401
         admin,
         audit,
+        bundle,
         importing,
         jurisdictions,
         members,

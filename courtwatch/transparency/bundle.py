@@ -8,6 +8,7 @@ Layout (format ``courtwatch-evidence-bundle-v2``)::
                      caller that knows labels and time zones (web/transparency/record.py)
                      and passed in as bytes; it is a reading aid, the proof covers
                      events.jsonl
+    record.pdf       (optional) record.html as a PDF (web/transparency/record_pdf.py)
     verify.html      (optional) the browser verifier: the checks below in JavaScript
     events.jsonl     one line per event: RFC 8785 JSON {"event": <canonical event>,
                      "leaf_index": <n>}, in leaf order (see ``canonical``). The
@@ -61,8 +62,9 @@ CHECKPOINT_NAME = "checkpoint.txt"
 PUBLIC_KEY_NAME = "public-key.txt"
 REQUIRED_FILES = (EVENTS_NAME, PROOFS_NAME, CHECKPOINT_NAME, PUBLIC_KEY_NAME)
 RECORD_NAME = "record.html"
+RECORD_PDF_NAME = "record.pdf"
 VERIFIER_NAME = "verify.html"
-READABLE_NAMES = (RECORD_NAME, VERIFIER_NAME)
+READABLE_NAMES = (RECORD_NAME, RECORD_PDF_NAME, VERIFIER_NAME)
 # A fixed timestamp makes the same evidence produce the same zip, byte for byte,
 # so the bundle's own SHA-256 can be cited too.
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -260,12 +262,18 @@ Files
 -----
   record.html     the records in words (a reading aid; the proof covers
                   events.jsonl, which it is rendered from)
+  record.pdf      the same, as a PDF
   verify.html     the browser verifier
   events.jsonl    the records, one per line
   proofs.json     each record's fingerprint ("leaf hash") and its proof
   checkpoint.txt  the operator's signed statement: "the log had N records and
                   its fingerprint (root hash) was R"
   public-key.txt  the key that signed the checkpoint
+  refresh.json    (only in a refreshed bundle) a newer checkpoint of the log
+                  and the proof that it contains this one unchanged
+
+An old bundle can be tied to the log as it is today, its files unchanged:
+    courtwatch bundle refresh BUNDLE.zip --out REFRESHED.zip --url SITE
 
 """
 
@@ -327,6 +335,12 @@ trees), RFC 8785 (canonical JSON), C2SP tlog-checkpoint and signed-note.
    older signed checkpoint and an RFC 9162 section 2.1.4.2 consistency proof
    that the bundled checkpoint's log is that older log plus later records
    only: nothing in the older one was changed or removed.
+
+7. Refreshed bundles. refresh.json, if present, holds {"format":
+   "courtwatch-bundle-refresh-v1", "checkpoint": a newer signed checkpoint of
+   the same log and key (with witness cosignature lines), "consistency_proof":
+   [hex, ...]}: an RFC 9162 section 2.1.4.2 proof from checkpoint.txt's size
+   and root to the newer one's. Its size must not be smaller.
 
 A short Python script for step 2 and 3, using only the standard library:
 

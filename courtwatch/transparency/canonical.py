@@ -123,13 +123,24 @@ def canonical_event_leaf_hash(event: Mapping[str, Any]) -> bytes:
     return leaf_hash(canonical_json(event))
 
 
-def strict_json_loads(text: str | bytes) -> Any:
+def strict_json_loads(text: str | bytes, *, whole_numbers: bool = False) -> Any:
     """``json.loads`` that refuses what would let two readers see different values.
 
     Duplicate member names (parsers disagree on which one wins) and the non-JSON
-    constants NaN/Infinity raise ``ValueError``.
+    constants NaN/Infinity raise ``ValueError``. With ``whole_numbers``, so does a
+    number with a fraction or exponent: JavaScript reads ``3.0`` as ``3``, Python
+    as a float, so a document of whole numbers (proofs.json) must not hold one.
     """
-    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    return json.loads(
+        text,
+        object_pairs_hook=_no_duplicates,
+        parse_constant=_reject_constant,
+        parse_float=_reject_fraction if whole_numbers else None,
+    )
+
+
+def _reject_fraction(token: str) -> Any:
+    raise ValueError(f"it holds {token!r}, which is not a whole number")
 
 
 def _decode_state(raw: bytes) -> dict[str, Any]:

@@ -58,6 +58,7 @@ from courtwatch.transparency.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from courtwatch.transparency.refresh import REFRESH_FORMAT, REFRESH_NAME
 
 # Bounds what a hostile zip can make us decompress; real bundles are far smaller.
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -78,6 +79,9 @@ class VerifyReport:
     """None when the caller gave no expected key: then only the bundled key was used."""
     witnessed: list[tuple[str, int]] = field(default_factory=list)
     """(witness name, cosignature time) of the known witnesses that cosigned."""
+    refreshed: Checkpoint | None = None
+    """The newer checkpoint of refresh.json, once its signature and its consistency
+    with the bundle's checkpoint verified (then witnesses are checked on it)."""
 
     @property
     def ok(self) -> bool:
@@ -90,10 +94,17 @@ class VerifyReport:
             lines.append(f"Log:         {cp.origin}")
             trust = "" if self.checkpoint_verified else " (its signature is NOT valid)"
             lines.append(f"Checkpoint:  {cp.size} records, root hash {cp.root.hex()}{trust}")
+        if self.refreshed is not None:
+            new = self.refreshed
+            lines.append(
+                f"Refreshed:   the log's checkpoint of {new.size} records, root hash "
+                f"{new.root.hex()}, contains this one unchanged (consistency proof verified)"
+            )
         if self.key is not None:
             lines.append(f"Signing key: {self.key}")
             lines.append(f"Fingerprint: {self.key.fingerprint()}")
-        lines.extend(f"Witnessed:   by {name} at {_utc(at)}" for name, at in self.witnessed)
+        which = " (the newer checkpoint)" if self.refreshed is not None else ""
+        lines.extend(f"Witnessed:   by {name} at {_utc(at)}{which}" for name, at in self.witnessed)
         lines.extend(f"Note: {note}" for note in self.notes)
         size = self.checkpoint.size if self.checkpoint is not None else "?"
         lines.extend(
@@ -179,7 +190,11 @@ def verify_bundle(
     if checkpoint is None:
         return report
     report.checkpoint = checkpoint
-    if known:
+    if REFRESH_NAME in files:
+        # A refreshed bundle: the witnesses vouch for the newer checkpoint, and the
+        # consistency proof ties the bundle's checkpoint to it.
+        _check_refresh(files[REFRESH_NAME], checkpoint, key, known, needed, report)
+    elif known:
         _check_witnesses(files[CHECKPOINT_NAME], known, needed, report)
     if expected_origin is not None and checkpoint.origin != expected_origin:
         report.problems.append(
@@ -214,7 +229,8 @@ def _read_zip(
                 report.problems.append(f"the bundle is missing {', '.join(missing)}")
                 return None
             files: dict[str, bytes] = {}
-            for name in REQUIRED_FILES:
+            optional = [REFRESH_NAME] if REFRESH_NAME in names else []
+            for name in [*REQUIRED_FILES, *optional]:
                 # The declared size may lie; the bounded read below is what protects us
                 # from a zip bomb, this only answers early for an honest huge file.
                 if zf.getinfo(name).file_size > MAX_FILE_BYTES:
@@ -291,28 +307,91 @@ def _check_checkpoint(
 
 
 def _check_witnesses(
-    data: bytes, known: list[CosignerKey], needed: int, report: VerifyReport
+    data: bytes,
+    known: list[CosignerKey],
+    needed: int,
+    report: VerifyReport,
+    where: str = CHECKPOINT_NAME,
+    what: str = "the checkpoint",
 ) -> None:
     try:
         found, problems = verify_cosignatures(data.decode("utf-8"), known)
     except (UnicodeDecodeError, CheckpointError) as e:
         found, problems = [], [str(e)]
-    report.problems.extend(f"{CHECKPOINT_NAME}: {p}" for p in problems)
+    report.problems.extend(f"{where}: {p}" for p in problems)
     report.witnessed = sorted((c.witness.name, c.timestamp) for c in found)
     if len(found) < needed:
         names = ", ".join(name for name, _ in report.witnessed) or "none of them"
         report.problems.append(
-            f"the checkpoint is cosigned by {len(found)} of the {len(known)} witnesses given, "
+            f"{what} is cosigned by {len(found)} of the {len(known)} witnesses given, "
             f"{needed} required ({names}): no quorum of independent witnesses vouches that "
             "this is the one history of the log everyone sees"
         )
+
+
+def _check_refresh(
+    data: bytes,
+    checkpoint: Checkpoint,
+    key: VerifierKey | None,
+    known: list[CosignerKey],
+    needed: int,
+    report: VerifyReport,
+) -> None:
+    """refresh.json: a newer checkpoint of the same log that extends the bundle's."""
+    try:
+        doc = strict_json_loads(data, whole_numbers=True)
+        if not isinstance(doc, dict) or doc.get("format") != REFRESH_FORMAT:
+            raise ValueError(f'it is not a {REFRESH_FORMAT} document (member "format")')
+        note = doc.get("checkpoint")
+        if not isinstance(note, str):
+            raise ValueError('it needs a "checkpoint" signed note')
+        proof = [
+            _hex(h, "consistency_proof")
+            for h in _list(doc.get("consistency_proof"), "consistency_proof")
+        ]
+    except (ValueError, RecursionError) as e:
+        report.problems.append(f"{REFRESH_NAME} is malformed: {e}")
+        return
+    what = "the newer checkpoint"
+    try:
+        if key is None:
+            newer = parse_checkpoint_text(split_note(note)[0])
+        else:
+            newer = parse_and_verify_checkpoint(note, key, origin=checkpoint.origin)
+    except CheckpointError as e:
+        report.problems.append(f"{REFRESH_NAME}: {what}: {e}")
+        return
+    if key is None and newer.origin != checkpoint.origin:
+        report.problems.append(
+            f"{REFRESH_NAME}: {what}: checkpoint is for log {newer.origin!r}, "
+            f"not the expected {checkpoint.origin!r}"
+        )
+        return
+    if newer.size < checkpoint.size:
+        report.problems.append(
+            f"{REFRESH_NAME}: {what} ({newer.size} records) is smaller than the bundle's "
+            f"checkpoint ({checkpoint.size} records): it is not newer, and a log never shrinks"
+        )
+        return
+    try:
+        verify_consistency(checkpoint.size, newer.size, checkpoint.root, newer.root, proof)
+    except ProofError as e:
+        report.problems.append(
+            f"{REFRESH_NAME}: the bundle's checkpoint ({checkpoint.size} records) is not a "
+            f"prefix of {what} ({newer.size} records): {e}. The log was changed since the "
+            "bundle was made, or the proof is damaged"
+        )
+        return
+    report.refreshed = newer
+    if known:
+        _check_witnesses(note.encode("utf-8"), known, needed, report, REFRESH_NAME, what)
 
 
 def _read_proofs(
     data: bytes, checkpoint: Checkpoint, key: VerifierKey | None, report: VerifyReport
 ) -> _Proofs | None:
     try:
-        doc = strict_json_loads(data)
+        doc = strict_json_loads(data, whole_numbers=True)
         if not isinstance(doc, dict) or doc.get("format") not in (FORMAT, *OLD_FORMATS):
             raise ValueError(f'it is not a {FORMAT} document (member "format")')
         tree_size = _int(doc.get("tree_size"), "tree_size")
@@ -572,7 +651,16 @@ def _describe(event: dict[str, Any]) -> str:
     return f"report {event.get('id', '?')} v{event.get('version', '?')}"
 
 
+# Beyond it a JavaScript reader (the browser verifier) rounds a JSON integer: both
+# verifiers refuse such an index or size, in the same words.
+_MAX_JSON_INTEGER = 2**53 - 1
+
+
 def _int(value: Any, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value > _MAX_JSON_INTEGER:
+        raise ValueError(
+            f"{what} is larger than 2**53 - 1: a JSON reader cannot be sure of its exact value"
+        )
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
     return value

@@ -27,12 +27,13 @@ from courtwatch.domain import fold
 from courtwatch.domain.reports import KIND_OF
 from courtwatch.domain.vocabulary import Kind
 from courtwatch.gazetteer import Courthouse
-from courtwatch.transparency.bundle import RECORD_NAME, VERIFIER_NAME
+from courtwatch.transparency.bundle import RECORD_NAME, RECORD_PDF_NAME, VERIFIER_NAME
 from courtwatch.transparency.checkpoint import Checkpoint, parse_vkey
 from web.i18n import translator
 from web.reports import readable, when
 from web.templating import templates
 from web.transparency.citation import citation_line
+from web.transparency.record_pdf import record_pdf
 from web.transparency.verifier import verifier_html
 
 # How a state-changing event changes the one fold's state (courtwatch/domain/fold.py).
@@ -201,19 +202,21 @@ def reading_aids(
         leaves = {
             (str(e.event.get("id")), int(e.event.get("version") or 0)): e.leaf_index for e in events
         }
+        record = render_record(
+            canonical,
+            checkpoint,
+            vkey,
+            lang=lang,
+            value_labels=VALUE_LABELS,
+            courthouses=by_code,
+            default_zone=settings.zone,
+            public_url=settings.public_url,
+            leaves=leaves,
+        )
         return {
             VERIFIER_NAME: verifier_html(lang),
-            RECORD_NAME: render_record(
-                canonical,
-                checkpoint,
-                vkey,
-                lang=lang,
-                value_labels=VALUE_LABELS,
-                courthouses=by_code,
-                default_zone=settings.zone,
-                public_url=settings.public_url,
-                leaves=leaves,
-            ),
+            RECORD_NAME: record,
+            RECORD_PDF_NAME: record_pdf(record),
         }
 
     return render

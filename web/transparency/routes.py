@@ -154,8 +154,12 @@ async def inclusion(request: Request) -> Response:
     return JSONResponse(await run_in_threadpool(_inclusion, database, leaf, size))
 
 
-def _consistency(database: Any, first: int, second: int) -> dict[str, Any]:
-    old, new = audit_log.checkpoint_at(database, first), audit_log.checkpoint_at(database, second)
+def _consistency(database: Any, first: int, second: int | None) -> dict[str, Any]:
+    # Without ``second``: to the newest checkpoint, which is what refreshing an old
+    # bundle asks for (`courtwatch bundle refresh`), read in the same call as its proof.
+    new = _checkpoint(database, second)
+    second = new.tree_size
+    old = audit_log.checkpoint_at(database, first)
     if first > second:
         raise ValidationFailed.single("second", "must not be smaller than first")
     proof = [] if first == second else audit_log.consistency(database, first, second)
@@ -167,7 +171,8 @@ def _consistency(database: Any, first: int, second: int) -> dict[str, Any]:
 
 
 async def consistency(request: Request) -> Response:
-    first, second = _int(request, "first"), _int(request, "second")
+    first = _int(request, "first")
+    second = _int(request, "second") if "second" in request.query_params else None
     body = await run_in_threadpool(_consistency, _services(request).database, first, second)
     return JSONResponse(body)
 

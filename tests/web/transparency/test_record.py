@@ -18,6 +18,22 @@ from tests.web.transparency.evidence_helpers import arrest_with_history
 from tests.web.transparency.test_routes import logged_up_to_now, sign
 
 
+def assert_pdf_opens(pdf: bytes, *texts: str) -> None:
+    """A PDF reader's first steps: the header, the trailer, every object where the
+    cross-reference table says; then the text, as the page draws it (WinAnsi)."""
+    assert pdf.startswith(b"%PDF-1.4\n") and pdf.endswith(b"%%EOF\n")
+    xref = int(pdf.rsplit(b"startxref\n", 1)[1].split(b"\n")[0])
+    assert pdf[xref:].startswith(b"xref\n0 ")
+    rows = pdf[xref:].split(b"\n")[3:]
+    offsets = [int(r[:10]) for r in rows if r.endswith(b" n ")]
+    for number, at in enumerate(offsets, start=1):
+        assert pdf[at:].startswith(b"%d 0 obj\n" % number)
+    drawn = b"".join(re.findall(rb"\((.*?)\) Tj", pdf)).decode("cp1252")
+    for text in texts:
+        assert text.replace(" ", "") in drawn.replace(" ", ""), text
+    assert b"CreationDate" not in pdf and b"/ID" not in pdf
+
+
 def files(bundle: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(bundle)) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
@@ -54,6 +70,8 @@ async def test_the_bundle_carries_a_readable_record_in_the_readers_language(
         f"leaf {checkpoint['tree_size'] - 1}, checkpoint {checkpoint['tree_size']}"
     ) in record
     assert "verify.html" in record
+    pdf = files(english)["record.pdf"]
+    assert_pdf_opens(pdf, "New York Immigration Court", "Arrest at a courthouse", "-> ICE ERO")
     # Self-contained: no script, no link, nothing fetched.
     for fetch in ("<script", "<link", "src=", 'http-equiv="refresh"', "url("):
         assert fetch not in record, fetch
@@ -63,6 +81,7 @@ async def test_the_bundle_carries_a_readable_record_in_the_readers_language(
     registro = files(spanish)["record.html"].decode()
     assert "Arresto en un tribunal" in registro and "Corregido por su autor" in registro
     assert "2026-11-20 09:05 EST" in registro
+    assert_pdf_opens(files(spanish)["record.pdf"], "Arresto en un tribunal", "New York")
     # A hostile ?lang is English, not an error.
     hostile = await client.get(url + "?lang=%00%3Cscript%3E")
     assert hostile.status_code == 200 and hostile.content == english

@@ -9,10 +9,12 @@
   const MAX_FILE = 64 * 1024 * 1024; // one file of the bundle, once inflated
   const EVENTS = "events.jsonl", PROOFS = "proofs.json";
   const CHECKPOINT = "checkpoint.txt", KEY = "public-key.txt";
+  const REFRESH = "refresh.json", REFRESH_FORMAT = "courtwatch-bundle-refresh-v1";
   const REQUIRED = [EVENTS, PROOFS, CHECKPOINT, KEY];
   const FORMAT = "courtwatch-evidence-bundle-v2";
   const OLD_FORMATS = ["courtwatch-evidence-bundle-v1"];
   const HEADS = "courtwatch-report-heads";
+  const MAX_TREE_SIZE = 2n ** 64n - 1n;
   const enc = new TextEncoder();
 
   class Problem extends Error {}
@@ -31,8 +33,6 @@
   const sha256 = async (d) => new Uint8Array(await crypto.subtle.digest("SHA-256", d));
   const leafHash = (d) => sha256(concat(Uint8Array.of(0), d));
   const nodeHash = (l, r) => sha256(concat(Uint8Array.of(1), l, r));
-  const half = (n) => Math.floor(n / 2);
-  const odd = (n) => n % 2 === 1;
   const utf8 = (bytes, what) => {
     try { return new TextDecoder("utf-8", { fatal: true }).decode(bytes); }
     catch { throw new Problem(`${what} is not UTF-8 text`); }
@@ -81,6 +81,24 @@
       else if (c === "[") { stack.push(null); }
       else if (c === "}" || c === "]") { stack.pop(); }
       else if (c === ",") { expectKey = stack[stack.length - 1] instanceof Set; }
+    }
+  }
+  // proofs.json and refresh.json hold whole numbers only: JSON.parse reads 3.0 as 3,
+  // Python as a float (canonical.strict_json_loads(whole_numbers=True) refuses it).
+  const NUMBER = /-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
+  function wholeNumbers(text) {
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '"') {
+        let j = i + 1;
+        while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+        i = j;
+      } else if (c === "-" || (c >= "0" && c <= "9")) {
+        NUMBER.lastIndex = i;
+        const token = NUMBER.exec(text)[0];
+        if (/[.eE]/.test(token)) throw new Problem(`it holds ${py(token)}, which is not a whole number`);
+        i += token.length - 1;
+      }
     }
   }
   // RFC 8785: ECMAScript's own serialisation, with members sorted by UTF-16 code units.
@@ -152,7 +170,7 @@
   const utcTime = (ts) => ts > LAST_DATE
     ? `${ts} s after 1970 (beyond year 9999)`
     : new Date(Number(ts) * 1000).toISOString().slice(0, 19).replace("T", " ") + " UTC";
-  async function checkWitnesses(note, known, needed, report) {
+  async function checkWitnesses(note, known, needed, report, where = CHECKPOINT, what = "the checkpoint") {
     let found = new Map(), problems = [];
     try {
       const { text, signatures } = splitNote(note);
@@ -177,11 +195,11 @@
       found = new Map();
       problems = [message(e)];
     }
-    for (const p of problems) report.problems.push(`${CHECKPOINT}: ${p}`);
+    for (const p of problems) report.problems.push(`${where}: ${p}`);
     report.witnessed = [...found.values()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
     if (found.size < needed) {
       const names = report.witnessed.map(([n]) => n).join(", ") || "none of them";
-      report.problems.push(`the checkpoint is cosigned by ${found.size} of the ${known.length} witnesses given, ${needed} required (${names}): no quorum of independent witnesses vouches that this is the one history of the log everyone sees`);
+      report.problems.push(`${what} is cosigned by ${found.size} of the ${known.length} witnesses given, ${needed} required (${names}): no quorum of independent witnesses vouches that this is the one history of the log everyone sees`);
     }
   }
 
@@ -222,13 +240,15 @@
     }
     const [origin, sizeText, rootText, ...extensions] = lines;
     if (!origin) throw new Problem("malformed checkpoint: the origin line is empty");
-    if (!/^(0|[1-9][0-9]*)$/.test(sizeText)) {
-      throw new Problem(`malformed checkpoint: tree size ${py(sizeText)} is not a decimal number`);
+    // As checkpoint.py: at most 20 digits and a u64 (C2SP tlog-checkpoint). The size is
+    // a BigInt: a Number would round sizes beyond 2**53 and print another value.
+    if (!/^(0|[1-9][0-9]{0,19})$/.test(sizeText) || BigInt(sizeText) > MAX_TREE_SIZE) {
+      throw new Problem(`malformed checkpoint: tree size ${py(sizeText.slice(0, 30))} is not a decimal number of at most 20 digits`);
     }
     const root = unb64(rootText, "checkpoint root hash");
     if (root.length !== 32) throw new Problem(`malformed checkpoint: root hash is ${root.length} bytes, expected 32`);
     if (extensions.some((l) => !l)) throw new Problem("malformed checkpoint: extension lines must not be empty");
-    return { origin, size: Number(sizeText), root, extensions };
+    return { origin, size: BigInt(sizeText), root, extensions };
   }
   async function verifyCheckpoint(note, key, origin) {
     const { text, signatures } = splitNote(note);
@@ -262,51 +282,56 @@
       if (p.length !== 32) throw new ProofError(`proof hash #${i} is ${p.length} bytes, expected 32: the proof is damaged`);
     });
   }
+  // Sizes and indexes are BigInts here, as Python's ints: a checkpoint may name up to 2**64 - 1.
+  const half = (n) => n >> 1n;
+  const odd = (n) => (n & 1n) === 1n;
   async function verifyInclusion(leaf, index, size, proof, root) {
+    index = BigInt(index); size = BigInt(size);
     if (index >= size) throw new ProofError(`leaf index ${index} is not inside a tree of ${size} leaves`);
     if (leaf.length !== 32) throw new ProofError(`leaf hash is ${leaf.length} bytes, expected 32`);
     if (root.length !== 32) throw new ProofError(`root hash is ${root.length} bytes, expected 32`);
     checkProof(proof);
-    let fn = index, sn = size - 1, r = leaf;
+    let fn = index, sn = size - 1n, r = leaf;
     for (const p of proof) {
-      if (sn === 0) throw new ProofError(`inclusion proof has ${proof.length} hashes, too many for this tree`);
+      if (sn === 0n) throw new ProofError(`inclusion proof has ${proof.length} hashes, too many for this tree`);
       if (odd(fn) || fn === sn) {
         r = await nodeHash(p, r);
-        while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+        while (!odd(fn) && fn !== 0n) { fn = half(fn); sn = half(sn); }
       } else {
         r = await nodeHash(r, p);
       }
       fn = half(fn); sn = half(sn);
     }
-    if (sn !== 0) throw new ProofError(`inclusion proof has ${proof.length} hashes, too few for this tree`);
+    if (sn !== 0n) throw new ProofError(`inclusion proof has ${proof.length} hashes, too few for this tree`);
     if (!same(r, root)) throw new RootMismatch(`inclusion proof for leaf ${index} does not lead to the expected root`);
   }
   async function verifyConsistency(size1, size2, root1, root2, proof) {
+    size1 = BigInt(size1); size2 = BigInt(size2);
     if (size1 > size2) throw new ProofError(`a tree of ${size2} leaves cannot extend one of ${size1} leaves`);
     if (size1 === size2) {
       if (proof.length) throw new ProofError("trees of equal size need an empty consistency proof");
       if (!same(root1, root2)) throw new ProofError(`two different roots for the same tree size ${size1}`);
       return;
     }
-    if (size1 === 0) throw new ProofError("a consistency proof from the empty tree proves nothing");
+    if (size1 === 0n) throw new ProofError("a consistency proof from the empty tree proves nothing");
     if (!proof.length) throw new ProofError("consistency proof is empty but the tree sizes differ");
     checkProof(proof);
     const path = [...proof];
-    if ((size1 & (size1 - 1)) === 0) path.unshift(root1);
-    let fn = size1 - 1, sn = size2 - 1;
+    if ((size1 & (size1 - 1n)) === 0n) path.unshift(root1);
+    let fn = size1 - 1n, sn = size2 - 1n;
     while (odd(fn)) { fn = half(fn); sn = half(sn); }
     let fr = path[0], sr = path[0];
     for (const c of path.slice(1)) {
-      if (sn === 0) throw new ProofError(`consistency proof has ${proof.length} hashes, too many`);
+      if (sn === 0n) throw new ProofError(`consistency proof has ${proof.length} hashes, too many`);
       if (odd(fn) || fn === sn) {
         fr = await nodeHash(c, fr); sr = await nodeHash(c, sr);
-        while (!odd(fn) && fn !== 0) { fn = half(fn); sn = half(sn); }
+        while (!odd(fn) && fn !== 0n) { fn = half(fn); sn = half(sn); }
       } else {
         sr = await nodeHash(sr, c);
       }
       fn = half(fn); sn = half(sn);
     }
-    if (sn !== 0) throw new ProofError(`consistency proof has ${proof.length} hashes, too few`);
+    if (sn !== 0n) throw new ProofError(`consistency proof has ${proof.length} hashes, too few`);
     if (!same(fr, root1)) throw new RootMismatch(`consistency proof does not lead to the root of the ${size1}-leaf tree`);
     if (!same(sr, root2)) throw new RootMismatch(`consistency proof does not lead to the root of the ${size2}-leaf tree`);
   }
@@ -397,7 +422,7 @@
     const missing = REQUIRED.filter((n) => !names.includes(n));
     if (missing.length) throw new Problem(`the bundle is missing ${missing.join(", ")}`);
     const files = {};
-    for (const name of REQUIRED) {
+    for (const name of [...REQUIRED, ...(names.includes(REFRESH) ? [REFRESH] : [])]) {
       const e = entries.find((x) => x.name === name);
       if (e.flags & 1) throw bad(`${name} is encrypted`);
       if (e.method !== 0 && e.method !== 8) throw bad(`compression method ${e.method} of ${name} is not supported`);
@@ -415,6 +440,10 @@
 
   // --- the checks, in verify.py's order -------------------------------------------
   const int = (v, what) => {
+    // JSON.parse rounds integers beyond 2**53 - 1; verify.py's _int refuses them in the same words.
+    if (typeof v === "number" && Number.isInteger(v) && v > Number.MAX_SAFE_INTEGER) {
+      throw new Problem(`${what} is larger than 2**53 - 1: a JSON reader cannot be sure of its exact value`);
+    }
     if (typeof v !== "number" || !Number.isInteger(v) || v < 0) {
       throw new Problem(`${what} must be a non-negative integer, got ${JSON.stringify(v)}`);
     }
@@ -429,8 +458,45 @@
   };
   const message = (e) => (e instanceof Problem || e instanceof ProofError ? e.message : String(e && e.message || e));
 
+  // refresh.json: a newer checkpoint of the same log that extends the bundle's (verify.py's _check_refresh).
+  async function checkRefresh(data, checkpoint, key, known, needed, report) {
+    const problem = (text) => report.problems.push(text);
+    let note, proof;
+    try {
+      const refreshText = utf8(data, REFRESH);
+      const doc = strictJson(refreshText);
+      wholeNumbers(refreshText);
+      if (!doc || typeof doc !== "object" || Array.isArray(doc) || doc.format !== REFRESH_FORMAT) {
+        throw new Problem(`it is not a ${REFRESH_FORMAT} document (member "format")`);
+      }
+      note = doc.checkpoint;
+      if (typeof note !== "string") throw new Problem('it needs a "checkpoint" signed note');
+      proof = list(doc.consistency_proof, "consistency_proof").map((h) => hexBytes(h, "consistency_proof"));
+    } catch (e) { problem(`${REFRESH} is malformed: ${message(e)}`); return; }
+    const what = "the newer checkpoint";
+    let newer;
+    try {
+      newer = key ? await verifyCheckpoint(note, key, checkpoint.origin) : parseCheckpointText(splitNote(note).text);
+    } catch (e) { problem(`${REFRESH}: ${what}: ${message(e)}`); return; }
+    if (!key && newer.origin !== checkpoint.origin) {
+      problem(`${REFRESH}: ${what}: checkpoint is for log ${py(newer.origin)}, not the expected ${py(checkpoint.origin)}`);
+      return;
+    }
+    if (newer.size < checkpoint.size) {
+      problem(`${REFRESH}: ${what} (${newer.size} records) is smaller than the bundle's checkpoint (${checkpoint.size} records): it is not newer, and a log never shrinks`);
+      return;
+    }
+    try { await verifyConsistency(checkpoint.size, newer.size, checkpoint.root, newer.root, proof); }
+    catch (e) {
+      problem(`${REFRESH}: the bundle's checkpoint (${checkpoint.size} records) is not a prefix of ${what} (${newer.size} records): ${message(e)}. The log was changed since the bundle was made, or the proof is damaged`);
+      return;
+    }
+    report.refreshed = newer;
+    if (known.length) await checkWitnesses(note, known, needed, report, REFRESH, what);
+  }
+
   async function verifyFiles(files, expectedKey, expectedOrigin, witnessKeys = [], quorum = null) {
-    const report = { problems: [], notes: [], verified: 0, covered: {}, checkpoint: null, signed: false, key: null, witnessed: [] };
+    const report = { problems: [], notes: [], verified: 0, covered: {}, checkpoint: null, signed: false, key: null, witnessed: [], refreshed: null };
     const problem = (text) => report.problems.push(text);
     const expected = expectedKey ? await parseVkey(expectedKey) : null;
     const knownWitnesses = [];
@@ -463,14 +529,17 @@
       catch (e) { problem(`${CHECKPOINT}: ${message(e)}`); return report; }
     }
     report.checkpoint = checkpoint;
-    if (knownWitnesses.length) await checkWitnesses(note, knownWitnesses, needed, report);
+    if (files[REFRESH]) await checkRefresh(files[REFRESH], checkpoint, key, knownWitnesses, needed, report);
+    else if (knownWitnesses.length) await checkWitnesses(note, knownWitnesses, needed, report);
     if (expectedOrigin && checkpoint.origin !== expectedOrigin) {
       problem(`the checkpoint is for log ${py(checkpoint.origin)}, not the expected ${py(expectedOrigin)}: it comes from another log`);
     }
     // proofs.json
     let doc, leaves = new Map(), heads = null, consistency;
     try {
-      doc = strictJson(utf8(files[PROOFS], PROOFS));
+      const proofsText = utf8(files[PROOFS], PROOFS);
+      doc = strictJson(proofsText);
+      wholeNumbers(proofsText);
       if (!doc || typeof doc !== "object" || Array.isArray(doc) || ![FORMAT, ...OLD_FORMATS].includes(doc.format)) {
         throw new Problem(`it is not a ${FORMAT} document (member "format")`);
       }
@@ -501,7 +570,7 @@
       problem(`${PROOFS} is malformed: ${message(e)}`);
       return report;
     }
-    if (doc.tree_size !== checkpoint.size) {
+    if (BigInt(doc.tree_size) !== checkpoint.size) {
       problem(`${PROOFS} is for a tree of ${doc.tree_size} records, but the checkpoint is for ${checkpoint.size}`);
     }
     if (doc.root_hash !== undefined && doc.root_hash !== null && doc.root_hash !== hex(checkpoint.root)) {
@@ -634,11 +703,16 @@
       lines.push(`Log:         ${cp.origin}`);
       lines.push(`Checkpoint:  ${cp.size} records, root hash ${hex(cp.root)}${report.signed ? "" : " (its signature is NOT valid)"}`);
     }
+    if (report.refreshed) {
+      const nw = report.refreshed;
+      lines.push(`Refreshed:   the log's checkpoint of ${nw.size} records, root hash ${hex(nw.root)}, contains this one unchanged (consistency proof verified)`);
+    }
     if (report.key) {
       lines.push(`Signing key: ${report.key.text}`);
       lines.push(`Fingerprint: ${report.key.fingerprint}`);
     }
-    for (const [name, ts] of report.witnessed || []) lines.push(`Witnessed:   by ${name} at ${utcTime(ts)}`);
+    const which = report.refreshed ? " (the newer checkpoint)" : "";
+    for (const [name, ts] of report.witnessed || []) lines.push(`Witnessed:   by ${name} at ${utcTime(ts)}${which}`);
     for (const note of report.notes) lines.push(`Note: ${note}`);
     for (const id of Object.keys(report.covered).sort()) {
       lines.push(`Covered:     report ${id} versions 1-${report.covered[id]} (every version up to checkpoint ${cp ? cp.size : "?"})`);
@@ -665,6 +739,7 @@
   const $ = (id) => document.getElementById(id);
   // Each kind of failure once, in the reader's language, above the detailed report.
   const KINDS = [
+    [/^refresh\.json/, "verifier.kind_refresh"],
     [/the event was edited|not exactly RFC 8785|is malformed/, "verifier.kind_edited"],
     [/events were removed|has no such event|has no proof for it|appears more than once|duplicated|reordered/, "verifier.kind_removed"],
     [/inclusion proof|not a prefix|claim that v/, "verifier.kind_proof"],
@@ -695,7 +770,7 @@
     const files = {};
     const missing = REQUIRED.filter((n) => !all.some((f) => f.name === n));
     if (missing.length) throw new Problem(`the bundle is missing ${missing.join(", ")}`);
-    for (const name of REQUIRED) {
+    for (const name of [...REQUIRED, ...(all.some((f) => f.name === REFRESH) ? [REFRESH] : [])]) {
       const f = all.find((x) => x.name === name);
       if (f.size > MAX_FILE) throw new Problem(`${name} is larger than ${MAX_FILE} bytes`);
       files[name] = new Uint8Array(await f.arrayBuffer());

@@ -25,6 +25,7 @@ from courtwatch.infrastructure.database import Database
 from projections.trends import periods, summaries
 from projections.trends.periods import Period
 from projections.trends.summaries import change, hours, ratio
+from tests.projections.trends import test_pipeline
 from tests.projections.trends.conftest import NOW
 
 ZONE = ZoneInfo("America/New_York")
@@ -144,6 +145,7 @@ def reference(reports: list[Report], period: Period, courthouse: str | None) -> 
         "call_ins": {"with_known_outcome": known, "detained": outcomes.get("detained", 0),
                      "share_detained": ratio(outcomes.get("detained", 0), known)},
         "breakdown": breakdown,
+        "pipeline": test_pipeline.reference_figures(now),
         "daily": daily,
         "courthouses": courthouse_rows,
     }  # fmt: skip
@@ -183,6 +185,7 @@ def test_every_figure_of_every_summary_equals_a_direct_count_of_the_event_log(
         watch = conn.execute(
             "SELECT day, courthouse_code, seconds FROM trend_watch WHERE seconds <> 0"
         ).fetchall()
+    expected_cells.update(test_pipeline.expected_cells(reports))
     assert {tuple(c[:5]): c[5] for c in cells} == dict(expected_cells)
     assert {tuple(w[:2]): w[2] for w in watch} == {k: v for k, v in expected_watch.items() if v}
 

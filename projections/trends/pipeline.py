@@ -143,7 +143,8 @@ def grouped_figures(
 def read_cells(database: Database, first: date, end: date) -> list[Row]:
     """The pipeline cells of days [first, end), every courthouse."""
     with database.connect() as conn:
-        if conn.execute("SELECT to_regclass('trend_counts')").fetchone()[0] is None:
+        exists = conn.execute("SELECT to_regclass('trend_counts')").fetchone()
+        if exists is None or exists[0] is None:
             return []
         return conn.execute(
             "SELECT day, courthouse_code, kind, dimension, value, n FROM trend_counts "

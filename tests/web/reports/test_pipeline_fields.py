@@ -67,7 +67,7 @@ async def test_the_police_contact_is_recorded_checked_amended_and_shown(
         "police_agency": [
             {"police_contact": "no", "police_agency": "state_police"},
             {"police_agency": "NYPD"},
-        ],  # fmt: skip
+        ],
         "to_or_from_court": [{"to_or_from_court": True}],
     }
     for field, bodies in refused.items():
@@ -76,8 +76,8 @@ async def test_the_police_contact_is_recorded_checked_amended_and_shown(
             assert answer.status_code == 422, (body, answer.text)
             assert field in _fields(answer) or answer.json().get("field") == field, answer.text
     huge = (
-        '{"kind": "courthouse_arrest", "courthouse_code": "NYC", "observed_at": "%s", '
-        '"police_contact_date": %s}' % (observed.isoformat(), "9" * 5000)
+        '{{"kind": "courthouse_arrest", "courthouse_code": "NYC", "observed_at": "{}", '
+        '"police_contact_date": {}}}'.format(observed.isoformat(), "9" * 5000)
     )
     answer = await client.post(
         "/api/reports", content=huge, headers={"Idempotency-Key": uuid.uuid4().hex,
@@ -153,7 +153,7 @@ def test_every_police_contact_value_has_an_english_and_a_spanish_label() -> None
         assert VALUE_LABELS[prefix] == prefix
         for value in vocabulary:
             english, spanish = TEXT[f"{prefix}.{value.value}"]
-            assert english and spanish and english != spanish or value.value == "other", value
+            assert (english and spanish and english != spanish) or value.value == "other", value
     for name in ("police_contact", "police_contact_date", "police_agency", "police_outcome",
                  "detainer_lodged", "to_or_from_court", "pipeline"):  # fmt: skip
         english, spanish = TEXT[f"field.{name}"]

@@ -158,3 +158,13 @@ def test_every_police_contact_value_has_an_english_and_a_spanish_label() -> None
                  "detainer_lodged", "to_or_from_court", "pipeline"):  # fmt: skip
         english, spanish = TEXT[f"field.{name}"]
         assert english and spanish
+
+
+def test_the_summary_page_shows_the_lag_buckets_the_figures_have() -> None:
+    from pathlib import Path
+
+    from projections.trends.pipeline import BUCKETS
+
+    template = (Path(__file__).parents[3] / "web/templates/summaries.html").read_text()
+    labels = ", ".join(f'"{label}"' for label, *_ in BUCKETS)
+    assert f"{{% set buckets = ({labels}) %}}" in template

@@ -73,3 +73,12 @@ def test_a_call_in_lag_runs_to_the_letter_and_the_contact_cannot_follow_it() -> 
     assert pipeline.lag_days("call_in", appointment, no_letter) is None
     with pytest.raises(InvalidField):
         report.amend(token=TOKEN, changes={"police_contact_date": "2026-11-19"}, now=NOW)
+
+
+def test_moving_the_arrest_before_its_police_contact_is_refused() -> None:
+    report = _old_arrest()
+    report.amend(token=TOKEN, changes={"police_contact": "yes",
+                                       "police_contact_date": "2026-11-18"}, now=NOW)  # fmt: skip
+    with pytest.raises(InvalidField) as refused:
+        report.amend(token=TOKEN, changes={"observed_at": ARRESTED - timedelta(days=5)}, now=NOW)
+    assert refused.value.field == "police_contact_date"

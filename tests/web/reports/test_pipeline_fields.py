@@ -103,6 +103,9 @@ async def test_the_police_contact_is_recorded_checked_amended_and_shown(
     assert bad.status_code == 422, bad.text
     bad = await client.post(amend, json={"token": token, "changes": {"police_contact": "no"}})
     assert bad.status_code == 422, bad.text
+    earlier = (observed - timedelta(days=20)).isoformat()  # before the police contact
+    bad = await client.post(amend, json={"token": token, "changes": {"observed_at": earlier}})
+    assert bad.status_code == 422 and "police_contact_date" in bad.text, bad.text
     after = (await client.get(f"/api/reports/{report['id']}")).json()
     assert after["details"]["police_agency"] == "county_sheriff"
     assert after["version"] == stored["version"] + 1  # the refused ones stored nothing

@@ -27,6 +27,7 @@ from eventsourcing.persistence import IntegrityError
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField, WrongAuthorToken
 from courtwatch.domain.fold import WHERE_AND_WHEN
+from courtwatch.domain.pipeline import with_defaults
 from courtwatch.domain.reports import (
     OUTCOME_FIELDS,
     PRESENCE_EVENTS,
@@ -359,9 +360,16 @@ class Courtwatch(Application[UUID]):
         if first is None:  # pragma: no cover - the unique violation says it exists
             raise ReportNotFound(report_id)
         # save() has already collected the attempt's events: compare its state.
-        same = type(first).__qualname__ == f"{type(attempted).__name__}.Submitted" and all(
-            getattr(first, name) == getattr(attempted, name)
-            for name in ("courthouse_code", "lat", "lon", "observed_at", "details")
+        # Details as the aggregate reads them: a retry sent after a kind gained
+        # fields carries them at "not known", which the first event lacks.
+        first_details = with_defaults(attempted.kind.value, first.details)  # type: ignore[attr-defined]
+        same = (
+            type(first).__qualname__ == f"{type(attempted).__name__}.Submitted"
+            and first_details == attempted.details
+            and all(
+                getattr(first, name) == getattr(attempted, name)
+                for name in ("courthouse_code", "lat", "lon", "observed_at")
+            )
         )
         if not same:
             raise IdempotencyConflict("this client key was already used for a different report")

@@ -19,8 +19,12 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from courtwatch.domain import pipeline
+from courtwatch.domain.errors import InvalidField
 from courtwatch.domain.vocabulary import (
     Agency,
     Answer,
@@ -28,6 +32,8 @@ from courtwatch.domain.vocabulary import (
     CallInOutcome,
     IceOffice,
     Place,
+    PoliceAgency,
+    PoliceOutcome,
     Role,
     TakenTo,
     Warrant,
@@ -113,7 +119,40 @@ class _Common(BaseModel):
     observed_at: AwareDatetime
 
 
-class ArrestSubmission(_Common):
+class _PoliceContact(BaseModel):
+    """The S-Comm pipeline fields arrests and call-ins share (courtwatch/domain/pipeline.py)."""
+
+    police_contact: Answer = Answer.UNKNOWN
+    police_contact_date: date | None = None
+    police_agency: PoliceAgency = PoliceAgency.UNKNOWN
+    police_outcome: PoliceOutcome = PoliceOutcome.UNKNOWN
+    detainer_lodged: Answer = Answer.UNKNOWN
+
+    @model_validator(mode="after")
+    def _contact_before_ice(self) -> Any:
+        # The domain checks it again (and the date's range, by its clock); here
+        # the watcher hears it with every other refused field at once.
+        fields = self.model_dump(mode="json")
+        observed_at = getattr(self, "observed_at", None)
+        if observed_at is None:
+            return self
+        try:
+            pipeline.check_police_contact(fields["kind"], observed_at, fields)
+        except InvalidField as refused:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", refused.reason),
+                        loc=(refused.field,),
+                        input=fields.get(refused.field),
+                    )
+                ],
+            ) from None
+        return self
+
+
+class ArrestSubmission(_Common, _PoliceContact):
     kind: Literal["courthouse_arrest"]
     place: Place = Place.UNKNOWN
     agents_count: Count = None
@@ -125,6 +164,7 @@ class ArrestSubmission(_Common):
     outcome: ArrestOutcome = ArrestOutcome.UNKNOWN
     taken_to: TakenTo | None = TakenTo.UNKNOWN
     attorney_present: Answer = Answer.UNKNOWN
+    to_or_from_court: Answer = Answer.UNKNOWN
 
 
 class SightingSubmission(_Common):
@@ -136,7 +176,7 @@ class SightingSubmission(_Common):
     plain_clothes: Answer = Answer.UNKNOWN
 
 
-class CallInSubmission(_Common):
+class CallInSubmission(_Common, _PoliceContact):
     """observed_at is the appointment time."""
 
     kind: Literal["call_in"]

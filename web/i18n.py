@@ -80,6 +80,49 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "field.attorney_present": ("Was an attorney present?", "¿Había un abogado presente?"),
     "field.letter_date": ("Date on the letter", "Fecha de la carta"),
+    # The S-Comm pipeline (issue 14): a local police contact before ICE acted.
+    "field.pipeline": (
+        "Before this: contact with local police",
+        "Antes de esto: contacto con la policía local",
+    ),
+    "field.pipeline_hint": (
+        "An arrest or stop by local police can send fingerprints to ICE. Fill in what you know.",
+        "Un arresto o una parada de la policía local puede enviar las huellas a ICE. "
+        "Llene lo que sepa.",
+    ),
+    "field.police_contact": (
+        "Was the person in contact with local police before (arrest, stop, booking)?",
+        "¿La persona tuvo contacto antes con la policía local (arresto, parada, fichaje)?",
+    ),
+    "field.police_contact_date": (
+        "Date of that police contact (date only)",
+        "Fecha de ese contacto con la policía (solo la fecha)",
+    ),
+    "field.police_agency": ("Which kind of police", "Qué tipo de policía"),
+    "field.police_outcome": ("What came of it", "En qué terminó"),
+    "field.detainer_lodged": (
+        "Was an ICE detainer (hold) lodged?",
+        "¿ICE pidió una retención (detainer)?",
+    ),
+    "field.to_or_from_court": (
+        "Was the person on the way to or from court?",
+        "¿La persona iba o volvía del tribunal?",
+    ),
+    "field.warrant_hint": (
+        "Only a warrant signed by a judge is judicial. An ICE form (I-200, I-205) is administrative.",
+        "Solo una orden firmada por un juez es judicial. Un formulario de ICE (I-200, I-205) "
+        "es administrativo.",
+    ),
+    "police_agency.city_police": ("City police", "Policía de la ciudad"),
+    "police_agency.county_sheriff": ("County sheriff", "Alguacil del condado (sheriff)"),
+    "police_agency.state_police": ("State police", "Policía estatal"),
+    "police_agency.other": ("Other", "Otra"),
+    "police_agency.unknown": ("Not known", "No se sabe"),
+    "police_outcome.no_charge": ("No charge", "Sin cargos"),
+    "police_outcome.violation": ("Violation", "Infracción"),
+    "police_outcome.misdemeanour": ("Misdemeanour", "Delito menor"),
+    "police_outcome.felony": ("Felony", "Delito grave"),
+    "police_outcome.unknown": ("Not known", "No se sabe"),
     "field.office": ("ICE office", "Oficina de ICE"),
     "field.accompanied": ("Was the person accompanied?", "¿La persona iba acompañada?"),
     "field.client_key": ("Submission key", "Clave de envío"),
@@ -667,6 +710,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "summary.dim.role": ("Role at court", "Papel en el tribunal"),
     "summary.dim.outcome": ("Outcome", "Resultado"),
     "summary.dim.status": ("Status", "Estado"),
+    "summary.pipeline": (
+        "Local police contact before ICE",
+        "Contacto con la policía local antes de ICE",
+    ),
+    "summary.pipeline.share": (
+        "of arrests and call-ins where it is known followed a local police contact",
+        "de los arrestos y citas en que se sabe siguieron a un contacto con la policía local",
+    ),
+    "summary.pipeline.counts": (
+        "with a contact · without · not known",
+        "con contacto · sin contacto · no se sabe",
+    ),
+    "summary.pipeline.lag": (
+        "days from the police contact to ICE's action (median)",
+        "días desde el contacto con la policía hasta la acción de ICE (mediana)",
+    ),
+    "summary.pipeline.lag_n": ("reports with both dates", "reportes con ambas fechas"),
+    "summary.pipeline.days": ("days", "días"),
+    "summary.pipeline.caveat": (
+        "Reports are not a census: only what watchers saw and learned. "
+        "“Not known” is left out of the share.",
+        "Los reportes no son un censo: solo lo que vieron y supieron los observadores. "
+        "“No se sabe” no cuenta en el porcentaje.",
+    ),
     # The live map page (its script reads these through map_labels()).
     "map.page_title": ("courtwatch — live map", "courtwatch — mapa en vivo"),
     "map.app_name": ("courtwatch", "courtwatch"),

@@ -29,6 +29,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from courtwatch.domain import pipeline
 from courtwatch.domain.vocabulary import Kind, Status
 
 ReportState = dict[str, Any]
@@ -90,7 +91,8 @@ def submitted(
         "lat": lat,
         "lon": lon,
         "observed_at": observed_at,
-        "details": plain(details),
+        # Events stored before a kind gained fields read them as "not known".
+        "details": pipeline.with_defaults(kind.value, plain(details)),
         "verdict": None,
         "corroborations": 0,
         "claimed_by": [],
@@ -101,11 +103,13 @@ def submitted(
 
 def amended(state: ReportState, changes: dict[str, Any]) -> ReportState:
     """Where, when and detail fields the author changed; unknown names change nothing."""
-    new = {**state, "details": dict(state["details"])}
+    # A state kept before a kind gained fields (a read model's) takes them now,
+    # so an amendment that fills one in is not dropped as an unknown name.
+    new = {**state, "details": pipeline.with_defaults(state.get("kind"), state["details"])}
     for name in WHERE_AND_WHEN:
         if name in changes:
             new[name] = changes[name]
-    new["details"].update({k: plain(v) for k, v in changes.items() if k in state["details"]})
+    new["details"].update({k: plain(v) for k, v in changes.items() if k in new["details"]})
     if state["verdict"] in VOUCHING:
         new["verdict"] = AMENDED_AFTER_VERDICT
     # The author says something new: whatever closed the response closed it

@@ -19,7 +19,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.utils import get_topic
 
-from courtwatch.domain import fold
+from courtwatch.domain import fold, pipeline
 from courtwatch.domain.errors import (
     AlreadyCorroborated,
     AlreadyResolved,
@@ -220,7 +220,8 @@ class Report(Aggregate):
         self.lat = lat
         self.lon = lon
         self.observed_at = observed_at
-        self.details = dict(details)
+        # Events stored before a kind gained fields read them as "not known".
+        self.details = pipeline.with_defaults(self.kind.value, details)
         self.author_token_hash = author_token_hash
         self.corroborator_hashes: list[str] = []
         self.verdict: str | None = None
@@ -574,6 +575,14 @@ class ReportWithOutcome(Report):
             member: str | None
             member_id: str | None
 
+    def check_details(self, details: dict[str, Any], now: datetime) -> None:
+        contact = details.get(pipeline.POLICE_CONTACT_DATE)
+        if contact is not None:
+            check_plausible_date(pipeline.POLICE_CONTACT_DATE, contact, now)
+
+    def check_consistency(self, observed_at: datetime, details: dict[str, Any]) -> None:
+        pipeline.check_police_contact(self.kind.value, observed_at, details)
+
     def record_outcome(
         self,
         *,
@@ -619,6 +628,7 @@ class CallInAppearance(ReportWithOutcome):
         check_plausible_time("observed_at", observed_at, now, ahead=FURTHEST_APPOINTMENT)
 
     def check_details(self, details: dict[str, Any], now: datetime) -> None:
+        super().check_details(details, now)
         letter = details.get("letter_date")
         if letter is not None:
             check_plausible_date("letter_date", letter, now)

@@ -162,3 +162,24 @@ class RedactionReason(StrEnum):
     SAFETY = "safety"  # keeping it puts someone at risk
     ENTERED_IN_ERROR = "entered_in_error"  # wrong person, wrong report
     NO_LONGER_NEEDED = "no_longer_needed"  # the case is closed
+
+
+class PoliceAgency(StrEnum):
+    """Which kind of local agency had the person in contact before ICE acted (S-Comm:
+    a booking sends fingerprints through the FBI to DHS). Kinds, never a named agency."""
+
+    CITY_POLICE = "city_police"
+    COUNTY_SHERIFF = "county_sheriff"
+    STATE_POLICE = "state_police"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+class PoliceOutcome(StrEnum):
+    """What came of that police contact, as far as the watcher knows."""
+
+    NO_CHARGE = "no_charge"
+    VIOLATION = "violation"
+    MISDEMEANOUR = "misdemeanour"
+    FELONY = "felony"
+    UNKNOWN = "unknown"

@@ -34,6 +34,7 @@ from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
 from courtwatch.application import Courtwatch
+from courtwatch.domain import pipeline
 from courtwatch.domain.reports import Report
 from courtwatch.importing.mapping import ImportMapping, MappingError
 from courtwatch.importing.rows import RowReader, RowRejected
@@ -79,7 +80,9 @@ def row_key(submission: Any) -> str:
         "lat": submission.lat,
         "lon": submission.lon,
         "observed_at": submission.observed_at.astimezone(UTC).isoformat(),
-        "details": details_of(submission),
+        # Fields added to reports later are left out while "not recorded", so
+        # a file imported before they existed keeps its keys (and is not added twice).
+        "details": pipeline.unrecorded_dropped(details_of(submission)),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()

@@ -38,7 +38,7 @@ REPORT_FIELDS = frozenset(name for model in MODELS.values() for name in model.mo
     "kind"
 }
 TIME_FIELDS = frozenset({"observed_at", "ended_at"})
-DATE_FIELDS = frozenset({"letter_date"})
+DATE_FIELDS = frozenset({"letter_date", "police_contact_date"})
 COUNT_FIELDS = frozenset({"agents_count", "vehicles_count"})
 COORDINATE_FIELDS = frozenset({"lat", "lon"})
 ENCODINGS_WITHOUT_ERRORS = ("utf-8", "utf-8-sig", "utf8")

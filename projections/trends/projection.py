@@ -40,12 +40,14 @@ from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from courtwatch.domain.fold import plain, status_of
+from courtwatch.domain.pipeline import with_defaults
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
 from courtwatch.domain.vocabulary import Kind, Status
 from courtwatch.gazetteer import immigration_court_zones
 from courtwatch.infrastructure.config import Settings
 from courtwatch.timezones import zone_name_at, zone_or
 from projections.parking import ParkingProjection, ParkingView
+from projections.trends import pipeline
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,8 @@ def cells_of(state: State | None, default: ZoneInfo) -> tuple[Counter[CountKey],
     counts[(day, where, kind.value, "status", _counted_status(state))] += 1
     for dimension, field in DIMENSIONS[kind].items():
         counts[(day, where, kind.value, dimension, str(details.get(field) or "unknown"))] += 1
+    for (k, dimension, value), n in pipeline.cells(kind.value, observed, details).items():
+        counts[(day, where, k, dimension, value)] += n
     ended = details.get("ended_at")
     if kind is Kind.WATCH_SHIFT and ended:
         for shift_day, seconds in split_by_day(observed, datetime.fromisoformat(ended), zone):
@@ -186,7 +190,13 @@ def _counted_status(state: State) -> str:
 def _kept_details(kind: Kind, details: dict[str, Any]) -> dict[str, Any]:
     # Only what a trend counts is kept: no free text (taken_to, office) in this view.
     fields = [*DIMENSIONS[kind].values(), "ended_at"]
-    return {f: details[f] for f in fields if f in details}
+    kept = {f: details[f] for f in fields if f in details}
+    # The pipeline's fields, read as "not known" when the state predates them:
+    # from this event on the report is counted there (projections/trends/pipeline.py).
+    with_pipeline = with_defaults(kind.value, details)
+    if kind.value in pipeline.KINDS:
+        kept |= {f: with_pipeline[f] for f in pipeline.KEPT_FIELDS if f in with_pipeline}
+    return kept
 
 
 class TrendView(ParkingView):

@@ -23,6 +23,7 @@ from courtwatch.domain.vocabulary import Kind
 from courtwatch.gazetteer import immigration_court_zones
 from courtwatch.infrastructure.database import Database
 from courtwatch.timezones import zone_named
+from projections.trends import pipeline
 from projections.trends.periods import Period
 
 KINDS = tuple(k.value for k in Kind)
@@ -36,7 +37,8 @@ PROJECTION = "trends"
 # What a summary body holds. Raise it when figures are added or change meaning;
 # bodies published before versions existed have none (version 1).
 # 3: days are each courthouse's local days, not COURTWATCH_TIMEZONE's (issue 9).
-SCHEMA_VERSION = 3
+# 4: "pipeline": police contact before ICE acted, and the lag (issue 14).
+SCHEMA_VERSION = 4
 
 
 def ratio(numerator: float, denominator: float) -> float | None:
@@ -68,11 +70,15 @@ def figures_from_cells(
     daily: dict[date, Counter[str]] = {day: Counter() for day in period.days}
     courthouses: dict[str, Counter[str]] = defaultdict(Counter)
     headline = {"now": 0, "before": 0}
+    pipeline_cells = []
     for day, where, kind, dimension, value, n in counts:
         when = "now" if period.first <= day < period.end else "before"
         if when == "before" and not previous.first <= day < previous.end:
             continue
-        if dimension == "total":
+        if dimension in pipeline.DIMENSIONS:
+            if when == "now":
+                pipeline_cells.append((day, where, kind, dimension, value, n))
+        elif dimension == "total":
             totals[when][kind] += n
             if when == "now":
                 daily[day][kind] += n
@@ -109,6 +115,7 @@ def figures_from_cells(
             kind: {dim: dict(sorted(values.items())) for dim, values in sorted(dims.items())}
             for kind, dims in sorted(breakdown.items())
         },
+        "pipeline": pipeline.figures(pipeline_cells),
         "daily": [_row({"day": day.isoformat()}, daily[day]) for day in period.days],
         "courthouses": sorted(
             (_row({"code": code}, c) for code, c in courthouses.items()),
@@ -242,6 +249,14 @@ def to_csv(summary: dict[str, Any]) -> str:
                          _blank(figures[name]["previous"])))  # fmt: skip
     for name, value in figures["call_ins"].items():
         writer.writerow(("call_ins", "", name, _blank(value), ""))
+    for kind, block in figures.get("pipeline", {}).items():
+        for name, values in block.items():
+            for item, value in values.items():
+                if isinstance(value, dict):  # the lag's buckets
+                    for bucket, n in value.items():
+                        writer.writerow(("pipeline", f"{kind}.{name}.{item}", bucket, n, ""))
+                else:
+                    writer.writerow(("pipeline", f"{kind}.{name}", item, _blank(value), ""))
     for kind, dims in figures["breakdown"].items():
         for dim, values in dims.items():
             for value, n in values.items():

@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 from courtwatch.domain.fold import status_of
+from courtwatch.domain.pipeline import ADDED_FIELDS
 from courtwatch.domain.reports import CourthouseArrest, Report, Sighting, WatchShift, evolve
 from courtwatch.domain.vocabulary import Status
 
@@ -64,7 +65,11 @@ def test_an_amended_verified_arrest_with_an_outcome_folds_as_the_aggregate_says(
     state = folded(report)
     assert state == aggregate_state(report)
     assert state["courthouse_code"] == "BOS" and state["observed_at"] == NOW - timedelta(hours=1)
-    assert state["details"] == {"agency": "ice_ero", "outcome": "detained", "taken_to": None}
+    # The pipeline fields this submission did not carry read as "not known".
+    assert state["details"] == {
+        **ADDED_FIELDS["courthouse_arrest"],
+        **{"agency": "ice_ero", "outcome": "detained", "taken_to": None},
+    }
     assert status_of(state["verdict"]) is report.status is Status.VERIFIED
     assert state["corroborations"] == 1
 

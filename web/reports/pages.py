@@ -22,6 +22,8 @@ from courtwatch.domain.vocabulary import (
     IceOffice,
     Kind,
     Place,
+    PoliceAgency,
+    PoliceOutcome,
     Role,
     TakenTo,
     Warrant,
@@ -38,18 +40,30 @@ from web.transparency.citation import render_citation
 
 # (field, input type, vocabulary or None, label-prefix for the vocabulary)
 Field = tuple[str, str, type[StrEnum] | None, str]
+# The S-Comm pipeline fields (courtwatch/domain/pipeline.py), drawn as one group.
+POLICE_CONTACT_FIELDS: list[Field] = [
+    ("police_contact", "radio", Answer, "answer"),
+    ("police_contact_date", "date", None, ""),
+    ("police_agency", "select", PoliceAgency, "police_agency"),
+    ("police_outcome", "select", PoliceOutcome, "police_outcome"),
+    ("detainer_lodged", "radio", Answer, "answer"),
+]
 FORMS: dict[Kind, list[Field]] = {
     Kind.COURTHOUSE_ARREST: [
         ("place", "select", Place, "place"),
+        # Near the top, as radio buttons with a hint: whether the warrant was
+        # judicial is what New York's Protect Our Courts Act turns on.
+        ("warrant", "radio", Warrant, "warrant"),
+        ("to_or_from_court", "radio", Answer, "answer"),
         ("agents_count", "number", None, ""),
         ("agency", "select", Agency, "agency"),
         ("plain_clothes", "radio", Answer, "answer"),
         ("identification_shown", "radio", Answer, "answer"),
-        ("warrant", "select", Warrant, "warrant"),
         ("person_role", "select", Role, "role"),
         ("outcome", "select", ArrestOutcome, "outcome"),
         ("taken_to", "select", TakenTo, "taken_to"),
         ("attorney_present", "radio", Answer, "answer"),
+        *POLICE_CONTACT_FIELDS,
     ],
     Kind.SIGHTING: [
         ("place", "select", Place, "place"),
@@ -64,6 +78,7 @@ FORMS: dict[Kind, list[Field]] = {
         ("letter_date", "date", None, ""),
         ("accompanied", "radio", Answer, "answer"),
         ("outcome", "select", CallInOutcome, "outcome"),
+        *POLICE_CONTACT_FIELDS,
     ],
     Kind.WATCH_SHIFT: [("ended_at", "datetime-local", None, "")],
 }
@@ -112,6 +127,9 @@ async def _render_form(
         request,
         kind=kind,
         fields=FORMS[kind],
+        # The template opens a fieldset before the first of these and closes it after the last.
+        group_first=POLICE_CONTACT_FIELDS[0][0],
+        group_last=POLICE_CONTACT_FIELDS[-1][0],
         courthouses=courthouses,
         values=values,
         errors={p.field: problem_text(negotiate(request), p.reason) for p in problems},
@@ -314,6 +332,13 @@ async def _readable(request: Request, report: dict[str, Any], context: dict[str,
     context["place"] = readable.place_text(courthouse, code)
     context["zone_text"] = readable.zone_text(zone, context["t"])
     context["history_rows"] = readable.history_rows(report.get("history", []), fmt)
+    # The details in the form's order (the warrant near the top, the police
+    # contact as one group), whatever order the stored event has them in.
+    order = [name for name, *_ in FORMS.get(Kind(report["kind"]), [])]
+    details = report.get("details") or {}
+    context["detail_rows"] = [(n, details[n]) for n in order if n in details] + [
+        (n, v) for n, v in details.items() if n not in order
+    ]
 
 
 async def report_page(request: Request) -> Response:

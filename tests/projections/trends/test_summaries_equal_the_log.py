@@ -83,6 +83,14 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
             datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=zone))  # fmt: skip
 
 
+def _pipeline() -> Any:
+    # The pipeline's second reading lives in its own test module, which imports
+    # this one's helpers: imported here, when first needed, not at the top.
+    from tests.projections.trends import test_pipeline
+
+    return test_pipeline
+
+
 def reference(reports: list[Report], period: Period, courthouse: str | None) -> dict[str, Any]:
     """The figures of a summary, counted straight from the folded reports."""
     mine = [r for r in reports if courthouse is None or (r.courthouse_code or "") == courthouse]
@@ -144,6 +152,7 @@ def reference(reports: list[Report], period: Period, courthouse: str | None) -> 
         "call_ins": {"with_known_outcome": known, "detained": outcomes.get("detained", 0),
                      "share_detained": ratio(outcomes.get("detained", 0), known)},
         "breakdown": breakdown,
+        "pipeline": _pipeline().reference_figures(now),
         "daily": daily,
         "courthouses": courthouse_rows,
     }  # fmt: skip
@@ -183,6 +192,7 @@ def test_every_figure_of_every_summary_equals_a_direct_count_of_the_event_log(
         watch = conn.execute(
             "SELECT day, courthouse_code, seconds FROM trend_watch WHERE seconds <> 0"
         ).fetchall()
+    expected_cells.update(_pipeline().expected_cells(reports))
     assert {tuple(c[:5]): c[5] for c in cells} == dict(expected_cells)
     assert {tuple(w[:2]): w[2] for w in watch} == {k: v for k, v in expected_watch.items() if v}
 

@@ -26,7 +26,8 @@ from courtwatch.services import Services
 from projections.trends import periods, publishing, summaries
 from web import query
 from web.reports.pages import _context, templates
-from web.summaries import svg_charts
+from web.summaries import plain_words, svg_charts, weekly
+from web.summaries.outlines import outlines_config
 
 LEAFLET = "/static/vendor/leaflet-1.9.4/dist"
 HEAT_JS = "/static/vendor/leaflet.heat-0.2.0/dist/leaflet-heat.js"
@@ -85,6 +86,8 @@ def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
         "head": Markup(root.header.render()),  # type: ignore[attr-defined]
         "body": Markup(root.html.render()),  # type: ignore[attr-defined]
         "script": Markup(root.script.render()),  # type: ignore[attr-defined]
+        # For js/summary-outlines.js, which draws the live map's outlines under the heat.
+        "outlines": Markup(outlines_config(fmap.get_name(), tiles is not None)),
     }
 
 
@@ -156,6 +159,14 @@ async def summary_page(request: Request) -> Response:
         publishing.revisions, services.database, period.kind, period.key, courthouse
     )
     names = {c.code: c.name for c in services.app.courthouses()}
+    t = context["t"]
+    context.update(
+        trend=await run_in_threadpool(weekly.trend, services, period, courthouse, t),
+        label=plain_words.period_label(period, t),
+        rate=plain_words.arrests_per_watched_hours(
+            summary["figures"]["totals"]["courthouse_arrest"]["n"],
+            summary["figures"]["watched_seconds"]["n"], t),
+    )  # fmt: skip
     context.update(
         summary=summary, published=published, period=period, courthouse=courthouse,
         names=names, charts=charts(summary, context["t"]), history=history,

@@ -701,6 +701,8 @@ TEXT: dict[str, tuple[str, str]] = {
         "{arrests} en {hours} horas observadas",
     ),
     "summary.rate.one_arrest": ("1 arrest", "1 arresto"),
+    "summary.rate.short": ("≈ 1 per {n} h", "≈ 1 cada {n} h"),
+    "summary.rate.short_per_hour": ("≈ {n} per h", "≈ {n} por h"),
     "summary.rate.arrests": ("{n} arrests", "{n} arrestos"),
     "summary.weeks.heading": ("The last 12 weeks", "Las últimas 12 semanas"),
     "summary.weeks.arrests": ("Arrests per week", "Arrestos por semana"),
@@ -711,7 +713,7 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "summary.weeks.table": ("The numbers, week by week", "Las cifras, semana por semana"),
     "summary.weeks.week": ("Week of", "Semana del"),
-    "summary.weeks.rate": ("Arrests per watched hours", "Arrestos por horas observadas"),
+    "summary.weeks.rate": ("Rate", "Tasa"),
     "summary.weeks.as_of": (
         "Counted now from every report received so far, even on a published summary's page.",
         "Contado ahora con todos los reportes recibidos hasta hoy, también en la página de un "
@@ -721,10 +723,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "These 12 weeks, one row per courthouse and week (CSV)",
         "Estas 12 semanas, una fila por tribunal y semana (CSV)",
     ),
-    "summary.geojson": (
-        "The public reports of this period on a map file (GeoJSON)",
-        "Los reportes públicos de este período en un archivo de mapa (GeoJSON)",
-    ),
+    "summary.geojson": ("Public reports (GeoJSON)", "Reportes públicos (GeoJSON)"),
     "summary.not_census": (
         "Reports are what watchers saw and sent, not a count of every arrest. Compare weeks "
         "only with the hours watched in mind.",

@@ -711,7 +711,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                 "required": True,
             },
             {
-                **_query("to", "the last day, included; at most 530 weeks (ten years) after from", DAY),
+                **_query(
+                    "to", "the last day, included; at most 530 weeks (ten years) after from", DAY
+                ),
                 "required": True,
             },
             _query("courthouse", "narrow to one courthouse's code", COURTHOUSE),

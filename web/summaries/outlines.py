@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from web.assets import STATIC_DIR
+from web.i18n import map_labels
 from web.live.map_page import COUNTIES_TOPOJSON, STATES_TOPOJSON
 from web.static_assets import asset_url
 
@@ -20,7 +21,7 @@ OUTLINES_JS = "js/summary-outlines.js"
 COUNTIES_MIN_ZOOM = 6
 
 
-def outlines_config(map_name: str, has_tiles: bool) -> str:
+def outlines_config(map_name: str, has_tiles: bool, lang: str = "en") -> str:
     """The script's configuration, as JSON safe inside a data attribute or a script element."""
     counties = (STATIC_DIR / COUNTIES_TOPOJSON).is_file()
     config = {
@@ -29,6 +30,7 @@ def outlines_config(map_name: str, has_tiles: bool) -> str:
         "states": asset_url(STATES_TOPOJSON),
         "counties": asset_url(COUNTIES_TOPOJSON) if counties else None,
         "countiesMinZoom": COUNTIES_MIN_ZOOM,
+        "attribution": map_labels(lang)["outlines_attribution"],
     }
     text = json.dumps(config, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

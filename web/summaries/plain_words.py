@@ -68,3 +68,15 @@ def arrests_per_watched_hours(arrests: int, watched_seconds: int, t: Translate) 
     n = round_plainly(watched / arrests)
     key = "summary.rate.per_one_hour" if n == 1 else "summary.rate.per_hours"
     return f"{t(key).format(n=f'{n:,}')} ({counts})"
+
+
+def short_rate(arrests: int, watched_seconds: int, t: Translate) -> str:
+    """The same rate for a table cell: ``≈ 1 per 12 h``, ``0``, or ``—`` with no hours."""
+    if watched_seconds <= 0:
+        return "—"
+    if arrests == 0:
+        return "0"
+    per_hour = arrests * 3600 / watched_seconds
+    if per_hour >= 1:
+        return t("summary.rate.short_per_hour").format(n=f"{round_plainly(per_hour):,}")
+    return t("summary.rate.short").format(n=f"{round_plainly(1 / per_hour):,}")

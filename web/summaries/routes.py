@@ -58,7 +58,7 @@ def load(services: Services, period: periods.Period, courthouse: str | None,
     return summaries.compute(services.database, period, zone=zone, courthouse=courthouse), False
 
 
-def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
+def heatmap(services: Services, summary: dict[str, Any], lang: str = "en") -> dict[str, Markup]:
     """A folium heatmap of the period's reports per courthouse, with local assets only."""
     places = {c.code: c for c in services.app.courthouses()}
     points = [
@@ -78,8 +78,11 @@ def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
         layer = HeatMap(points, radius=22, blur=18, min_opacity=0.35)
         layer.default_js = [("leaflet-heat.js", HEAT_JS)]
         layer.add_to(fmap)
+        # At most zoom 7: one courthouse's points span nothing, and fitting them
+        # zoomed in to street level, where the heat and the outlines vanish.
         fmap.fit_bounds([[min(p[0] for p in points), min(p[1] for p in points)],
-                         [max(p[0] for p in points), max(p[1] for p in points)]])  # fmt: skip
+                         [max(p[0] for p in points), max(p[1] for p in points)]],
+                        max_zoom=7)  # fmt: skip
     root = fmap.get_root()
     root.render()
     return {
@@ -87,7 +90,7 @@ def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
         "body": Markup(root.html.render()),  # type: ignore[attr-defined]
         "script": Markup(root.script.render()),  # type: ignore[attr-defined]
         # For js/summary-outlines.js, which draws the live map's outlines under the heat.
-        "outlines": Markup(outlines_config(fmap.get_name(), tiles is not None)),
+        "outlines": Markup(outlines_config(fmap.get_name(), tiles is not None, lang)),
     }
 
 
@@ -170,7 +173,7 @@ async def summary_page(request: Request) -> Response:
     context.update(
         summary=summary, published=published, period=period, courthouse=courthouse,
         names=names, charts=charts(summary, context["t"]), history=history,
-        map=await run_in_threadpool(heatmap, services, summary), kinds=KINDS, top=TOP,
+        map=await run_in_threadpool(heatmap, services, summary, context["lang"]), kinds=KINDS, top=TOP,
         query="?" + urlencode({"courthouse": courthouse}) if courthouse else "",
     )  # fmt: skip
     return templates.TemplateResponse(request, "summaries.html", context)

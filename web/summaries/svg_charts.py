@@ -139,8 +139,10 @@ def weekly(
             f'text-anchor="middle" fill="#1b1b1b">{_number(value)}</text>'
         )
         if (count - 1 - i) % 3 == 0:  # the latest week always labelled
+            # The last label ends at the right edge rather than being cut by it.
+            x, anchor = (WIDTH, "end") if i == count - 1 else (centre, "middle")
             parts.append(
-                f'<text x="{centre:.1f}" y="{base + 15}" font-size="11" '
-                f'text-anchor="middle" fill="#1b1b1b">{shown}</text>'
+                f'<text x="{x:.1f}" y="{base + 15}" font-size="11" '
+                f'text-anchor="{anchor}" fill="#1b1b1b">{shown}</text>'
             )
     return _svg(base + 22, title, "".join(parts), description)

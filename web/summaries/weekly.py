@@ -71,8 +71,8 @@ def trend(
     return {
         "rows": [
             {"monday": monday, "label": plain_words.day_label(monday, t),
-             "rate": plain_words.arrests_per_watched_hours(
-                 cell[weeks.ARREST], cell["watched_seconds"], t), **cell}
+             "rate": plain_words.short_rate(cell[weeks.ARREST], cell["watched_seconds"], t),
+             **cell}
             for monday, cell in rows
         ],
         "arrests": chart(t("summary.weeks.arrests"),

@@ -94,7 +94,7 @@ async def test_downloads_are_the_figures_on_the_page(
     )
     assert (await client.get("/summaries/week/2026-W99")).status_code == 404
     # A courthouse's page: the last 12 weeks, charted and tabled, in plain words (EN and ES).
-    for lang, words in (("en", "watched hours"), ("es", "horas observadas")):
+    for lang, words in (("en", "≈ 1 per"), ("es", "≈ 1 cada")):
         html = (await client.get(WEEK, params={"courthouse": busiest, "lang": lang})).text
         weeks_part = html[
             html.index('<section class="weeks"') : html.index(

@@ -44,6 +44,14 @@ def test_arrests_per_watched_hours_in_plain_words(
     assert plain_words.arrests_per_watched_hours(arrests, seconds, ES) == spanish
 
 
+def test_a_table_cell_says_the_rate_short() -> None:
+    assert plain_words.short_rate(3, 36 * HOUR, EN) == "≈ 1 per 12 h"
+    assert plain_words.short_rate(3, 36 * HOUR, ES) == "≈ 1 cada 12 h"
+    assert plain_words.short_rate(4, 2 * HOUR, EN) == "≈ 2 per h"
+    assert plain_words.short_rate(0, 2 * HOUR, EN) == "0"
+    assert plain_words.short_rate(2, 0, ES) == "—"
+
+
 def test_rounding_keeps_two_significant_digits_and_never_says_zero() -> None:
     assert [plain_words.round_plainly(v) for v in (0.2, 1.4, 9.6, 12.4, 123, 1_234, 98_765)] == [
         1, 1, 10, 12, 120, 1_200, 99_000,
@@ -69,7 +77,9 @@ def test_the_twelve_week_chart_says_its_values_to_a_screen_reader() -> None:
     assert desc[1].startswith("Arrests per week, 31 Aug 2026 to 16 Nov 2026: 31 Aug 2026 0,")
     assert svg.count("<rect") == 12
     # Every third week labelled, the latest included: four labels fit 390 px.
-    labels = re.findall(r'text-anchor="middle" fill="#1b1b1b">([0-9]+ [A-Za-z]+)</text>', svg)
+    labels = re.findall(
+        r'text-anchor="(?:middle|end)" fill="#1b1b1b">([0-9]+ [A-Za-z]+)</text>', svg
+    )
     assert labels == ["14 Sep", "5 Oct", "26 Oct", "16 Nov"]
     # A name with markup in it is text, never markup.
     hostile = str(weekly.chart("<script>x</script>", points, EN, colour="#000"))

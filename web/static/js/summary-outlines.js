@@ -40,8 +40,10 @@
     }
     L.geoJSON(topojson.mesh(topo, topo.objects.states, function (a, b) { return a !== b; }),
       Object.assign({}, base, { style: { color: "#8d949c", weight: 1, fill: false } })).addTo(map);
-    L.geoJSON(topojson.mesh(topo, topo.objects.nation),
-      Object.assign({}, base, { style: { color: "#5b636b", weight: 1.4, fill: false } })).addTo(map);
+    L.geoJSON(topojson.mesh(topo, topo.objects.nation), Object.assign({}, base, {
+      style: { color: "#5b636b", weight: 1.4, fill: false },
+      attribution: typeof cfg.attribution === "string" ? cfg.attribution : "",
+    })).addTo(map);
     map.getContainer().setAttribute("data-outlines", "states");
   });
 

@@ -73,7 +73,7 @@ def reference(reports: list[Report], span: weeks.Span) -> dict[str, dict[date, d
 def test_twelve_weeks_of_every_courthouse_equal_a_fold_of_the_log_in_one_query(
     database: Database, app: Courtwatch, catch_up: Callable[[], None]
 ) -> None:
-    made = demo.generate(app, reports=800, now=NOW, days=90, zone=ZONE, seed=12)
+    made = demo.generate(app, reports=500, now=NOW, days=84, zone=ZONE, seed=12)
     catch_up()
     reports = final_states(app)
     assert len(reports) == made.reports

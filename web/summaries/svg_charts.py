@@ -140,7 +140,7 @@ def weekly(
         )
         if (count - 1 - i) % 3 == 0:  # the latest week always labelled
             # The last label ends at the right edge rather than being cut by it.
-            x, anchor = (WIDTH, "end") if i == count - 1 else (centre, "middle")
+            x, anchor = (WIDTH - 3, "end") if i == count - 1 else (centre, "middle")
             parts.append(
                 f'<text x="{x:.1f}" y="{base + 15}" font-size="11" '
                 f'text-anchor="{anchor}" fill="#1b1b1b">{shown}</text>'

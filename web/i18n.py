@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from courtwatch.domain.reports import MOST_PHOTOS
 from courtwatch.photos import MOST_BYTES as MOST_PHOTO_BYTES
+from web.jurisdictions.text import TEXT as JURISDICTION_TEXT
 
 LANGUAGES = ("en", "es")
 
@@ -1199,8 +1200,23 @@ TEXT.update(
             "Zona: {km} km alrededor de un punto",
         ),
         "alerts.area_drawn": ("Area: drawn, {n} corners", "Zona: dibujada, {n} esquinas"),
+        "alerts.on_map": ("Your alerts ({n})", "Sus alertas ({n})"),
+        "alerts.edit": ("Change", "Cambiar"),
+        "alerts.editing": ("Change this alert", "Cambiar esta alerta"),
+        "alerts.save": ("Save changes", "Guardar cambios"),
+        "alerts.cancel": ("Cancel", "Cancelar"),
+        "alerts.area_edit_hint": (
+            "Your areas are drawn in grey. Drag the dots to move a circle, resize it or move "
+            "a corner; Clear to draw it again.",
+            "Sus zonas se ven en gris. Arrastre los puntos para mover un círculo, cambiar su "
+            "tamaño o mover una esquina; Borrar para dibujarla de nuevo.",
+        ),
     }
 )
+
+
+# Jurisdictions (web/jurisdictions/): kept in their own module, merged here.
+TEXT.update(JURISDICTION_TEXT)
 
 
 # A bad sealed field is named on the form by its label.

@@ -562,7 +562,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "summary": "The live feed (a websocket)",
         "description": "Upgrade to a websocket. The server sends a `snapshot` (or, with "
         "`?since=P`, a `resume` and exactly the changes after P), then `delta` frames with "
-        "their positions and a `heartbeat` every 15 s; clients send nothing. Frames: "
+        "their positions and a `heartbeat` every 15 s (and first, to a signed-in member's "
+        "socket only, an `alerts` frame naming the scripts of in-page alerts); clients send "
+        "nothing. Frames: "
         "docs/live-protocol.md. A `since` that is not ASCII digits is refused before the "
         "upgrade with 422.",
         "parameters": [_query("since", "the last feed position the client applied", DIGITS)],
@@ -1069,6 +1071,25 @@ OPERATIONS.update(
                 area={"type": "string", "description": "the area as the JSON API's value"},
             ),
         },
+        ("/console/alerts/{subscription_id}", "POST"): {
+            **_html(
+                "Change one of your alerts from the page's form (its area drawn on the map, "
+                "or any field; works without JavaScript); a refused change re-renders the "
+                "page with the reason and changes nothing",
+                SUBSCRIPTION_ID,
+                **_errors("401", "403", "404", "413", "422"),
+            ),
+            "requestBody": _form(
+                label={"type": "string", "maxLength": 80},
+                courthouses={"type": "string"},
+                kinds={"type": "string"},
+                min_status={"type": "string"},
+                quiet_start={"type": "string"},
+                quiet_end={"type": "string"},
+                timezone={"type": "string"},
+                area={"type": "string"},
+            ),
+        },
         ("/console/alerts/{subscription_id}/remove", "POST"): {
             **_html(
                 "Remove one of your alerts from the page's form",
@@ -1076,6 +1097,23 @@ OPERATIONS.update(
                 **_errors("401", "403", "404"),
             ),
             "requestBody": _form(),
+        },
+        ("/api/alerts/in-page/{report_id}", "GET"): {
+            "tags": ["alerts"],
+            "summary": "For the signed-in member's open map: their alerts about a report, "
+            "worded in their language, and whether the report was matched up to a status yet",
+            "description": "Session cookie only (the page's own fetch); checking it does not "
+            "restart the session's idle time. See docs/alerts.md, In-page alerts.",
+            "security": [{"session": []}],
+            "parameters": [
+                REPORT_ID,
+                _query("status", "the status the map shows (see Status)"),
+                _query("lang", "en or es"),
+            ],
+            "responses": {
+                "200": _json({"type": "object"}, "processed, and the alerts"),
+                **_errors("401", "404", "422", "503"),
+            },
         },
         ("/api/alerts/reports/{report_id}", "GET"): {
             "tags": ["alerts"],
@@ -1086,6 +1124,125 @@ OPERATIONS.update(
             "responses": {
                 "200": _json({"type": "object"}, "counts and latency"),
                 **_errors("401", "403", "404", "503"),
+            },
+        },
+    }
+)
+
+
+# Jurisdictions (web/jurisdictions/): each courthouse's county, detainer policies.
+FIPS = _path("fips", "the county's five-digit FIPS code", {"type": "string"})
+POLICY_ENUM = {"type": "string", "enum": ["honors", "limits", "refuses", "unknown"]}
+POLICY_ENTRY = {
+    "type": "object",
+    "properties": {
+        "entry": {"type": "integer"},
+        "fips": {"type": "string"},
+        "policy": POLICY_ENUM,
+        "source_url": {"type": "string", "format": "uri"},
+        "effective_on": {"type": "string", "format": "date"},
+        "recorded_by": {"type": "string"},
+        "recorded_at": {"type": "string", "format": "date-time"},
+        "corrects": {"type": ["integer", "null"]},
+        "superseded_by": {"type": ["integer", "null"]},
+    },
+}
+POLICY_FIELDS: dict[str, dict[str, Any]] = {
+    "policy": POLICY_ENUM,
+    "source_url": {"type": "string", "format": "uri", "pattern": "^https://", "maxLength": 2000},
+    "effective_on": {"type": "string", "format": "date"},
+    "corrects": {"type": ["integer", "null"], "description": "the entry this one replaces"},
+}
+JURISDICTION = {
+    "type": "object",
+    "properties": {
+        "fips": {"type": "string"},
+        "name": {"type": "string"},
+        "label": {"type": "string"},
+        "state": {"type": "string"},
+        "state_name": {"type": "string"},
+        "cities": {"type": "array", "items": {"type": "string"}},
+        "courthouses": {"type": "array"},
+        "policy": POLICY_ENUM,
+        "since": {"type": ["string", "null"], "format": "date"},
+        "source_url": {"type": ["string", "null"]},
+    },
+}
+OPERATIONS.update(
+    {
+        ("/jurisdictions", "GET"): _html(
+            "Counties that have courthouses, with the detainer policy in force today",
+            _query("lang", "en or es"),
+        ),
+        ("/jurisdictions/{fips}", "GET"): _html(
+            "A county: its cities and courthouses, policy history with sources, "
+            "reports per week over 12 weeks; coordinators get a form to record a policy",
+            FIPS,
+            _query("lang", "en or es"),
+            **{"404": HTML},
+        ),
+        ("/jurisdictions/{fips}/policies", "POST"): {
+            **_html(
+                "A coordinator records (or corrects) a county's detainer policy",
+                FIPS,
+                **_errors("401", "403", "404", "422", "503"),
+                **{"303": {"description": "recorded: back to the county's page"}},
+            ),
+            "requestBody": _form(**POLICY_FIELDS),
+        },
+        ("/api/jurisdictions", "GET"): {
+            "tags": ["jurisdictions"],
+            "summary": "Counties with courthouses or a recorded policy, and today's policy",
+            "responses": {
+                "200": _json(
+                    {
+                        "type": "object",
+                        "properties": {"jurisdictions": {"type": "array", "items": JURISDICTION}},
+                    },
+                    "by state, then name",
+                ),
+                **_errors("503"),
+            },
+        },
+        ("/api/jurisdictions/{fips}", "GET"): {
+            "tags": ["jurisdictions"],
+            "summary": "One county: courthouses, policy history, reports per week",
+            "parameters": [FIPS],
+            "responses": {
+                "200": _json(
+                    {
+                        "allOf": [
+                            JURISDICTION,
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "history": {"type": "array", "items": POLICY_ENTRY},
+                                    "weekly_reports": {"type": "array"},
+                                },
+                            },
+                        ]
+                    },
+                    "the county",
+                ),
+                **_errors("404", "503"),
+            },
+        },
+        ("/api/jurisdictions/{fips}/policies", "POST"): {
+            "tags": ["jurisdictions"],
+            "summary": "A coordinator records a policy, or corrects an entry (a new entry "
+            "naming the one it replaces; both stay in the history)",
+            "security": MEMBER,
+            "parameters": [FIPS],
+            "requestBody": _body(
+                {
+                    "type": "object",
+                    "required": ["policy", "source_url", "effective_on"],
+                    "properties": POLICY_FIELDS,
+                }
+            ),
+            "responses": {
+                "201": _json(POLICY_ENTRY, "the stored entry"),
+                **_errors("401", "403", "404", "413", "422", "503"),
             },
         },
     }

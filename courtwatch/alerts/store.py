@@ -532,6 +532,35 @@ class AlertStore:
             None if row["slowest"] is None else round(float(row["slowest"]), 3),
         )
 
+    # An open page's alerts (the live map of a signed-in member)
+
+    def in_page(self, member_id: UUID, report_id: UUID) -> tuple[int | None, list[InPage]]:
+        """How far the delivery projection has folded ``report_id`` (its level, or
+        None before it has, and for ever for a watch shift or an imported record),
+        and the alerts of ``member_id`` about it that an open page may show: the
+        outbox's own rows (so a page says exactly what the delivery projection
+        matched, never a second matcher), of the member's push subscriptions
+        (webhooks are an organisation's), neither superseded nor held for quiet
+        hours (those come by push when the hours end)."""
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute("SELECT level FROM alert_reports WHERE report_id = %s", (report_id,))
+            folded = curs.fetchone()
+            curs.execute(
+                "SELECT id, payload FROM alert_deliveries WHERE report_id = %s "
+                "AND member_id = %s AND channel = 'push' AND status <> 'superseded' "
+                "AND (held_until IS NULL OR held_until <= clock_timestamp()) ORDER BY created_at",
+                (report_id, member_id),
+            )
+            rows = curs.fetchall()
+        level = None if folded is None else int(folded["level"])
+        return level, [InPage(row["id"], row["payload"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class InPage:
+    delivery_id: UUID
+    payload: dict[str, Any]  # as pushed: kind, courthouse, status, thread_reports, ...
+
 
 # The projection's side (inside its event transaction) ------------------------------
 

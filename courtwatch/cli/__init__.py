@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         admin,
         audit,
         importing,
+        jurisdictions,
         members,
         parked,
         project,

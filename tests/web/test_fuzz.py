@@ -404,6 +404,8 @@ def path_segment(draw: st.DrawFn, name: str, world: World) -> str:
         return percent(key + pick(draw, ["", "", ".json", ".csv", ".xml", ".json.csv"]))
     if name == "path":
         return pick(draw, [*STATIC, percent(hostile)])
+    if name == "fips":  # a real county, so the bodies behind it are reached too
+        return pick(draw, ["36061", "34013", percent(hostile)])
     return percent(hostile)
 
 

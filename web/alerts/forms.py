@@ -123,6 +123,49 @@ async def add_alert(request: Request) -> Response:
     return _back(request)
 
 
+async def edit_alert(request: Request) -> Response:
+    """The page's form for one of the member's subscriptions: the whole of it is
+    replaced (PUT in the API), checked by the same guard; a refused one re-renders
+    the page, still editing it, and changes nothing."""
+    member = await require_member(request, None)
+    subscription_id = _subscription_id(request)
+    form = await request.form(max_files=0, max_fields=MAX_FIELDS)
+    alerts = request.app.state.services.alerts
+    stored = next(
+        (s for s in await run_in_threadpool(alerts.subscriptions, member.id)
+         if s.id == subscription_id),
+        None,
+    )  # fmt: skip
+    if stored is None:
+        raise SubscriptionNotFound("no such subscription")
+    try:
+        body = _body(form)
+        # The page does not show where alerts go: a webhook's subscription stays one.
+        body["channel"] = stored.spec.channel.value
+        if stored.spec.webhook_id is not None:
+            body["webhook_id"] = str(stored.spec.webhook_id)
+        spec = check_subscription(body)
+        await run_in_threadpool(alerts.replace, member.id, subscription_id, spec)
+    except InvalidAlertField as refused:
+        t = translator(negotiate(request))
+        return await render_alerts_page(
+            request,
+            member,
+            error=f"{t('alerts.failed')} {t(_reason_key(refused))}",
+            sent=_sent(form),
+            status_code=422,
+            editing=subscription_id,
+        )
+    return _back(request)
+
+
+def _subscription_id(request: Request) -> UUID:
+    try:
+        return UUID(request.path_params["subscription_id"])
+    except ValueError:
+        raise SubscriptionNotFound("no such subscription") from None
+
+
 async def remove_alert(request: Request) -> Response:
     member = await require_member(request, None)
     raw = request.path_params["subscription_id"]

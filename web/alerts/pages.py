@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from uuid import UUID
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -22,6 +23,8 @@ from courtwatch.alerts.model import (
     MAX_POLYGON_SPAN,
     MAX_RADIUS_M,
     MinimumStatus,
+    Subscription,
+    area_json,
 )
 from courtwatch.members import Member
 from web.i18n import LANGUAGES, negotiate, translator
@@ -37,7 +40,33 @@ async def alerts_page(request: Request) -> Response:
     lang = negotiate(request)
     if member is None:
         return RedirectResponse(f"/signin?lang={lang}", status_code=303)
-    return await render_alerts_page(request, member)
+    return await render_alerts_page(request, member, editing=_edit_id(request))
+
+
+def _edit_id(request: Request) -> UUID | None:
+    """``?edit=<id>``: the form edits that subscription (one not the member's is ignored)."""
+    raw = request.query_params.get("edit", "")
+    try:
+        return UUID(raw) if 0 < len(raw) <= 36 else None
+    except ValueError:
+        return None
+
+
+def _as_sent(subscription: Subscription) -> dict[str, Any]:
+    """A stored subscription as the form's fields, to edit it."""
+    spec = subscription.spec
+    area = area_json(spec.area)
+    return {
+        "label": spec.label,
+        "courthouses": list(spec.courthouses),
+        # No kinds stored means every kind: shown as every box ticked.
+        "kinds": list(spec.kinds or ALERT_KINDS),
+        "min_status": spec.min_status.value,
+        "quiet_start": spec.quiet_hours.start.strftime("%H:%M") if spec.quiet_hours else "",
+        "quiet_end": spec.quiet_hours.end.strftime("%H:%M") if spec.quiet_hours else "",
+        "timezone": spec.timezone,
+        "area": "" if area is None else json.dumps(area, separators=(",", ":")),
+    }
 
 
 async def render_alerts_page(
@@ -47,12 +76,19 @@ async def render_alerts_page(
     error: str | None = None,
     sent: dict[str, Any] | None = None,
     status_code: int = 200,
+    editing: UUID | None = None,
 ) -> Response:
-    """The page; after a refused form, with the reason and what was sent kept."""
+    """The page; after a refused form, with the reason and what was sent kept.
+
+    ``editing``: the form changes that subscription of the member's instead of
+    adding one, filled in with it (or with what was sent, after a refusal)."""
     lang = negotiate(request)
     services = request.app.state.services
     settings = services.settings
     subscriptions = await run_in_threadpool(services.alerts.subscriptions, member.id)
+    edited = next((s for s in subscriptions if s.id == editing), None)
+    if edited is not None and sent is None:
+        sent = _as_sent(edited)
     # Members pick courthouses by name, as on the report form: a code such as
     # "ULS" means nothing to most people.
     courthouses = await run_in_threadpool(services.app.courthouses)
@@ -79,6 +115,13 @@ async def render_alerts_page(
         "levels": [m.value for m in MinimumStatus],
         "default_zone": settings.timezone,
         "map_config": json.dumps(map_config, separators=(",", ":")),
+        # Each subscription's area, drawn on the map (the one edited is editable).
+        "areas": {
+            str(s.id): json.dumps(area_json(s.spec.area), separators=(",", ":"))
+            for s in subscriptions
+            if s.spec.area is not None
+        },
+        "editing": edited,
         "error": error,
         "sent": sent or {},
     }

@@ -155,6 +155,11 @@ def heartbeat(position: int) -> str:
     return json.dumps({"type": "heartbeat", "position": position})
 
 
+def alerts(scripts: list[str]) -> str:
+    """To a signed-in member's map only: the scripts that show their alerts in the page."""
+    return json.dumps({"type": "alerts", "scripts": scripts})
+
+
 def first_paint(position: int, reports: list[MapReport], truncated: bool) -> dict[str, Any]:
     """The body of ``GET /api/map/reports``."""
     return {"position": position, "reports": reports, "truncated": truncated}

@@ -27,11 +27,13 @@ from courtwatch.intake import ValidationFailed
 from courtwatch.services import Services
 from projections.live_map.reader import LiveMapReader, MapFilter
 from web import query
+from web.alerts.in_page import alerts_frame_scripts
 from web.errors import database_unavailable_errors
 from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
 from web.live.hub import DatabaseUnavailable, Gone, Hub, SlowConsumer, Subscriber
 from web.live.map_page import preload_links, render_map_page
+from web.members.auth import has_session_cookie, member_for_websocket
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +164,10 @@ async def live_socket(websocket: WebSocket) -> None:
     watcher = asyncio.create_task(_watch_for_disconnect(websocket, subscriber))
     last: int | None = None
     try:
+        # A signed-in member's map shows their alerts: only this socket says so,
+        # never the page (the same bytes for everyone). No lookup without a cookie.
+        if has_session_cookie(websocket) and await member_for_websocket(websocket, touch=False):
+            await websocket.send_text(protocol.alerts(alerts_frame_scripts()))
         head = await live.reader.feed_head()
         if since is None or since > head or head - since > MAX_RESUME:
             last, rows = await live.reader.recent(SNAPSHOT_WINDOW, SNAPSHOT_LIMIT)

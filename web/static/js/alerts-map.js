@@ -1,8 +1,11 @@
 // The alerts page's map: draw the area an alert watches, a circle (tap its
 // centre, set the radius) or a polygon (tap its corners in order). What is
 // drawn goes into the form's hidden "area" field as the JSON API's value;
-// the server checks it (web/alerts/forms.py). Without JavaScript the picker
-// stays hidden and the form still works with courthouses.
+// the server checks it (web/alerts/forms.py, courtwatch/alerts/model.py: the
+// only rules; what this script says is a hint). The member's other areas are
+// drawn in grey; the one being drawn or edited (the form's, after "Change")
+// has handles to drag: a circle's centre and edge, a polygon's corners.
+// Without JavaScript the picker stays hidden and the form still works.
 (function () {
   "use strict";
   var box = document.getElementById("area-picker");
@@ -36,11 +39,35 @@
       .addTo(map);
   });
 
+  // The member's areas, but the one the form edits (that one is the drawing).
+  var form = document.getElementById("subscribe");
+  var editing = form ? form.getAttribute("data-editing") : null;
+  var others = [];
+  document.querySelectorAll("#subscriptions [data-area]").forEach(function (item) {
+    if (item.getAttribute("data-subscription-id") === editing) return;
+    var area;
+    try { area = JSON.parse(item.getAttribute("data-area")); } catch (e) { return; }
+    var style = { color: "#555", weight: 2, dashArray: "4 4", fillOpacity: 0.08, interactive: false, className: "your-area" };
+    var layer = null;
+    if (area && Array.isArray(area.polygon)) {
+      layer = L.polygon(area.polygon.map(function (p) { return [p.lat, p.lon]; }), style);
+    } else if (area && isFinite(area.lat) && isFinite(area.lon) && isFinite(area.radius_m)) {
+      layer = L.circle([area.lat, area.lon], Object.assign({ radius: area.radius_m }, style));
+    }
+    if (!layer) return;
+    // Its name as the list shows it; as text, never as markup.
+    var name = document.createElement("span");
+    var heading = item.querySelector("strong");
+    name.textContent = heading ? heading.textContent : "";
+    if (name.textContent) layer.bindTooltip(name, { permanent: true, direction: "center", className: "your-area-name" });
+    others.push(layer.addTo(map));
+  });
+
   var mode = "none";
   var centre = null;
   var corners = [];
   var shape = null;
-  var dot = null;
+  var handles = L.layerGroup().addTo(map);
 
   function km() {
     var n = parseFloat(radius.value);
@@ -50,13 +77,45 @@
 
   function round(n) { return Math.round(n * 1e6) / 1e6; }
 
+  // Due east of the centre, on the circle: the handle that resizes it.
+  function edgePoint() {
+    return L.latLng(centre.lat, centre.lng + km() / (111.32 * Math.max(Math.cos(centre.lat * Math.PI / 180), 0.01)));
+  }
+
+  function handle(at, name, moved) {
+    var marker = L.marker(at, {
+      draggable: true, keyboard: false,
+      icon: L.divIcon({ className: "area-handle area-handle-" + name, iconSize: [24, 24] }),
+    });
+    marker.on("drag", function () { moved(marker.getLatLng()); draw(); });
+    handles.addLayer(marker);
+    return marker;
+  }
+
+  // Handles are made again only when the drawing's points change by a tap,
+  // never while one is dragged (that would drop the drag).
+  function placeHandles() {
+    handles.clearLayers();
+    if (mode === "circle" && centre) {
+      var edge = null;
+      handle(centre, "centre", function (at) { centre = at.wrap(); edge.setLatLng(edgePoint()); });
+      edge = handle(edgePoint(), "edge", function (at) {
+        var metres = Math.min(Math.max(map.distance(centre, at), 100), cfg.maxRadiusKm * 1000);
+        radius.value = String(Math.round(metres / 100) / 10);
+      });
+      edge.on("dragend", function () { edge.setLatLng(edgePoint()); });
+    } else if (mode === "polygon") {
+      corners.forEach(function (corner, i) {
+        handle(corner, "corner", function (at) { corners[i] = at.wrap(); });
+      });
+    }
+  }
+
   function draw() {
     if (shape) { map.removeLayer(shape); shape = null; }
-    if (dot) { map.removeLayer(dot); dot = null; }
     var area = null;
     if (mode === "circle" && centre) {
       shape = L.circle(centre, { radius: km() * 1000 }).addTo(map);
-      dot = L.circleMarker(centre, { radius: 5, weight: 2, fillOpacity: 1, interactive: false }).addTo(map);
       area = { lat: round(centre.lat), lon: round(centre.lng), radius_m: Math.round(km() * 1000) };
       state.textContent = "";
     } else if (mode === "polygon" && corners.length) {
@@ -82,6 +141,7 @@
     radiusLabel.hidden = mode !== "circle";
     tools.hidden = mode !== "polygon";
     draw();
+    placeHandles();
   }
 
   map.on("click", function (event) {
@@ -89,8 +149,9 @@
     if (mode === "circle") {
       centre = at;
       draw();
+      placeHandles();
       // A circle of a few km is a dot at the country's zoom: show it.
-      map.fitBounds(shape.getBounds(), { maxZoom: 15 });
+      map.fitBounds(shape.getBounds(), { maxZoom: 15, padding: [32, 32] });
       return;
     } else if (mode === "polygon") {
       if (corners.length >= cfg.maxCorners) {
@@ -102,13 +163,14 @@
       return;
     }
     draw();
+    placeHandles();
   });
   box.querySelectorAll("input[name=area_mode]").forEach(function (radio) {
     radio.addEventListener("change", function () { if (radio.checked) setMode(radio.value); });
   });
-  radius.addEventListener("input", draw);
-  document.getElementById("area-undo").addEventListener("click", function () { corners.pop(); draw(); });
-  document.getElementById("area-clear").addEventListener("click", function () { corners = []; centre = null; draw(); });
+  radius.addEventListener("input", function () { draw(); placeHandles(); });
+  document.getElementById("area-undo").addEventListener("click", function () { corners.pop(); draw(); placeHandles(); });
+  document.getElementById("area-clear").addEventListener("click", function () { corners = []; centre = null; draw(); placeHandles(); });
 
   // A refused form keeps what was drawn: show it again.
   try {
@@ -124,6 +186,10 @@
       box.querySelector("input[value=circle]").checked = true;
       setMode("circle");
     }
-    if (shape) map.fitBounds(shape.getBounds(), { maxZoom: 14 });
+    if (shape) {
+      map.fitBounds(shape.getBounds(), { maxZoom: 14, padding: [32, 32] });
+    } else if (others.length) {
+      map.fitBounds(L.featureGroup(others).getBounds(), { maxZoom: 12 });
+    }
   } catch (e) { value.value = ""; }
 })();

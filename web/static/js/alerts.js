@@ -18,7 +18,9 @@
   // The form posts itself (it works without this script); here it only gets
   // the phone's own time zone for quiet hours, unless a refused form kept one.
   var zone = document.getElementById("alert-timezone");
-  if (zone && !document.getElementById("subscribe-error")) {
+  // An alert being changed keeps its own zone too.
+  var form = document.getElementById("subscribe");
+  if (zone && !document.getElementById("subscribe-error") && !(form && form.hasAttribute("data-editing"))) {
     try { zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || zone.value; } catch (e) { /* keep the server's */ }
   }
 

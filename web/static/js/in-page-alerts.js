@@ -1,8 +1,11 @@
-// In-page alerts on the open console: while the tab is in the background, each
-// report new to the queue counts in the tab's title ("(3) …"), shows a system
-// notification (when this site may show them) and plays a short tone. Coming
-// back to the tab clears the count. Only what the queue shows: kind,
-// courthouse and status, never a name.
+// In-page alerts on the open console and, for a signed-in member, the live map
+// (map-alerts.js): while the tab is in the background, each report new to the
+// queue, or each of the member's alerts, counts in the tab's title ("(3) …"),
+// shows a system notification (when this site may show them) and plays a short
+// tone. Coming back to the tab clears the count. Only what the queue shows:
+// kind, courthouse and status, never a name. An alert from the map comes
+// worded by the server (detail.worded: title, body, tag); the console's reports
+// are worded here.
 (function () {
   "use strict";
   var data = document.getElementById("console-data");
@@ -31,11 +34,13 @@
     if (!("Notification" in window) || Notification.permission !== "granted") return;
     var kind = label("kind." + report.kind, report.kind);
     var where = report.courthouse_code || label("alerts.nearby", "");
-    var text = label("alerts.title", "{kind} at {courthouse}").replace("{kind}", kind).replace("{courthouse}", where);
+    var worded = report.worded || {};
+    var text = typeof worded.title === "string" ? worded.title
+      : label("alerts.title", "{kind} at {courthouse}").replace("{kind}", kind).replace("{courthouse}", where);
     try {
       new Notification(text, {
-        body: label("status." + report.status, report.status || ""),
-        tag: "courtwatch-console-" + (report.courthouse_code || "nearby"),
+        body: typeof worded.body === "string" ? worded.body : label("status." + report.status, report.status || ""),
+        tag: typeof worded.tag === "string" ? worded.tag : "courtwatch-console-" + (report.courthouse_code || "nearby"),
       });
     } catch (e) { /* Android Chrome allows them only from the service worker */ }
   }

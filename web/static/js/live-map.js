@@ -903,9 +903,15 @@
           syncMarkers([r.id]);
           scheduleFeed();
           if (passes(r, readFilters(), Date.now())) announce(r);
+          // A member's alerts (map-alerts.js, when loaded) look each change up.
+          document.dispatchEvent(new CustomEvent("courtwatch:map-change", { detail: r }));
         }
         return;
       }
+      case "alerts":
+        // Sent only to a signed-in member's socket: the page itself is public.
+        loadAlertScripts(frame.scripts);
+        return;
       case "heartbeat":
         // Liveness only. Its position is not taken as applied: a delta before
         // it may still be queued, and skipping it would lose that report.
@@ -915,6 +921,19 @@
         // Unknown frame types are for newer clients.
         markLive();
     }
+  }
+
+  // In order (the second uses the first), once, and only scripts of this site.
+  let alertScripts = null;
+  function loadAlertScripts(urls) {
+    if (alertScripts || !Array.isArray(urls)) return;
+    alertScripts = urls.filter((u) => typeof u === "string" && u.startsWith("/static/"))
+      .reduce((previous, url) => previous.then(() => new Promise((resolve) => {
+        const script = document.createElement("script");
+        script.src = url;
+        script.onload = script.onerror = resolve;
+        document.head.appendChild(script);
+      })), Promise.resolve());
   }
 
   window.addEventListener("online", reconnectNow);

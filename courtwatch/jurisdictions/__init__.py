@@ -1,0 +1,1 @@
+"""Jurisdictions: the county of each courthouse and its detainer policy over time."""

@@ -1,0 +1,1 @@
+"""Read models of jurisdictions: detainer policy in force at a date, per county and courthouse."""

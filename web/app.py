@@ -37,6 +37,7 @@ from web.reports import api, form_photos, manage, pages
 from web.sealed import routes as sealed
 from web.static_assets import StaticAssets
 from web.summaries import routes as summaries
+from web.summaries import weekly as summaries_weekly
 from web.transparency import log_page, verifier
 from web.transparency import routes as transparency
 
@@ -175,6 +176,8 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
         # Trend summaries.
         Route("/summaries", summaries.index, methods=["GET"]),
         Route("/summaries/{period}/{key}", summaries.summary_page, methods=["GET"]),
+        Route("/summaries/weeks.csv", summaries_weekly.weeks_csv, methods=["GET"]),
+        Route("/summaries/reports.geojson", summaries_weekly.reports_geojson, methods=["GET"]),
         # Jurisdictions: county of each courthouse, detainer policies (web/jurisdictions).
         *JURISDICTION_ROUTES,
         # Team members: passkey sign-in, invites, roles, sessions, API tokens.

@@ -734,6 +734,75 @@ TEXT: dict[str, tuple[str, str]] = {
         "Los reportes no son un censo: solo lo que vieron y supieron los observadores. "
         "“No se sabe” no cuenta en el porcentaje.",
     ),
+    # Trends over weeks, plain words and exports (web/summaries/weekly.py, plain_words.py)
+    "summary.months_short": (
+        "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec",
+        "ene feb mar abr may jun jul ago sep oct nov dic",
+    ),
+    "summary.months": (
+        "January February March April May June July August September October November December",
+        "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre diciembre",
+    ),
+    "summary.label.week": ("week of {date}", "semana del {date}"),
+    "summary.label.month": ("{month} {year}", "{month} de {year}"),
+    "summary.rate.no_hours": (
+        "no watched hours recorded, so no rate: nothing to divide by",
+        "no hay horas observadas registradas, así que no hay tasa: nada entre qué dividir",
+    ),
+    "summary.rate.none": (
+        "no arrests in {hours} watched hours",
+        "ningún arresto en {hours} horas observadas",
+    ),
+    "summary.rate.per_hours": (
+        "about 1 arrest per {n} watched hours",
+        "aproximadamente 1 arresto por cada {n} horas observadas",
+    ),
+    "summary.rate.per_one_hour": (
+        "about 1 arrest per watched hour",
+        "aproximadamente 1 arresto por hora observada",
+    ),
+    "summary.rate.per_hour": (
+        "about {n} arrests per watched hour",
+        "aproximadamente {n} arrestos por hora observada",
+    ),
+    "summary.rate.per_hour_one": (
+        "about 1 arrest per watched hour",
+        "aproximadamente 1 arresto por hora observada",
+    ),
+    "summary.rate.counts": (
+        "{arrests} in {hours} watched hours",
+        "{arrests} en {hours} horas observadas",
+    ),
+    "summary.rate.one_arrest": ("1 arrest", "1 arresto"),
+    "summary.rate.short": ("≈ 1 per {n} h", "≈ 1 cada {n} h"),
+    "summary.rate.short_per_hour": ("≈ {n} per h", "≈ {n} por h"),
+    "summary.rate.arrests": ("{n} arrests", "{n} arrestos"),
+    "summary.weeks.heading": ("The last 12 weeks", "Las últimas 12 semanas"),
+    "summary.weeks.arrests": ("Arrests per week", "Arrestos por semana"),
+    "summary.weeks.watched": ("Hours watched per week", "Horas observadas por semana"),
+    "summary.weeks.describe": (
+        "{title}, {first} to {last}: {values}.",
+        "{title}, del {first} al {last}: {values}.",
+    ),
+    "summary.weeks.table": ("The numbers, week by week", "Las cifras, semana por semana"),
+    "summary.weeks.week": ("Week of", "Semana del"),
+    "summary.weeks.rate": ("Rate", "Tasa"),
+    "summary.weeks.as_of": (
+        "Counted now from every report received so far, even on a published summary's page.",
+        "Contado ahora con todos los reportes recibidos hasta hoy, también en la página de un "
+        "resumen publicado.",
+    ),
+    "summary.weeks.csv": (
+        "These 12 weeks, one row per courthouse and week (CSV)",
+        "Estas 12 semanas, una fila por tribunal y semana (CSV)",
+    ),
+    "summary.geojson": ("Public reports (GeoJSON)", "Reportes públicos (GeoJSON)"),
+    "summary.not_census": (
+        "Reports are what watchers saw and sent, not a count of every arrest. Compare weeks "
+        "only with the hours watched in mind.",
+        "Los reportes son lo que los observadores vieron y enviaron, no un recuento de todos los "
+        "arrestos. Compare semanas teniendo en cuenta las horas observadas.",
+    ),
     # The live map page (its script reads these through map_labels()).
     "map.page_title": ("courtwatch — live map", "courtwatch — mapa en vivo"),
     "map.app_name": ("courtwatch", "courtwatch"),

@@ -81,6 +81,9 @@ def _path(name: str, description: str, schema: Mapping[str, Any] | None = None) 
     }
 
 
+# A day as the summaries' downloads take it (web/summaries/weekly.py).
+DAY = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+COURTHOUSE = {"type": "string", "maxLength": 24, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
 # Query integers: ASCII digits only, at most 18 of them (web/query.py).
 DIGITS = {"type": "string", "pattern": "^[0-9]{1,18}$"}
 REPORT_ID = _path("report_id", "the report's id", {"type": "string", "format": "uuid"})
@@ -698,6 +701,48 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                 },
             },
             **_errors("404", "422", "503"),
+        },
+    },
+    ("/summaries/weeks.csv", "GET"): {
+        "tags": ["summaries"],
+        "summary": "The wide CSV: one row per courthouse and ISO week, one column per figure "
+        "(UTF-8 with a byte-order mark, CRLF, ISO dates; streamed)",
+        "parameters": [
+            {
+                **_query("from", "the first day, YYYY-MM-DD (years 2000-2100)", DAY),
+                "required": True,
+            },
+            {
+                **_query(
+                    "to", "the last day, included; at most 530 weeks (ten years) after from", DAY
+                ),
+                "required": True,
+            },
+            _query("courthouse", "narrow to one courthouse's code", COURTHOUSE),
+        ],
+        "responses": {
+            "200": {"description": "the weeks", "content": {"text/csv": {}}},
+            **_errors("422", "503"),
+        },
+    },
+    ("/summaries/reports.geojson", "GET"): {
+        "tags": ["summaries"],
+        "summary": "Every public report observed in a date range, as the public map shows it "
+        "(a GeoJSON FeatureCollection, streamed, no row cap)",
+        "parameters": [
+            {
+                **_query("from", "the first day, YYYY-MM-DD (years 2000-2100)", DAY),
+                "required": True,
+            },
+            {**_query("to", "the last day, included", DAY), "required": True},
+            _query("courthouse", "narrow to one courthouse's code", COURTHOUSE),
+        ],
+        "responses": {
+            "200": {
+                "description": "the reports",
+                "content": {"application/geo+json": {"schema": {"type": "object"}}},
+            },
+            **_errors("422", "503"),
         },
     },
     (PATH, "GET"): {

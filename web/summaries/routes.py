@@ -26,7 +26,8 @@ from courtwatch.services import Services
 from projections.trends import periods, publishing, summaries
 from web import query
 from web.reports.pages import _context, templates
-from web.summaries import svg_charts
+from web.summaries import plain_words, svg_charts, weekly
+from web.summaries.outlines import outlines_config
 
 LEAFLET = "/static/vendor/leaflet-1.9.4/dist"
 HEAT_JS = "/static/vendor/leaflet.heat-0.2.0/dist/leaflet-heat.js"
@@ -57,7 +58,7 @@ def load(services: Services, period: periods.Period, courthouse: str | None,
     return summaries.compute(services.database, period, zone=zone, courthouse=courthouse), False
 
 
-def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
+def heatmap(services: Services, summary: dict[str, Any], lang: str = "en") -> dict[str, Markup]:
     """A folium heatmap of the period's reports per courthouse, with local assets only."""
     places = {c.code: c for c in services.app.courthouses()}
     points = [
@@ -77,14 +78,19 @@ def heatmap(services: Services, summary: dict[str, Any]) -> dict[str, Markup]:
         layer = HeatMap(points, radius=22, blur=18, min_opacity=0.35)
         layer.default_js = [("leaflet-heat.js", HEAT_JS)]
         layer.add_to(fmap)
+        # At most zoom 7: one courthouse's points span nothing, and fitting them
+        # zoomed in to street level, where the heat and the outlines vanish.
         fmap.fit_bounds([[min(p[0] for p in points), min(p[1] for p in points)],
-                         [max(p[0] for p in points), max(p[1] for p in points)]])  # fmt: skip
+                         [max(p[0] for p in points), max(p[1] for p in points)]],
+                        max_zoom=7)  # fmt: skip
     root = fmap.get_root()
     root.render()
     return {
         "head": Markup(root.header.render()),  # type: ignore[attr-defined]
         "body": Markup(root.html.render()),  # type: ignore[attr-defined]
         "script": Markup(root.script.render()),  # type: ignore[attr-defined]
+        # For js/summary-outlines.js, which draws the live map's outlines under the heat.
+        "outlines": Markup(outlines_config(fmap.get_name(), tiles is not None, lang)),
     }
 
 
@@ -156,10 +162,18 @@ async def summary_page(request: Request) -> Response:
         publishing.revisions, services.database, period.kind, period.key, courthouse
     )
     names = {c.code: c.name for c in services.app.courthouses()}
+    t = context["t"]
+    context.update(
+        trend=await run_in_threadpool(weekly.trend, services, period, courthouse, t),
+        label=plain_words.period_label(period, t),
+        rate=plain_words.arrests_per_watched_hours(
+            summary["figures"]["totals"]["courthouse_arrest"]["n"],
+            summary["figures"]["watched_seconds"]["n"], t),
+    )  # fmt: skip
     context.update(
         summary=summary, published=published, period=period, courthouse=courthouse,
         names=names, charts=charts(summary, context["t"]), history=history,
-        map=await run_in_threadpool(heatmap, services, summary), kinds=KINDS, top=TOP,
+        map=await run_in_threadpool(heatmap, services, summary, context["lang"]), kinds=KINDS, top=TOP,
         query="?" + urlencode({"courthouse": courthouse}) if courthouse else "",
     )  # fmt: skip
     return templates.TemplateResponse(request, "summaries.html", context)

@@ -8,7 +8,8 @@ shows the same numbers in a table next to it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import date
 from html import escape
 
 from markupsafe import Markup
@@ -27,12 +28,13 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def _svg(height: float, title: str, body: str) -> Markup:
+def _svg(height: float, title: str, body: str, description: str = "") -> Markup:
     label = escape(title)
+    desc = f"<desc>{escape(description)}</desc>" if description else ""
     return Markup(
         f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
         f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg" '
-        f'font-family="system-ui, sans-serif"><title>{label}</title>{body}</svg>'
+        f'font-family="system-ui, sans-serif"><title>{label}</title>{desc}{body}</svg>'
     )
 
 
@@ -102,3 +104,45 @@ def columns(
         )
         x += 22 + 7 * len(text)
     return _svg(y + 8, title, "".join(parts))
+
+
+def weekly(
+    points: Sequence[tuple[date, float]],
+    *,
+    title: str,
+    description: str,
+    label: Callable[[date], str],
+    colour: str = "#a4000f",
+) -> Markup:
+    """One column per week, its value on top: the last weeks of one figure.
+
+    ``points`` are (week's Monday, value), oldest first, as a courthouse's or
+    a jurisdiction's trend gives them. ``description`` says every value in
+    words (the <desc> a screen reader reads); ``label`` names a week under its
+    column. Every third week is labelled so 12 labels never overlap at 390 px.
+    """
+    left, top, plot_h = 6, 18, 130
+    count = max(len(points), 1)
+    slot = (WIDTH - left) / count
+    peak = max((value for _, value in points), default=0) or 1
+    base = top + plot_h
+    parts = [f'<line x1="{left}" y1="{base}" x2="{WIDTH}" y2="{base}" stroke="#999"/>']
+    for i, (monday, value) in enumerate(points):
+        h = plot_h * value / peak
+        centre = left + (i + 0.5) * slot
+        shown = escape(label(monday))
+        parts.append(
+            f'<rect x="{left + i * slot + slot * 0.15:.1f}" y="{base - h:.1f}" '
+            f'width="{slot * 0.7:.1f}" height="{max(h, 0):.1f}" fill="{colour}">'
+            f"<title>{shown}: {_number(value)}</title></rect>"
+            f'<text x="{centre:.1f}" y="{base - h - 4:.1f}" font-size="11" '
+            f'text-anchor="middle" fill="#1b1b1b">{_number(value)}</text>'
+        )
+        if (count - 1 - i) % 3 == 0:  # the latest week always labelled
+            # The last label ends at the right edge rather than being cut by it.
+            x, anchor = (WIDTH - 3, "end") if i == count - 1 else (centre, "middle")
+            parts.append(
+                f'<text x="{x:.1f}" y="{base + 15}" font-size="11" '
+                f'text-anchor="{anchor}" fill="#1b1b1b">{shown}</text>'
+            )
+    return _svg(base + 22, title, "".join(parts), description)

@@ -57,6 +57,8 @@ async def test_the_weekly_summary_reads_on_a_phone_with_its_charts(
     assert await page.locator("svg.chart rect").count() > 10  # bars, not empty frames
     assert await page.locator(".heatmap .leaflet-container").count() == 1
     assert await page.locator(".heatmap canvas.leaflet-heatmap-layer").count() == 1
+    # The heat sits on the live map's state outlines (js/summary-outlines.js).
+    await page.wait_for_selector(".heatmap [data-outlines]", state="attached")
     await page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "week-phone.png"
     await page.screenshot(path=str(shot), full_page=True)
@@ -91,5 +93,20 @@ async def test_downloads_are_the_figures_on_the_page(
         json.loads(raw), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
     assert (await client.get("/summaries/week/2026-W99")).status_code == 404
+    # A courthouse's page: the last 12 weeks, charted and tabled, in plain words (EN and ES).
+    for lang, words in (("en", "≈ 1 per"), ("es", "≈ 1 cada")):
+        html = (await client.get(WEEK, params={"courthouse": busiest, "lang": lang})).text
+        weeks_part = html[
+            html.index('<section class="weeks"') : html.index(
+                "</section>", html.index('<section class="weeks"')
+            )
+        ]
+        assert weeks_part.count("<desc>") == 2
+        assert weeks_part.count('<tr><th scope="row">') == 12
+        assert (
+            words in weeks_part and "/summaries/weeks.csv?from=2026-08-31&amp;to=2026-11-22" in html
+        )
+        assert "/summaries/reports.geojson?from=2026-11-16&amp;to=2026-11-22" in html
+    assert "semana del 16 nov 2026" in html.lower()
     index = await client.get("/summaries")
     assert index.status_code == 200 and "/summaries/week/" in index.text

@@ -728,6 +728,10 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "summary.pipeline.lag_n": ("reports with both dates", "reportes con ambas fechas"),
     "summary.pipeline.days": ("days", "días"),
+    "summary.pipeline.by_jurisdiction": (
+        "By county and detainer policy →",
+        "Por condado y política de detainers →",
+    ),
     "summary.pipeline.caveat": (
         "Reports are not a census: only what watchers saw and learned. "
         "“Not known” is left out of the share.",

@@ -28,12 +28,14 @@ from courtwatch.jurisdictions.service import correct_policy, load_policies, reco
 from courtwatch.members import Member
 from courtwatch.members.model import MemberRole
 from courtwatch.services import Services
+from projections.jurisdictions.reader import policy_book
 from web.jurisdictions.views import (
     WEEKS,
     UnknownJurisdiction,
     county_or_404,
     jurisdiction_detail,
     jurisdiction_list,
+    pipeline_figures,
 )
 from web.members.auth import csrf_token, current_member, require_member
 from web.reports.api import json_object
@@ -56,18 +58,26 @@ def _fips(request: Request) -> County:
     return county_or_404(request.path_params["fips"])
 
 
+def _all_pipeline_figures(services: Services, today: date) -> dict[str, Any]:
+    return pipeline_figures(services, policy_book(services.app), today)
+
+
 async def list_page(request: Request) -> Response:
     services = _services(request)
-    rows = await run_in_threadpool(jurisdiction_list, services, _today(services))
+    today = _today(services)
+    rows = await run_in_threadpool(jurisdiction_list, services, today)
+    figures = await run_in_threadpool(_all_pipeline_figures, services, today)
     return templates.TemplateResponse(
-        request, "jurisdictions/list.html", _context(request, rows=rows)
+        request, "jurisdictions/list.html", _context(request, rows=rows, pipeline=figures)
     )
 
 
 async def list_json(request: Request) -> Response:
     services = _services(request)
-    rows = await run_in_threadpool(jurisdiction_list, services, _today(services))
-    return JSONResponse({"jurisdictions": rows})
+    today = _today(services)
+    rows = await run_in_threadpool(jurisdiction_list, services, today)
+    figures = await run_in_threadpool(_all_pipeline_figures, services, today)
+    return JSONResponse({"jurisdictions": rows, "pipeline": figures})
 
 
 async def detail_json(request: Request) -> Response:

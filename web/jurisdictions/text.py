@@ -51,6 +51,37 @@ TEXT: dict[str, tuple[str, str]] = {
         "contados por el día local de cada tribunal; las semanas empiezan el lunes. Los "
         "reportes no son un censo: una semana sin observadores muestra pocos.",
     ),
+    "jurisdictions.pipeline_title": (
+        "Police contact before ICE, by detainer policy",
+        "Contacto con la policía antes de ICE, según la política de detainers",
+    ),
+    "jurisdictions.pipeline_span": (
+        "Arrests and call-ins reported from {first} to {last} (12 weeks).",
+        "Arrestos y citas reportados del {first} al {last} (12 semanas).",
+    ),
+    "jurisdictions.policy_in_force": (
+        "Policy in force that day",
+        "Política en vigor ese día",
+    ),
+    "jurisdictions.share_contact": (
+        "Preceded by a police contact (with · without · not known)",
+        "Con contacto policial antes (con · sin · no se sabe)",
+    ),
+    "jurisdictions.median_lag": (
+        "Days from the contact to ICE (median)",
+        "Días del contacto a ICE (mediana)",
+    ),
+    "jurisdictions.all_policies": ("All", "Todas"),
+    "jurisdictions.lag_distribution": (
+        "Days from the police contact to ICE's action, all reports above",
+        "Días desde el contacto con la policía hasta la acción de ICE, todos los reportes de arriba",
+    ),
+    "jurisdictions.pipeline_note": (
+        "Each report counts under the policy its county had on the report's own day, so a "
+        "policy that changed in these weeks splits them on the day it took effect.",
+        "Cada reporte cuenta bajo la política que tenía su condado el día del reporte, así "
+        "que una política que cambió en estas semanas las divide el día en que entró en vigor.",
+    ),
     "jurisdictions.record": ("Record a policy", "Registrar una política"),
     "jurisdictions.policy": ("Policy", "Política"),
     "jurisdictions.effective_on": ("In force from", "En vigor desde"),

@@ -159,3 +159,57 @@ async def test_the_coordinators_form_needs_the_csrf_token_and_explains_a_refusal
     padded = {**GOOD, "csrf_token": session.csrf_token, **{f"x{n}": "1" for n in range(300)}}
     assert 400 <= (await client.post(url, data=padded, headers=cookie)).status_code < 500
     assert entries(services) == 2
+
+
+async def test_the_police_contact_figures_split_on_the_day_a_policy_changed(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    from courtwatch.jurisdictions.service import record_policy
+
+    today = datetime.now(UTC).date()
+    changed = today - timedelta(days=10)
+    for policy, effective in (("honors", "2014-01-01"), ("refuses", changed.isoformat())):
+        record_policy(services.app, fips="36061", policy=policy, source_url=SOURCE,
+                      effective_on=effective, member="Cora", today=today)  # fmt: skip
+    noon = datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0)
+    arrests = [  # days ago, police contact, contact days before the arrest
+        (20, "yes", 12),
+        (18, "yes", 40),
+        (17, "no", None),
+        (3, "yes", 5),
+        (2, "unknown", None),
+    ]
+    for days_ago, contact, lag in arrests:
+        body: dict[str, Any] = {"kind": "courthouse_arrest", "courthouse_code": "NYC",
+                                "observed_at": (noon - timedelta(days=days_ago)).isoformat(),
+                                "police_contact": contact}  # fmt: skip
+        if lag is not None:
+            body["police_contact_date"] = (today - timedelta(days=days_ago + lag)).isoformat()
+        answer = await client.post(
+            "/api/reports", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
+        )
+        assert answer.status_code == 201, answer.text
+    deadline = time.monotonic() + 20
+    while True:
+        figures = (await client.get("/api/jurisdictions/36061")).json()["pipeline"]
+        contact = figures["all"]["police_contact"]
+        if contact["yes"] + contact["no"] + contact["unknown"] == len(arrests):
+            break
+        assert time.monotonic() < deadline, figures
+        await asyncio.sleep(0.05)
+    honors, refuses = figures["by_policy"]["honors"], figures["by_policy"]["refuses"]
+    assert honors["police_contact"] == {"yes": 2, "no": 1, "unknown": 0, "share_yes": 0.6667}
+    assert honors["lag_days"]["median"] == 26 and honors["lag_days"]["n"] == 2
+    assert refuses["police_contact"] == {"yes": 1, "no": 0, "unknown": 1, "share_yes": 1.0}
+    assert refuses["lag_days"]["buckets"]["0-7"] == 1
+    assert figures["all"]["lag_days"]["buckets"] == {
+        "0-7": 1, "8-14": 1, "15-30": 0, "31-90": 1, "91+": 0,
+    }  # fmt: skip
+    # The whole country's table splits the same way; another county adds nothing.
+    overall = (await client.get("/api/jurisdictions")).json()["pipeline"]
+    assert overall["by_policy"]["refuses"] == refuses
+    assert (await client.get("/api/jurisdictions/34013")).json()["pipeline"]["by_policy"] == {}
+    for lang, words in (("en", "Refuses detainers"), ("es", "Rechaza los detainers")):
+        page = await client.get(f"/jurisdictions/36061?lang={lang}")
+        assert page.status_code == 200 and 'class="figures by-policy"' in page.text
+        assert words in page.text and "67%" in page.text

@@ -125,6 +125,10 @@ def _start_worker(
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(1)
+    # Ctrl-C reaches the whole process group: the parent stops the import and
+    # shuts the pool down after the chunks in hand; a worker dying of it
+    # would only add tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from courtwatch.application import Courtwatch
     from courtwatch.importing.importer import prepare_row
 

@@ -22,13 +22,14 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField, WrongAuthorToken
 from courtwatch.domain.fold import WHERE_AND_WHEN
 from courtwatch.domain.pipeline import with_defaults
 from courtwatch.domain.reports import (
+    KIND_OF,
     OUTCOME_FIELDS,
     PRESENCE_EVENTS,
     REPORT_CLASSES,
@@ -144,8 +145,12 @@ class Courtwatch(Application[UUID]):
         *,
         secret: bytes | None = None,
         clock: Callable[[], datetime] = utcnow,
+        courthouses: Sequence[Courthouse] | None = None,
     ) -> None:
         super().__init__(env)
+        # A fixed list instead of the gazetteer's: an import's worker process
+        # (courtwatch/importing/workers.py) has no database to read it from.
+        self._fixed_courthouses = None if courthouses is None else list(courthouses)
         # Derives report ids and author tokens from client keys. Projection
         # runners construct the application without it: they never submit.
         self._secret = secret
@@ -177,6 +182,8 @@ class Courtwatch(Application[UUID]):
 
     def courthouses(self) -> list[Courthouse]:
         # Every submission checks its courthouse; coordinators add one rarely.
+        if self._fixed_courthouses is not None:
+            return self._fixed_courthouses
         # A few seconds' staleness across processes is the price of not
         # reading the gazetteer's events on every report.
         now = time.monotonic()
@@ -321,31 +328,44 @@ class Courtwatch(Application[UUID]):
         return secrets.token_urlsafe(32)
 
     def store_imports(self, reports: Sequence[Report]) -> list[SubmitResult]:
-        """Save prepared imports in one transaction (one save: the table lock
-        gives every event its position in commit order, as for any writer).
+        """Save prepared imports in one transaction (see store_imported_events)."""
+        to_stored = self.mapper.to_stored_event
+        return self.store_imported_events(
+            [(r.id, [to_stored(e) for e in r.collect_events()]) for r in reports]
+        )
+
+    def store_imported_events(
+        self, reports: Sequence[tuple[UUID, Sequence[StoredEvent]]]
+    ) -> list[SubmitResult]:
+        """Save imported reports' events, already serialised (an import's worker
+        processes serialise them), in one transaction: the recorder's one insert
+        under eventsourcing's table lock gives every event its position in
+        commit order, as save() does for any writer.
 
         A report already stored (a re-run, or another importer racing this
         one) makes the batch fail as a whole: then each is stored on its own,
         and one already stored with the same content is a replay, not an error.
         """
-        # Taken out of the aggregates first: a failed save() has collected them.
-        pending = [(report, report.collect_events()) for report in reports]
+        every = [event for _, events in reports for event in events]
         try:
-            recordings = self.save(*(e for _, events in pending for e in events))
+            positions = self.recorder.insert_events(every)
         except IntegrityError:
-            return [self._store_imported(report, events) for report, events in pending]
+            return [self._store_imported(report_id, events) for report_id, events in reports]
         last: dict[UUID, int] = {}
-        for recording in recordings:
-            last[recording.domain_event.originator_id] = recording.notification.id
-        return [SubmitResult(r.id, "", created=True, position=last.get(r.id)) for r in reports]
+        for event, position in zip(every, positions or (), strict=False):
+            last[UUID(str(event.originator_id))] = position
+        return [SubmitResult(report_id, "", created=True, position=last.get(report_id))
+                for report_id, _ in reports]  # fmt: skip
 
-    def _store_imported(self, report: Report, events: Sequence[Any]) -> SubmitResult:
+    def _store_imported(self, report_id: UUID, events: Sequence[StoredEvent]) -> SubmitResult:
         try:
-            recordings = self.save(*events)
+            positions = self.recorder.insert_events(events)
         except IntegrityError:
-            self._check_replay(report.id, report)
-            return SubmitResult(report.id, "", created=False, position=None)
-        return SubmitResult(report.id, "", created=True, position=recordings[-1].notification.id)
+            self._check_replay(report_id, self.mapper.to_domain_event(events[0]))
+            return SubmitResult(report_id, "", created=False, position=None)
+        return SubmitResult(
+            report_id, "", created=True, position=positions[-1] if positions else None
+        )
 
     def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:
         try:
@@ -355,17 +375,25 @@ class Courtwatch(Application[UUID]):
             return SubmitResult(report_id, token, created=False, position=None)
         return SubmitResult(report_id, token, created=True, position=recordings[-1].notification.id)
 
-    def _check_replay(self, report_id: UUID, attempted: Report) -> None:
+    def _check_replay(self, report_id: UUID, attempted: object) -> None:
         first = next(iter(self.events.get(report_id, lte=1)), None)
         if first is None:  # pragma: no cover - the unique violation says it exists
             raise ReportNotFound(report_id)
-        # save() has already collected the attempt's events: compare its state.
+        # save() has already collected the attempt's events: compare its state
+        # (or, for an import's serialised events, its own Submitted event).
+        kind = (
+            type(attempted).__qualname__
+            if isinstance(attempted, Report.Submitted)
+            else f"{type(attempted).__name__}.Submitted"
+        )
         # Details as the aggregate reads them: a retry sent after a kind gained
         # fields carries them at "not known", which the first event lacks.
-        first_details = with_defaults(attempted.kind.value, first.details)  # type: ignore[attr-defined]
+        report_kind = KIND_OF.get(kind.split(".", 1)[0])
+        kind_value = None if report_kind is None else report_kind.value
         same = (
-            type(first).__qualname__ == f"{type(attempted).__name__}.Submitted"
-            and first_details == attempted.details
+            type(first).__qualname__ == kind
+            and with_defaults(kind_value, first.details)  # type: ignore[attr-defined]
+            == with_defaults(kind_value, attempted.details)
             and all(
                 getattr(first, name) == getattr(attempted, name)
                 for name in ("courthouse_code", "lat", "lon", "observed_at")

@@ -33,6 +33,10 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
         "--batch", type=int, default=BATCH_ROWS, metavar="ROWS",
         help=f"rows stored per transaction (default {BATCH_ROWS}, at most 400)",
     )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, default=None, metavar="N",
+        help="processes preparing rows (default: one per core; 1: none, all in this process)",
+    )  # fmt: skip
 
 
 def _line_count(path: Path) -> int | None:
@@ -51,6 +55,9 @@ def import_records(args: argparse.Namespace, settings: Settings) -> int:
     if not 1 <= args.batch <= 400:
         print("courtwatch import: --batch must be between 1 and 400", file=sys.stderr)
         return 2
+    if args.workers is not None and not 1 <= args.workers <= 32:
+        print("courtwatch import: --workers must be between 1 and 32", file=sys.stderr)
+        return 2
     try:
         mapping = load_mapping(args.mapping)
     except MappingError as error:
@@ -62,7 +69,9 @@ def import_records(args: argparse.Namespace, settings: Settings) -> int:
     rejected = args.rejected or args.file.with_name(args.file.stem + ".rejected.csv")
     services = bootstrap(settings)
     try:
-        importer = Importer(services.app, services.database, mapping, settings.zone, args.batch)
+        importer = Importer(
+            services.app, services.database, mapping, settings.zone, args.batch, args.workers
+        )
         # The bar goes to stderr: stdout keeps the one summary line for scripts.
         with tqdm(total=_line_count(args.file), unit="row", desc="import", file=sys.stderr) as bar:
             result = importer.run(args.file, rejected, dry_run=args.dry_run, progress=bar.update)

@@ -12,16 +12,21 @@ export of the same spreadsheet with rows added or reordered, adds only rows
 not stored yet; two identical rows in one file (two people arrested at once,
 written on two lines) stay two reports.
 
-Batches of rows are saved in one transaction each (one save(): eventsourcing
-locks the events table, so every event gets its position in commit order, as
-for any other writer).
+Rows become stored events in worker processes (courtwatch/importing/workers.py:
+that is where the CPU goes), chunk by chunk, back in file order; batches are
+saved in one transaction each (one insert: eventsourcing locks the events
+table, so every event gets its position in commit order, as for any other
+writer), by one writer thread while the next chunks are prepared. Which
+reports of a batch are stored already is asked in one query.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -36,9 +41,11 @@ from zoneinfo import ZoneInfo
 from courtwatch.application import Courtwatch
 from courtwatch.domain import pipeline
 from courtwatch.domain.reports import Report
+from courtwatch.importing import workers
 from courtwatch.importing.mapping import ImportMapping, MappingError
 from courtwatch.importing.rows import RowReader, RowRejected
-from courtwatch.importing.table import RejectedRows, Row, Source, Table, read_source
+from courtwatch.importing.table import RejectedRows, Row, Table, read_source
+from courtwatch.importing.workers import ChunkPreparer, Outcome, Prepared
 from courtwatch.infrastructure import event_log
 from courtwatch.infrastructure.database import Database
 from courtwatch.intake import ValidationFailed, details_of
@@ -51,6 +58,15 @@ IMPORTED_REPORTS = UUID("0b6c1d2e-5f3a-4e8b-9c7d-2a1b3c4d5e6f")
 # Rows per transaction: two events each, well under the ~1,000 events (450 KB)
 # at which one save() hangs in psycopg's pipeline mode (STACK_NOTES.md).
 BATCH_ROWS = 250
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on (1: none, rows are
+    prepared in this process)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 @dataclass
@@ -98,6 +114,38 @@ def _reason(error: Exception) -> str:
     return str(error)
 
 
+def prepare_row(
+    app: Courtwatch,
+    reader: RowReader,
+    source_sha256: str,
+    author_token: str,
+    row: Row,
+    occurrence_of: Callable[[str], int],
+) -> tuple[Report, str, int] | str:
+    """One row as a report not yet saved, with its content key and which
+    identical row it is; or why it is rejected. ``occurrence_of(key)`` says
+    which identical row this one would be (1 = the first of the file)."""
+    if row.problem is not None:
+        return row.problem
+    found: list[tuple[str, int]] = []
+
+    def id_of(submission: Any) -> UUID:
+        key = row_key(submission)
+        found.append((key, occurrence_of(key)))
+        return imported_report_id(*found[0])
+
+    try:
+        payload = reader.payload(row.cells)
+        report = app.prepare_import(payload, id_of, source_sha256, row.line, author_token)
+    except (RowRejected, ValidationFailed) as error:
+        return _reason(error)
+    except OverflowError:
+        # Year 1 or 9999 moved by a UTC offset (the row's key, a shift's
+        # next day): the domain would refuse the time anyway.
+        return "a time too close to year 1 or 9999"
+    return report, *found[0]
+
+
 class Importer:
     def __init__(
         self,
@@ -106,15 +154,19 @@ class Importer:
         mapping: ImportMapping,
         default_zone: ZoneInfo,
         batch_rows: int = BATCH_ROWS,
+        workers: int | None = None,
     ) -> None:
         self.app = app
         self.database = database
         self.mapping = mapping
         self.batch_rows = batch_rows
+        self.workers = default_workers() if workers is None else workers
+        self.default_zone = default_zone
         # Every courthouse's zone now: the boundary data loads once, here, not
         # in the middle of the rows (courtwatch/timezones.py).
-        zones = {c.code: c.zone for c in app.courthouses()}
-        self.reader = RowReader(mapping, zones.get, default_zone)
+        self.courthouses = app.courthouses()
+        self.zones = {c.code: c.zone for c in self.courthouses}
+        self.reader = RowReader(mapping, self.zones.get, default_zone)
 
     def run(
         self,
@@ -139,100 +191,113 @@ class Importer:
         unlisted = [c for c in ignored if c not in self.mapping.ignored]
         result = ImportResult(source.sha256, dry_run=dry_run, ignored_columns=ignored)
         started, cpu_started = time.perf_counter(), time.process_time()
-        self._author_token = self.app.import_token()
+        author_token = self.app.import_token()
         log.info(
             "import started",
             extra={"source_sha256": source.sha256, "dry_run": dry_run,
                    "mapped_columns": columns, "ignored_columns": list(ignored),
                    "not_in_mapping": unlisted},
         )  # fmt: skip
+        here = ChunkPreparer(self.app, self.reader, source.sha256, author_token, prepare_row)
         rejected = RejectedRows(rejected_path, columns)
+        pool: workers.WorkerPool | None = None
         # One writer thread stores batch N while this one reads batch N+1: the
         # database works in its own process meanwhile. One writer, batches in
         # file order, each one transaction: positions follow the file.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer") as writer:
             storing: Future[None] | None = None
             try:
-                for batch in self._batches(source, table.rows(columns), rejected, result, progress):
+                chunks = self._chunks(table.rows(columns))
+                first = next(chunks, None)
+                second = next(chunks, None)
+                if second is not None and self.workers > 1 and workers.can_fork():
+                    # More than one chunk: worth the worker processes (~20 ms each).
+                    pool = workers.WorkerPool(
+                        self.workers, env=self.app.env, courthouses=self.courthouses,
+                        mapping=self.mapping, zones=self.zones, default_zone=self.default_zone,
+                        source_sha256=source.sha256, author_token=author_token,
+                    )  # fmt: skip
+                every = itertools.chain([c for c in (first, second) if c is not None], chunks)
+                prepared = (
+                    pool.prepared(every)
+                    if pool is not None
+                    else ((chunk, here.chunk(chunk)) for chunk in every)
+                )
+                seen: Counter[str] = Counter()
+                for chunk, outcomes in prepared:
+                    batch = self._batch(here, chunk, outcomes, seen, rejected)
+                    result.rows += len(chunk)
+                    progress(len(chunk))
                     if storing is not None:
                         storing.result()  # an error stops the import here
-                    storing = writer.submit(self._store, batch, result, dry_run)
+                    if batch:
+                        storing = writer.submit(self._store, batch, result, dry_run)
                 if storing is not None:
                     storing.result()
             finally:
                 rejected.close()
+                if pool is not None:
+                    pool.close()
         result.rejected = rejected.count
         log.info(
             "import finished",
             extra={"source_sha256": source.sha256, "dry_run": dry_run, "rows": result.rows,
                    "added": result.added, "already_stored": result.already_stored,
                    "rejected": result.rejected,
+                   "workers": pool.workers if pool is not None else 0,
                    "seconds": round(time.perf_counter() - started, 3),
-                   # This process only (PostgreSQL works in its own): on a
-                   # busy machine the rate per CPU second says more.
+                   # This process only (PostgreSQL and the workers work in
+                   # their own): on a busy machine the rate per CPU second says more.
                    "cpu_seconds": round(time.process_time() - cpu_started, 3)},
         )  # fmt: skip
         return result
 
-    def _batches(
-        self,
-        source: Source,
-        rows: Iterator[Row],
-        rejected: RejectedRows,
-        result: ImportResult,
-        progress: Callable[[int], object],
-    ) -> Iterator[list[Report]]:
-        seen: Counter[str] = Counter()
-        batch: list[Report] = []
+    def _chunks(self, rows: Iterator[Row]) -> Iterator[list[Row]]:
+        chunk: list[Row] = []
         for row in rows:
-            result.rows += 1
-            progress(1)
-            report = self._report(source, row, seen, rejected)
-            if report is not None:
-                batch.append(report)
-            if len(batch) >= self.batch_rows:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+            chunk.append(row)
+            if len(chunk) >= self.batch_rows:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
 
-    def _report(
-        self, source: Source, row: Row, seen: Counter[str], rejected: RejectedRows
-    ) -> Report | None:
-        if row.problem is not None:
-            rejected.add(row, row.problem)
-            return None
-        keys: list[str] = []
+    def _batch(
+        self,
+        here: ChunkPreparer,
+        chunk: list[Row],
+        outcomes: list[Outcome],
+        seen: Counter[str],
+        rejected: RejectedRows,
+    ) -> list[Prepared]:
+        """A chunk's accepted rows in file order; rejected ones listed.
 
-        def id_of(submission: Any) -> UUID:
-            keys.append(row_key(submission))
-            return imported_report_id(keys[0], seen[keys[0]] + 1)
+        A row's id counts the identical rows before it in the whole file, which
+        the chunk's preparer could not see: the rare row whose count was wrong
+        is prepared again here, with the right count.
+        """
+        batch: list[Prepared] = []
+        for row, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, Prepared) and outcome.occurrence != seen[outcome.key] + 1:
+                outcome = here.one(row, lambda key: seen[key] + 1)
+            if isinstance(outcome, str):
+                # Counted once the row is accepted: a rejected row shifts no other row's id.
+                rejected.add(row, outcome)
+                continue
+            seen[outcome.key] += 1
+            batch.append(outcome)
+        return batch
 
-        try:
-            payload = self.reader.payload(row.cells)
-            report = self.app.prepare_import(
-                payload, id_of, source.sha256, row.line, self._author_token
-            )
-            # Counted once the row is accepted: a rejected row shifts no other row's id.
-            seen[keys[0]] += 1
-            return report
-        except (RowRejected, ValidationFailed) as error:
-            rejected.add(row, _reason(error))
-            return None
-        except OverflowError:
-            # Year 1 or 9999 moved by a UTC offset (the row's key, a shift's
-            # next day): the domain would refuse the time anyway.
-            rejected.add(row, "a time too close to year 1 or 9999")
-            return None
-
-    def _store(self, batch: list[Report], result: ImportResult, dry_run: bool) -> None:
-        stored = event_log.stored_originators(self.database, [r.id for r in batch])
-        new = [r for r in batch if r.id not in stored]
+    def _store(self, batch: list[Prepared], result: ImportResult, dry_run: bool) -> None:
+        stored = event_log.stored_originators(self.database, [r.report_id for r in batch])
+        new = [r for r in batch if r.report_id not in stored]
         result.already_stored += len(batch) - len(new)
         if dry_run:
             result.added += len(new)
             return
-        for outcome in self.app.store_imports(new):
+        for outcome in self.app.store_imported_events(
+            [(r.report_id, r.stored_events()) for r in new]
+        ):
             if outcome.created:
                 result.added += 1
             else:

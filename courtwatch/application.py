@@ -393,7 +393,7 @@ class Courtwatch(Application[UUID]):
         same = (
             type(first).__qualname__ == kind
             and with_defaults(kind_value, first.details)  # type: ignore[attr-defined]
-            == with_defaults(kind_value, attempted.details)
+            == with_defaults(kind_value, attempted.details)  # type: ignore[attr-defined]
             and all(
                 getattr(first, name) == getattr(attempted, name)
                 for name in ("courthouse_code", "lat", "lon", "observed_at")

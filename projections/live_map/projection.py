@@ -11,9 +11,9 @@ instead (``projections/parking.py``): the map goes on with later reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
@@ -23,7 +23,7 @@ from psycopg.types.json import Jsonb
 
 from courtwatch.domain.fold import plain, status_of
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
-from projections.parking import ParkingProjection, ParkingView
+from projections.parking import Event, ParkingProjection, ParkingView
 
 NOTIFY_CHANNEL = "courtwatch_live"
 
@@ -87,6 +87,16 @@ def state_json(row: Row) -> dict[str, Any]:
     }
 
 
+class Update(NamedTuple):
+    """One event's change to its report's row."""
+
+    tracking: Tracking
+    report_id: UUID
+    event: str
+    at: datetime
+    change: Change
+
+
 class LiveMapView(ParkingView):
     projection_name = "livemap"
 
@@ -97,19 +107,39 @@ class LiveMapView(ParkingView):
     def record(
         self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change
     ) -> None:
-        # The event's transaction, which also records the tracking (ParkingView.process).
+        self.record_many([Update(tracking, report_id, event, at, change)])
+
+    def record_many(self, updates: Sequence[Update]) -> None:
+        """Apply a batch's changes, in order, with one statement per table.
+
+        Each report's row is read once (locked), folded in memory through its
+        events, and written once; every event still gets its own feed row with
+        the state after it. One NOTIFY carries the batch's last position: the
+        hub reads the feed after the position it has seen, so it gets them all.
+        """
+        if not updates:
+            return
+        # The batch's transaction, which also records the tracking (ParkingView.process_batch).
         with self.writing() as curs:
             curs.execute(
-                SQL("SELECT * FROM map_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
+                SQL("SELECT * FROM map_reports WHERE report_id = ANY(%s) FOR UPDATE"),
+                (list({u.report_id for u in updates}),),
             )
-            current = curs.fetchone()
-            row = change(dict(current) if current else None)
-            row["position"] = tracking.notification_id
-            if current is None or event not in MEMBERS_ONLY_EVENTS:
-                row.update(last_event=event, updated_at=at)
-            row["status"] = status_of(row["verdict"]).value
-            values = [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
-            curs.execute(
+            rows: dict[UUID, Row] = {r["report_id"]: dict(r) for r in curs.fetchall()}
+            feed = []
+            for tracking, report_id, event, at, change in updates:
+                current = rows.get(report_id)
+                row = change(None if current is None else dict(current))
+                row["position"] = tracking.notification_id
+                if current is None or event not in MEMBERS_ONLY_EVENTS:
+                    row.update(last_event=event, updated_at=at)
+                row["status"] = status_of(row["verdict"]).value
+                rows[report_id] = row
+                feed.append(
+                    (tracking.notification_id, report_id, event, at, Jsonb(state_json(row)))
+                )
+            written = {u.report_id for u in updates}
+            curs.executemany(
                 SQL(
                     "INSERT INTO map_reports ({cols}) VALUES ({marks}) "
                     "ON CONFLICT (report_id) DO UPDATE SET ({cols}) = ROW({excluded})"
@@ -118,18 +148,23 @@ class LiveMapView(ParkingView):
                     marks=SQL(", ").join(SQL("%s") for _ in COLUMNS),
                     excluded=SQL(", ").join(SQL("EXCLUDED." + c) for c in COLUMNS),
                 ),
-                values,
+                [
+                    [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
+                    for report_id, row in rows.items()
+                    if report_id in written
+                ],
             )
-            curs.execute(
+            with curs.copy(
                 SQL(
-                    "INSERT INTO activity_feed (position, report_id, event, occurred_at, state) "
-                    "VALUES (%s, %s, %s, %s, %s)"
-                ),
-                (tracking.notification_id, report_id, event, at, Jsonb(state_json(row))),
-            )
+                    "COPY activity_feed (position, report_id, event, occurred_at, state) FROM STDIN"
+                )
+            ) as copy:
+                for values in feed:
+                    copy.write_row(values)
             # Delivered on commit, so a listener never hears of rows it cannot read yet.
             curs.execute(
-                SQL("SELECT pg_notify(%s, %s)"), (NOTIFY_CHANNEL, str(tracking.notification_id))
+                SQL("SELECT pg_notify(%s, %s)"),
+                (NOTIFY_CHANNEL, str(updates[-1].tracking.notification_id)),
             )
 
 
@@ -138,18 +173,29 @@ class LiveMapProjection(ParkingProjection[LiveMapView]):
     topics = TOPICS
 
     def handle(self, domain_event: Any, tracking: Tracking) -> None:
-        if not is_report_event(domain_event):
-            return  # only tracked
+        self.handle_batch([(domain_event, tracking)])
 
-        def change(row: Row | None) -> Row:
-            before = None if row is None else {name: row[name] for name in STATE_FIELDS}
-            after = evolve(before, domain_event)
-            return {**(row or {}), **after, "report_id": domain_event.originator_id}
-
-        self.view.record(
-            tracking,
-            domain_event.originator_id,
-            type(domain_event).__name__,
-            domain_event.timestamp,
-            change,
+    def handle_batch(self, batch: Sequence[Event]) -> None:
+        # Other events are only tracked.
+        self.view.record_many(
+            [
+                Update(
+                    tracking,
+                    domain_event.originator_id,
+                    type(domain_event).__name__,
+                    domain_event.timestamp,
+                    _change(domain_event),
+                )
+                for domain_event, tracking in batch
+                if is_report_event(domain_event)
+            ]
         )
+
+
+def _change(domain_event: Any) -> Change:
+    def change(row: Row | None) -> Row:
+        before = None if row is None else {name: row[name] for name in STATE_FIELDS}
+        after = evolve(before, domain_event)
+        return {**(row or {}), **after, "report_id": domain_event.originator_id}
+
+    return change

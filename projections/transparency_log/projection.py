@@ -23,6 +23,7 @@ delivers afterwards that are already covered are skipped.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Tracking
@@ -198,3 +199,10 @@ class TransparencyProjection(Projection[TransparencyView]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         self.view.append_through(tracking)
+
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        # One transaction per BATCH rows read from the events table itself; the
+        # batch's first event is the first not yet covered, so each call appends
+        # a gap-free run starting there, until the batch's last event is covered.
+        for domain_event, tracking in batch:
+            self.process_event(domain_event, tracking)

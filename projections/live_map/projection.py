@@ -60,6 +60,11 @@ DDL = [
         state jsonb NOT NULL
     )""",
 ]
+# A batch's final map rows on their way in (one per connection, emptied at commit).
+STAGING_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS map_reports_batch "
+    "(LIKE map_reports INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
 COLUMNS = (
     "report_id", "kind", "status", "verdict", "corroborations", "courthouse_code", "lat", "lon",
     "observed_at", "updated_at", "last_event", "details", "position",
@@ -138,22 +143,29 @@ class LiveMapView(ParkingView):
                 feed.append(
                     (tracking.notification_id, report_id, event, at, Jsonb(state_json(row)))
                 )
-            written = {u.report_id for u in updates}
-            curs.executemany(
+            # Each report's final row: COPY'd into a scratch table, then one upsert.
+            curs.execute(SQL(STAGING_DDL))
+            with curs.copy(
+                SQL("COPY map_reports_batch ({cols}) FROM STDIN").format(
+                    cols=SQL(", ").join(SQL(c) for c in COLUMNS)
+                )
+            ) as copy:
+                for report_id in {u.report_id: None for u in updates}:
+                    row = rows[report_id]
+                    copy.write_row(
+                        [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
+                    )
+            curs.execute(
                 SQL(
-                    "INSERT INTO map_reports ({cols}) VALUES ({marks}) "
+                    "INSERT INTO map_reports ({cols}) SELECT {cols} FROM map_reports_batch "
                     "ON CONFLICT (report_id) DO UPDATE SET ({cols}) = ROW({excluded})"
                 ).format(
                     cols=SQL(", ").join(SQL(c) for c in COLUMNS),
-                    marks=SQL(", ").join(SQL("%s") for _ in COLUMNS),
                     excluded=SQL(", ").join(SQL("EXCLUDED." + c) for c in COLUMNS),
-                ),
-                [
-                    [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
-                    for report_id, row in rows.items()
-                    if report_id in written
-                ],
+                )
             )
+            # Emptied now too, not only at commit: a retry writes several events in one transaction.
+            curs.execute(SQL("DELETE FROM map_reports_batch"))
             with curs.copy(
                 SQL(
                     "COPY activity_feed (position, report_id, event, occurred_at, state) FROM STDIN"

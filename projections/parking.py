@@ -206,28 +206,38 @@ def create_table(curs: Cursor[Any]) -> None:
         curs.execute(SQL(statement))  # type: ignore[arg-type]
 
 
+# Reports are locked in this many buckets, not one lock each: a batch of a
+# thousand reports would otherwise hold a thousand locks, and PostgreSQL's
+# shared lock table (max_locks_per_transaction x connections) is small. A
+# retry (rare, by hand) then waits for a batch touching any report of its bucket.
+REPORT_LOCK_BUCKETS = 64
+
+
 def lock_report(curs: Cursor[Any], projection: str, originator_id: UUID) -> None:
     """Held until the transaction ends: the projection and a retry take turns per report."""
-    curs.execute(
-        SQL("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"),
-        (projection, str(originator_id)),
-    )
+    lock_reports(curs, projection, [originator_id])
 
 
 def lock_reports(curs: Cursor[Any], projection: str, reports: Sequence[UUID]) -> None:
     """:func:`lock_report` for every report of a batch, in one round trip.
 
-    Taken in the order given (callers sort): two batches never wait on each other in a cycle.
+    The buckets are taken in ascending order, all before any row is written:
+    two batches never wait on each other in a cycle.
     """
-    if reports:
+    buckets = sorted({_bucket(r) for r in reports})
+    if buckets:
         curs.execute(
             SQL(
-                "SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(r)) "
-                "FROM unnest(%s::text[]) WITH ORDINALITY AS u(r, n) ORDER BY n"
+                "SELECT pg_advisory_xact_lock(hashtext(%s), b) "
+                "FROM unnest(%s::int[]) WITH ORDINALITY AS u(b, n) ORDER BY n"
             ),
-            (projection, [str(r) for r in reports]),
+            (projection, buckets),
         )
         curs.fetchall()
+
+
+def _bucket(report: UUID) -> int:
+    return report.int % REPORT_LOCK_BUCKETS
 
 
 def any_parked(curs: Cursor[Any], projection: str, reports: Sequence[UUID]) -> bool:

@@ -107,13 +107,18 @@ def batches(
 
 def _at_hand(subscription: ApplicationSubscription[Any]) -> bool:
     """Whether the next event can be had without waiting (eventsourcing 9.5's
-    ListenNotifySubscription keeps the current page and a queue of pages read ahead)."""
+    ListenNotifySubscription keeps the current page and a queue of pages read
+    ahead). Anything else, or a version without these attributes: no, and the
+    runner degrades to batches of one event, as eventsourcing's own loop."""
     pages = subscription.subscription
     if not isinstance(pages, ListenNotifySubscription):
         return False
-    return pages._notifications_index < len(pages._notifications) or (
-        not pages._notifications_queue.empty()
-    )
+    try:
+        return pages._notifications_index < len(pages._notifications) or (
+            not pages._notifications_queue.empty()
+        )
+    except AttributeError:
+        return False
 
 
 def process_batch(projection: Projection[Any], batch: list[tuple[Any, Tracking]]) -> None:

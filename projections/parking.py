@@ -37,7 +37,7 @@ order); its view does not use this module.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -206,12 +206,52 @@ def create_table(curs: Cursor[Any]) -> None:
         curs.execute(SQL(statement))  # type: ignore[arg-type]
 
 
+# Reports are locked in this many buckets, not one lock each: a batch of a
+# thousand reports would otherwise hold a thousand locks, and PostgreSQL's
+# shared lock table (max_locks_per_transaction x connections) is small. A
+# retry (rare, by hand) then waits for a batch touching any report of its bucket.
+REPORT_LOCK_BUCKETS = 64
+
+
 def lock_report(curs: Cursor[Any], projection: str, originator_id: UUID) -> None:
     """Held until the transaction ends: the projection and a retry take turns per report."""
+    lock_reports(curs, projection, [originator_id])
+
+
+def lock_reports(curs: Cursor[Any], projection: str, reports: Sequence[UUID]) -> None:
+    """:func:`lock_report` for every report of a batch, in one round trip.
+
+    The buckets are taken in ascending order, all before any row is written:
+    two batches never wait on each other in a cycle.
+    """
+    buckets = sorted({_bucket(r) for r in reports})
+    if buckets:
+        curs.execute(
+            SQL(
+                "SELECT pg_advisory_xact_lock(hashtext(%s), b) "
+                "FROM unnest(%s::int[]) WITH ORDINALITY AS u(b, n) ORDER BY n"
+            ),
+            (projection, buckets),
+        )
+        curs.fetchall()
+
+
+def _bucket(report: UUID) -> int:
+    return report.int % REPORT_LOCK_BUCKETS
+
+
+def any_parked(curs: Cursor[Any], projection: str, reports: Sequence[UUID]) -> bool:
+    """Whether any of ``reports`` has a parked event (its later events park behind it)."""
+    if not reports:
+        return False
     curs.execute(
-        SQL("SELECT pg_advisory_xact_lock(hashtext(%s), hashtext(%s))"),
-        (projection, str(originator_id)),
+        SQL(
+            "SELECT EXISTS (SELECT 1 FROM projection_parked "
+            "WHERE projection = %s AND originator_id = ANY(%s)) AS found"
+        ),
+        (projection, list(reports)),
     )
+    return bool(_value(curs.fetchone(), "found"))
 
 
 def first_parked(curs: Cursor[Any], projection: str, originator_id: UUID) -> int | None:
@@ -374,6 +414,9 @@ def _value(row: Any, key: str) -> Any:
 # The view and the projection --------------------------------------------------
 
 Handler = Callable[[Any, Tracking], None]
+# An event as the runner delivers it, and a handler of many at once (in order).
+Event = tuple[Any, Tracking]
+BatchHandler = Callable[[Sequence[Event]], None]
 
 
 @dataclass(frozen=True)
@@ -420,39 +463,56 @@ class ParkingView(PostgresTrackingRecorder):
             self._cursor = None
 
     def process(self, domain_event: Any, tracking: Tracking, handle: Handler) -> None:
+        self.process_batch([(domain_event, tracking)], None, handle)
+
+    def process_batch(
+        self, batch: Sequence[Event], handle_batch: BatchHandler | None, handle: Handler
+    ) -> None:
+        """Apply (or park) every event of ``batch`` and record the last one's
+        tracking, all in one transaction: a crash keeps all of it or none.
+
+        ``handle_batch`` applies the whole batch at once (set-based writes) inside
+        one savepoint. If an event of it is not the data handlers can take (an
+        earlier event of its report is parked, it cannot be decoded, or the batch
+        raises a data error), the batch is done event by event instead, each in
+        its own savepoint with ``handle``, so one bad event parks alone and does
+        not poison the others.
+        """
+        if not batch:
+            return
         name = self.projection_name
-        originator_id = getattr(domain_event, "originator_id", None)
-        problem: tuple[str, int | None] | None = None
+        parked: list[tuple[Tracking, UUID, tuple[str, int | None], int]] = []
         with self.datastore.transaction(commit=True) as curs:
-            if isinstance(originator_id, UUID):
-                lock_report(curs, name, originator_id)
-                earlier = first_parked(curs, name, originator_id)
-                if earlier is not None:
-                    problem = (earlier_event_parked(earlier), earlier)
-            if problem is None and isinstance(domain_event, Undecodable):
-                problem = ("undecodable: " + describe(domain_event.error), None)
-            if problem is None:
+            reports = sorted(
+                {
+                    e.originator_id
+                    for e, _ in batch
+                    if isinstance(getattr(e, "originator_id", None), UUID)
+                },
+                key=str,
+            )
+            lock_reports(curs, name, reports)
+            applied = False
+            if (
+                handle_batch is not None
+                and not any(isinstance(e, Undecodable) for e, _ in batch)
+                and not any_parked(curs, name, reports)
+            ):
                 try:
                     with self._handling(curs):
-                        handle(domain_event, tracking)
-                except Exception as error:
-                    if not is_data_error(error) or not isinstance(originator_id, UUID):
+                        handle_batch(batch)
+                    applied = True
+                except Exception as failure:
+                    # One bad event: redo the batch event by event below.
+                    if not is_data_error(failure):
                         raise
-                    problem = (describe(error), None)
-            if problem is not None:
-                assert isinstance(originator_id, UUID)
-                topic = getattr(domain_event, "topic", None) or get_topic(type(domain_event))
-                total = park(
-                    curs,
-                    name,
-                    tracking,
-                    originator_id,
-                    int(domain_event.originator_version),
-                    topic,
-                    *problem,
-                )
-            self._insert_tracking(curs, tracking)
-        if problem is not None:
+            if not applied:
+                for domain_event, tracking in batch:
+                    problem = self._process_one(curs, domain_event, tracking, handle)
+                    if problem is not None:
+                        parked.append(problem)
+            self._insert_tracking(curs, batch[-1][1])
+        for tracking, originator_id, (reason, _), total in parked:
             # Counted in the logs; the event's values are not logged, only the error.
             log.warning(
                 "projection event parked",
@@ -460,10 +520,46 @@ class ParkingView(PostgresTrackingRecorder):
                     "projection": name,
                     "notification_id": tracking.notification_id,
                     "originator_id": str(originator_id),
-                    "error": problem[0],
+                    "error": reason,
                     "parked_total": total,
                 },
             )
+
+    def _process_one(
+        self, curs: Cursor[Any], domain_event: Any, tracking: Tracking, handle: Handler
+    ) -> tuple[Tracking, UUID, tuple[str, int | None], int] | None:
+        """Apply one event in its own savepoint, or park it; returns what was parked."""
+        name = self.projection_name
+        originator_id = getattr(domain_event, "originator_id", None)
+        problem: tuple[str, int | None] | None = None
+        if isinstance(originator_id, UUID):
+            earlier = first_parked(curs, name, originator_id)
+            if earlier is not None:
+                problem = (earlier_event_parked(earlier), earlier)
+        if problem is None and isinstance(domain_event, Undecodable):
+            problem = ("undecodable: " + describe(domain_event.error), None)
+        if problem is None:
+            try:
+                with self._handling(curs):
+                    handle(domain_event, tracking)
+            except Exception as error:
+                if not is_data_error(error) or not isinstance(originator_id, UUID):
+                    raise
+                problem = (describe(error), None)
+        if problem is None:
+            return None
+        assert isinstance(originator_id, UUID)
+        topic = getattr(domain_event, "topic", None) or get_topic(type(domain_event))
+        total = park(
+            curs,
+            name,
+            tracking,
+            originator_id,
+            int(domain_event.originator_version),
+            topic,
+            *problem,
+        )
+        return tracking, originator_id, problem, total
 
     def retry(
         self,
@@ -543,5 +639,18 @@ class ParkingProjection(Projection[TParkingView], Generic[TParkingView]):
     def handle(self, domain_event: Any, tracking: Tracking) -> None:
         raise NotImplementedError
 
+    def handle_batch(self, batch: Sequence[Event]) -> None:
+        """Apply several events at once, in order; override with set-based writes.
+
+        Must leave the view as ``handle`` called for each event in turn would:
+        when one event of a batch fails, the batch is redone event by event.
+        """
+        for domain_event, tracking in batch:
+            self.handle(domain_event, tracking)
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        self.view.process(domain_event, tracking, self.handle)
+        self.view.process_batch([(domain_event, tracking)], None, self.handle)
+
+    def process_batch(self, batch: Sequence[Event]) -> None:
+        """One transaction for the batch (see :meth:`ParkingView.process_batch`)."""
+        self.view.process_batch(batch, self.handle_batch, self.handle)

@@ -11,19 +11,19 @@ instead (``projections/parking.py``): the map goes on with later reports.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore
 from psycopg.sql import SQL
-from psycopg.types.json import Jsonb
 
 from courtwatch.domain.fold import plain, status_of
 from courtwatch.domain.reports import REPORT_TOPICS, evolve, is_report_event
-from projections.parking import ParkingProjection, ParkingView
+from projections.parking import Event, ParkingProjection, ParkingView
 
 NOTIFY_CHANNEL = "courtwatch_live"
 
@@ -60,6 +60,11 @@ DDL = [
         state jsonb NOT NULL
     )""",
 ]
+# A batch's final map rows on their way in (one per connection, emptied at commit).
+STAGING_DDL = (
+    "CREATE TEMP TABLE IF NOT EXISTS map_reports_batch "
+    "(LIKE map_reports INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
 COLUMNS = (
     "report_id", "kind", "status", "verdict", "corroborations", "courthouse_code", "lat", "lon",
     "observed_at", "updated_at", "last_event", "details", "position",
@@ -80,11 +85,41 @@ STATE_FIELDS = (
 Change = Callable[[Row | None], Row]
 
 
+def _json_value(value: Any) -> Any:
+    # What state_json's plain() makes of values JSON has no type for.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+# ensure_ascii as Jsonb has it: a lone surrogate reaches PostgreSQL escaped, and is refused there.
+_encode = json.JSONEncoder(default=_json_value).encode
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text, datetimes as ISO 8601 and UUIDs as strings at any
+    depth: what ``Jsonb(state_json(row))`` stores, in one pass (a batch encodes
+    tens of thousands of these)."""
+    return _encode(value)
+
+
 def state_json(row: Row) -> dict[str, Any]:
     return {
         name: (str(value) if isinstance(value, UUID) else plain(value))
         for name, value in row.items()
     }
+
+
+class Update(NamedTuple):
+    """One event's change to its report's row."""
+
+    tracking: Tracking
+    report_id: UUID
+    event: str
+    at: datetime
+    change: Change
 
 
 class LiveMapView(ParkingView):
@@ -97,39 +132,69 @@ class LiveMapView(ParkingView):
     def record(
         self, tracking: Tracking, report_id: UUID, event: str, at: datetime, change: Change
     ) -> None:
-        # The event's transaction, which also records the tracking (ParkingView.process).
+        self.record_many([Update(tracking, report_id, event, at, change)])
+
+    def record_many(self, updates: Sequence[Update]) -> None:
+        """Apply a batch's changes, in order, with one statement per table.
+
+        Each report's row is read once (locked), folded in memory through its
+        events, and written once; every event still gets its own feed row with
+        the state after it. One NOTIFY carries the batch's last position: the
+        hub reads the feed after the position it has seen, so it gets them all.
+        """
+        if not updates:
+            return
+        # The batch's transaction, which also records the tracking (ParkingView.process_batch).
         with self.writing() as curs:
             curs.execute(
-                SQL("SELECT * FROM map_reports WHERE report_id = %s FOR UPDATE"), (report_id,)
+                SQL("SELECT * FROM map_reports WHERE report_id = ANY(%s) FOR UPDATE"),
+                (list({u.report_id for u in updates}),),
             )
-            current = curs.fetchone()
-            row = change(dict(current) if current else None)
-            row["position"] = tracking.notification_id
-            if current is None or event not in MEMBERS_ONLY_EVENTS:
-                row.update(last_event=event, updated_at=at)
-            row["status"] = status_of(row["verdict"]).value
-            values = [Jsonb(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
+            rows: dict[UUID, Row] = {r["report_id"]: dict(r) for r in curs.fetchall()}
+            feed = []
+            for tracking, report_id, event, at, change in updates:
+                current = rows.get(report_id)
+                row = change(None if current is None else dict(current))
+                row["position"] = tracking.notification_id
+                if current is None or event not in MEMBERS_ONLY_EVENTS:
+                    row.update(last_event=event, updated_at=at)
+                row["status"] = status_of(row["verdict"]).value
+                rows[report_id] = row
+                feed.append((tracking.notification_id, report_id, event, at, json_text(row)))
+            # Each report's final row: COPY'd into a scratch table, then one upsert.
+            curs.execute(SQL(STAGING_DDL))
+            with curs.copy(
+                SQL("COPY map_reports_batch ({cols}) FROM STDIN").format(
+                    cols=SQL(", ").join(SQL(c) for c in COLUMNS)
+                )
+            ) as copy:
+                for report_id in {u.report_id: None for u in updates}:
+                    row = rows[report_id]
+                    copy.write_row(
+                        [json_text(row[c]) if c in JSON_COLUMNS else row[c] for c in COLUMNS]
+                    )
             curs.execute(
                 SQL(
-                    "INSERT INTO map_reports ({cols}) VALUES ({marks}) "
+                    "INSERT INTO map_reports ({cols}) SELECT {cols} FROM map_reports_batch "
                     "ON CONFLICT (report_id) DO UPDATE SET ({cols}) = ROW({excluded})"
                 ).format(
                     cols=SQL(", ").join(SQL(c) for c in COLUMNS),
-                    marks=SQL(", ").join(SQL("%s") for _ in COLUMNS),
                     excluded=SQL(", ").join(SQL("EXCLUDED." + c) for c in COLUMNS),
-                ),
-                values,
+                )
             )
-            curs.execute(
+            # Emptied now too, not only at commit: a retry writes several events in one transaction.
+            curs.execute(SQL("DELETE FROM map_reports_batch"))
+            with curs.copy(
                 SQL(
-                    "INSERT INTO activity_feed (position, report_id, event, occurred_at, state) "
-                    "VALUES (%s, %s, %s, %s, %s)"
-                ),
-                (tracking.notification_id, report_id, event, at, Jsonb(state_json(row))),
-            )
+                    "COPY activity_feed (position, report_id, event, occurred_at, state) FROM STDIN"
+                )
+            ) as copy:
+                for values in feed:
+                    copy.write_row(values)
             # Delivered on commit, so a listener never hears of rows it cannot read yet.
             curs.execute(
-                SQL("SELECT pg_notify(%s, %s)"), (NOTIFY_CHANNEL, str(tracking.notification_id))
+                SQL("SELECT pg_notify(%s, %s)"),
+                (NOTIFY_CHANNEL, str(updates[-1].tracking.notification_id)),
             )
 
 
@@ -138,18 +203,29 @@ class LiveMapProjection(ParkingProjection[LiveMapView]):
     topics = TOPICS
 
     def handle(self, domain_event: Any, tracking: Tracking) -> None:
-        if not is_report_event(domain_event):
-            return  # only tracked
+        self.handle_batch([(domain_event, tracking)])
 
-        def change(row: Row | None) -> Row:
-            before = None if row is None else {name: row[name] for name in STATE_FIELDS}
-            after = evolve(before, domain_event)
-            return {**(row or {}), **after, "report_id": domain_event.originator_id}
-
-        self.view.record(
-            tracking,
-            domain_event.originator_id,
-            type(domain_event).__name__,
-            domain_event.timestamp,
-            change,
+    def handle_batch(self, batch: Sequence[Event]) -> None:
+        # Other events are only tracked.
+        self.view.record_many(
+            [
+                Update(
+                    tracking,
+                    domain_event.originator_id,
+                    type(domain_event).__name__,
+                    domain_event.timestamp,
+                    _change(domain_event),
+                )
+                for domain_event, tracking in batch
+                if is_report_event(domain_event)
+            ]
         )
+
+
+def _change(domain_event: Any) -> Change:
+    def change(row: Row | None) -> Row:
+        before = None if row is None else {name: row[name] for name in STATE_FIELDS}
+        after = evolve(before, domain_event)
+        return {**(row or {}), **after, "report_id": domain_event.originator_id}
+
+    return change

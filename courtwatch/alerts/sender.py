@@ -347,6 +347,8 @@ class AlertSender:
                         status = self._post_webhook(due)
                 else:
                     status, error, final = self._push(due)
+            except transport.DeadlineExceeded:
+                watch.expire()  # resolving the name took the whole deadline
             except Exception as failure:  # a receiver's problem is recorded, never raised
                 error = _short(failure)
             if watch.expired and not (status is not None and 200 <= status < 300):

@@ -90,6 +90,15 @@ ATTEMPT_DEADLINE = 20.0
 DEADLINE_ERROR = "no answer within the deadline"
 # A receiver that ran out of time gets nothing new for this long (seconds).
 STALL_PAUSE = 20.0
+# A receiver that answers, but slowly, is never paused by STALL_PAUSE: ten
+# organisations' gateways each answering in 19 s held 40 workers, so everyone
+# else's alerts waited a whole round of them. An attempt taking more than this
+# share of the deadline is slow; after SLOW_STREAK slow attempts in a row the
+# receiver gets one worker at a time (SLOW_PER_RECEIVER) until it answers an
+# attempt quickly again.
+SLOW_SHARE = 0.5
+SLOW_STREAK = 3
+SLOW_PER_RECEIVER = 1
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
@@ -128,6 +137,7 @@ class AlertSender:
         self._lock = threading.Lock()
         self._in_flight: dict[UUID, int] = {}
         self._stalled: dict[UUID, float] = {}  # receiver -> monotonic time it may be tried again
+        self._slow: dict[UUID, int] = {}  # receiver -> slow attempts in a row
         self._finished: list[Attempt] = []
 
     def start(self) -> AlertSender:
@@ -200,7 +210,10 @@ class AlertSender:
                 if self._idle() <= 0:
                     self._wake.wait(1.0)  # a worker coming free wakes this
                     continue
-                wait = next_due_in(self.database, self._busy(), self.clock())
+                # Receivers that may not be given more now: their due rows
+                # would wake this loop for nothing (a worker coming free does).
+                full = [r for r, n in self._busy().items() if n >= PER_RECEIVER]
+                wait = next_due_in(self.database, full, self.clock())
                 # Due but not claimed (another sender is claiming it this instant):
                 # look again shortly, never in a tight loop.
                 wait = 1.0 if wait is None else min(max(wait, SHORTEST_WAIT), 1.0)
@@ -223,6 +236,11 @@ class AlertSender:
                     del self._stalled[receiver]
                 else:
                     busy[receiver] = PER_RECEIVER
+            for receiver, streak in self._slow.items():
+                if streak >= SLOW_STREAK:
+                    # Counted as if PER_RECEIVER - SLOW_PER_RECEIVER more ran.
+                    running = busy.get(receiver, 0) + PER_RECEIVER - SLOW_PER_RECEIVER
+                    busy[receiver] = min(PER_RECEIVER, running)
         return busy
 
     def _gather_free_workers(self) -> None:
@@ -308,6 +326,10 @@ class AlertSender:
                 # Its other deliveries wait, untried: one member's fifty
                 # subscriptions to a stalling endpoint are not fifty deadlines.
                 self._stalled[receiver] = time.monotonic() + STALL_PAUSE
+            if made.took_ms >= SLOW_SHARE * ATTEMPT_DEADLINE * 1000 or receiver in self._stalled:
+                self._slow[receiver] = self._slow.get(receiver, 0) + 1
+            else:
+                self._slow.pop(receiver, None)  # a quick answer: its full share again
             self._finished.append(made)
         self._wake.set()
 

@@ -828,7 +828,10 @@ WITH ranked AS (
       -- Checked again on the locked row: another sender may have claimed it meanwhile.
       AND d.status = 'pending'
       AND d.next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
-    ORDER BY r.next_attempt_at LIMIT %(limit)s
+    -- Round robin: every receiver's first due row before anyone's second, so
+    -- one receiver's backlog of thousands never fills a claim before another
+    -- receiver's single alert.
+    ORDER BY r.place, r.next_attempt_at LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL,

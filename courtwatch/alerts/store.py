@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -789,20 +790,46 @@ def hold_sender_lock(conn: Any, sender_id: UUID) -> None:
     conn.execute(f"SELECT pg_advisory_lock(%s, {SENDER_KEY})", (SENDER_LOCK, str(sender_id)))
 
 
-def release_claims(database: Database) -> None:
+# A sender that lost its listening connection (and so its lock) stops its
+# attempts within about a tenth of a second (AlertSender._lost_lock): a starting
+# sender waits this long, and releases only the claims of senders whose lock is
+# still gone, so it never sends a delivery the other is still sending.
+RELEASE_GRACE = timedelta(seconds=1)
+_CLAIMED_BY_DEAD = (
+    "d.status = 'pending' AND d.next_attempt_at > clock_timestamp() AND d.attempts > 0 "
+    "AND d.last_error IS NULL AND d.claimed_by IS NOT NULL AND NOT EXISTS ("
+    "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+    "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "  AND l.classid = %(lock)s::oid AND l.objsubid = 2 "
+    "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid)"
+)
+
+
+def release_claims(database: Database, grace: timedelta = RELEASE_GRACE) -> None:
     """At start: deliveries a killed sender had claimed are due again now (same
     ids). Only a dead sender's: releasing a live one's claim (``serve`` and
-    ``project`` both send) had two senders send one delivery at once."""
+    ``project`` both send) had two senders send one delivery at once. A sender
+    whose lock is missing may only be reconnecting: its lock must be missing
+    both before and after ``grace``, by which time a live one has cut its
+    attempts (before, a sender starting in that gap sent what the other was
+    still sending)."""
     with database.connect(autocommit=True) as conn:
-        conn.execute(
+        conn.execute(  # claims from before claims named their sender
             "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
             "WHERE status = 'pending' AND next_attempt_at > clock_timestamp() AND attempts > 0 "
-            "AND last_error IS NULL AND (claimed_by IS NULL OR NOT EXISTS ("
-            "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
-            "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "  AND l.classid = %s::oid AND l.objsubid = 2 "
-            "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid))",
-            (SENDER_LOCK,),
+            "AND last_error IS NULL AND claimed_by IS NULL"
+        )
+        rows = conn.execute(
+            f"SELECT DISTINCT d.claimed_by FROM alert_deliveries d WHERE {_CLAIMED_BY_DEAD}",
+            {"lock": SENDER_LOCK},
+        ).fetchall()
+        if not rows:
+            return
+        time.sleep(grace.total_seconds())
+        conn.execute(
+            "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
+            f"WHERE d.claimed_by = ANY(%(dead)s::uuid[]) AND {_CLAIMED_BY_DEAD}",
+            {"lock": SENDER_LOCK, "dead": [r[0] for r in rows]},
         )
 
 

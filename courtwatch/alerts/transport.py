@@ -47,7 +47,7 @@ class DeadlineExceeded(Exception):
     """The receiver did not answer within the attempt's deadline."""
 
 
-class _Watch:
+class Watch:
     """The sockets of one attempt, as duplicates this watch owns: shutting one
     down ends the connection (TLS over it included), and closing a duplicate
     never touches a descriptor someone else has since reused."""
@@ -90,7 +90,7 @@ _current = threading.local()
 
 
 def _watch_socket(sock: Any) -> None:
-    watch: _Watch | None = getattr(_current, "watch", None)
+    watch: Watch | None = getattr(_current, "watch", None)
     if watch is not None and sock is not None:
         watch.add(sock)
 
@@ -103,7 +103,7 @@ def _is_link_local(host: str) -> bool:
 
 
 def _time_left() -> float:
-    watch: _Watch | None = getattr(_current, "watch", None)
+    watch: Watch | None = getattr(_current, "watch", None)
     if watch is None:
         return float("inf")
     if watch.expired:
@@ -131,8 +131,11 @@ def _lookup(host: str, port: int) -> list[Any]:
             done.set()
 
     threading.Thread(target=resolve, name="alert-resolve", daemon=True).start()
-    if not done.wait(None if left == float("inf") else left):
-        raise DeadlineExceeded("the receiver's name was not resolved within the deadline")
+    # In short waits: the attempt may be cut before its deadline (Watch.expire).
+    while not done.wait(min(left, 0.05)):
+        left = _time_left()
+        if left <= 0:
+            raise DeadlineExceeded("the receiver's name was not resolved within the deadline")
     if failed:
         raise failed[0]
     return found
@@ -233,14 +236,14 @@ def session() -> requests.Session:
 
 def expired() -> bool:
     """Whether this thread's current attempt has run out of time."""
-    watch: _Watch | None = getattr(_current, "watch", None)
+    watch: Watch | None = getattr(_current, "watch", None)
     return watch is not None and watch.expired
 
 
 @contextmanager
-def deadline(seconds: float) -> Iterator[_Watch]:
+def deadline(seconds: float) -> Iterator[Watch]:
     """Within this block, this thread's connections are cut after ``seconds``."""
-    watch = _Watch(time.monotonic() + seconds)
+    watch = Watch(time.monotonic() + seconds)
     _current.watch = watch
     timer = threading.Timer(seconds, watch.expire)
     timer.daemon = True

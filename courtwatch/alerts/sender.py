@@ -471,7 +471,9 @@ class AlertSender:
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
                 signing.DELIVERY_HEADER: str(due.id),
-                signing.SIGNATURE_HEADER: signing.sign(due.secret, body),
+                signing.SIGNATURE_HEADER: signing.sign(
+                    due.secret, body, previous=due.previous_secret
+                ),
             },
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,  # a redirect is not delivery, and could point anywhere

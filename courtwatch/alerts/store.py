@@ -62,6 +62,9 @@ NOTIFY_CHANNEL = "courtwatch_alerts"
 # Reports at one courthouse this close together are one incident: one thread.
 THREAD_WINDOW = timedelta(minutes=20)
 WEBHOOK_SECRET_PREFIX = "whsec_"
+# After a rotation, deliveries carry a signature under the old secret too for
+# this long: time to put the new secret into the receiver.
+ROTATION_GRACE = timedelta(hours=24)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_webhooks (
@@ -168,6 +171,10 @@ CREATE TABLE IF NOT EXISTS alert_delivery_log (
     took_ms integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_delivery_log_webhook ON alert_delivery_log (webhook_id, id);
+-- A rotated secret: deliveries are signed with it too until previous_until,
+-- so the receiver can switch to the new one without refusing any alert.
+ALTER TABLE alert_webhooks ADD COLUMN IF NOT EXISTS previous_secret text;
+ALTER TABLE alert_webhooks ADD COLUMN IF NOT EXISTS previous_until timestamptz;
 """
 SCHEMA_LOCK = 0x616C657274  # "alert": two processes installing at once take turns
 
@@ -425,6 +432,26 @@ class AlertStore:
             )
         log.info("alert webhook added", extra={"member_id": str(member_id)})
         return hook, secret
+
+    def rotate_webhook_secret(
+        self, member_id: UUID, webhook_id: UUID, grace: timedelta = ROTATION_GRACE
+    ) -> tuple[str, datetime]:
+        """A new signing secret (shown this once) and until when the current one
+        still signs too. Rotating again within the grace drops the oldest: a
+        delivery carries at most two signatures."""
+        secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "UPDATE alert_webhooks SET previous_secret = secret, secret = %s, "
+                "previous_until = clock_timestamp() + %s WHERE id = %s AND member_id = %s "
+                "RETURNING previous_until",
+                (secret, grace, webhook_id, member_id),
+            )
+            row = curs.fetchone()
+        if row is None:
+            raise SubscriptionNotFound("no webhook of yours has this id")
+        log.info("alert webhook secret rotated", extra={"member_id": str(member_id)})
+        return secret, row["previous_until"]
 
     def set_webhook_active(self, member_id: UUID, webhook_id: UUID, active: bool) -> Webhook:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
@@ -777,6 +804,8 @@ class Due:
     secret: str | None
     payload: dict[str, Any]
     attempts: int  # including this one
+    # The secret before a rotation, while its grace lasts: a second signature.
+    previous_secret: str | None = None
 
 
 # A live sender holds pg_advisory_lock(SENDER_LOCK, sender_key(id)) on its
@@ -898,13 +927,19 @@ def claim_due(
             },
         )
         rows = curs.fetchall()
-        hooks: dict[UUID, tuple[str, str, bool]] = {}
+        hooks: dict[UUID, tuple[str, str, bool, str | None]] = {}
         wanted = list({r["webhook_id"] for r in rows if r["webhook_id"] is not None})
         if wanted:
             curs.execute(
-                "SELECT id, url, secret, active FROM alert_webhooks WHERE id = ANY(%s)", (wanted,)
+                "SELECT id, url, secret, active, CASE WHEN previous_until > "
+                "coalesce(%s::timestamptz, clock_timestamp()) THEN previous_secret END AS previous "
+                "FROM alert_webhooks WHERE id = ANY(%s)",
+                (now, wanted),
             )
-            hooks = {h["id"]: (h["url"], h["secret"], h["active"]) for h in curs.fetchall()}
+            hooks = {
+                h["id"]: (h["url"], h["secret"], h["active"], h["previous"])
+                for h in curs.fetchall()
+            }
     due = []
     for r in rows:
         hook = hooks.get(r["webhook_id"]) if r["webhook_id"] else None
@@ -918,6 +953,7 @@ def claim_due(
                 secret=hook[1] if hook else None,
                 payload=r["payload"],
                 attempts=r["attempts"],
+                previous_secret=hook[3] if hook else None,
             )
         )
     return due

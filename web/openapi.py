@@ -984,6 +984,7 @@ OPERATIONS.update(
             "deliveries are signed with the old one too for 24 hours",
             "security": MEMBER,
             "parameters": [WEBHOOK_ID],
+            "requestBody": _body({"type": "object"}, required=False),  # nothing is read
             "responses": {
                 "200": _json(
                     {"type": "object"}, "the new secret, and until when the old one signs"

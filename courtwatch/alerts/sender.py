@@ -364,7 +364,7 @@ class AlertSender:
                 self._in_flight[receiver] = left
             else:
                 self._in_flight.pop(receiver, None)
-            lost = made.error is not None and made.error.startswith(LOST_LOCK_ERROR)
+            lost = made.error is not None and LOST_LOCK_ERROR in made.error
             if made.error is not None and made.error.startswith(DEADLINE_ERROR):
                 # Its other deliveries wait, untried: one member's fifty
                 # subscriptions to a stalling endpoint are not fifty deadlines.

@@ -118,6 +118,12 @@ def _lookup(host: str, port: int) -> list[Any]:
     left = _time_left()
     if left <= 0:
         raise DeadlineExceeded("no time left to resolve the receiver's name")
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        pass  # a name: resolved on a thread of its own, below
+    else:  # an address asks no DNS server: it cannot hang, no thread needed
+        return socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
     found: list[Any] = []
     failed: list[BaseException] = []
     done = threading.Event()

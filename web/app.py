@@ -257,6 +257,11 @@ def routes() -> list[Route | WebSocketRoute | Mount]:
             "/api/alerts/webhooks/{webhook_id}/active", alerts.set_webhook_active, methods=["POST"]
         ),
         Route(
+            "/api/alerts/webhooks/{webhook_id}/secret",
+            alerts.rotate_webhook_secret,
+            methods=["POST"],
+        ),
+        Route(
             "/api/alerts/webhooks/{webhook_id}/deliveries",
             alerts.webhook_deliveries,
             methods=["GET"],

@@ -1025,6 +1025,20 @@ OPERATIONS.update(
                 **_errors("401", "403", "404", "413", "422", "503"),
             },
         },
+        ("/api/alerts/webhooks/{webhook_id}/secret", "POST"): {
+            "tags": ["alerts"],
+            "summary": "Rotate a webhook's signing secret: the new one is in this answer only; "
+            "deliveries are signed with the old one too for 24 hours",
+            "security": MEMBER,
+            "parameters": [WEBHOOK_ID],
+            "requestBody": _body({"type": "object"}, required=False),  # nothing is read
+            "responses": {
+                "200": _json(
+                    {"type": "object"}, "the new secret, and until when the old one signs"
+                ),
+                **_errors("401", "403", "404", "503"),
+            },
+        },
         ("/api/alerts/webhooks/{webhook_id}/deliveries", "GET"): {
             "tags": ["alerts"],
             "summary": "A webhook's delivery log: each attempt, its HTTP status or error",

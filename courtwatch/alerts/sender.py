@@ -88,8 +88,23 @@ READ_TIMEOUT = 10.0
 # receiver answering a byte at a time held the batch, so everyone's alerts, forever.
 ATTEMPT_DEADLINE = 20.0
 DEADLINE_ERROR = "no answer within the deadline"
+# The listening connection (and with it this sender's lock) was lost: a sender
+# starting now may take this sender's claims, so its attempts stop at once.
+LOST_LOCK_ERROR = "cut: this sender lost its database connection"
+# Seconds between two tries to listen again after the connection was lost.
+RELISTEN_FIRST = 0.1
+RELISTEN_LONGEST = 1.0
 # A receiver that ran out of time gets nothing new for this long (seconds).
 STALL_PAUSE = 20.0
+# A receiver that answers, but slowly, is never paused by STALL_PAUSE: ten
+# organisations' gateways each answering in 19 s held 40 workers, so everyone
+# else's alerts waited a whole round of them. An attempt taking more than this
+# share of the deadline is slow; after SLOW_STREAK slow attempts in a row the
+# receiver gets one worker at a time (SLOW_PER_RECEIVER) until it answers an
+# attempt quickly again.
+SLOW_SHARE = 0.5
+SLOW_STREAK = 3
+SLOW_PER_RECEIVER = 1
 LONGEST_RETRY = timedelta(hours=1)
 ERROR_TEXT = 200
 USER_AGENT = "courtwatch-alerts/1"
@@ -128,7 +143,12 @@ class AlertSender:
         self._lock = threading.Lock()
         self._in_flight: dict[UUID, int] = {}
         self._stalled: dict[UUID, float] = {}  # receiver -> monotonic time it may be tried again
+        self._slow: dict[UUID, int] = {}  # receiver -> slow attempts in a row
         self._finished: list[Attempt] = []
+        # Bumped each time the lock is lost: an attempt claimed under an older
+        # one is not started, and running attempts are cut (their watches).
+        self._generation = 0
+        self._watches: set[transport.Watch] = set()
 
     def start(self) -> AlertSender:
         self._listener.start()
@@ -165,12 +185,14 @@ class AlertSender:
 
     def _listen(self) -> None:
         """Wake the loop on each NOTIFY (a projection committed new deliveries)."""
+        relisten = RELISTEN_FIRST
         while not self._drained.is_set():
             try:
                 with self.database.connect(autocommit=True) as listener:
                     # Held while this connection lives: the claims are a live sender's.
                     hold_sender_lock(listener, self.id)
                     self._alive.set()
+                    relisten = RELISTEN_FIRST
                     listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     while not self._drained.is_set():
                         # 0.1 s: how long a stop waits for this loop to see it
@@ -179,16 +201,35 @@ class AlertSender:
                             self._wake.set()
             except Exception:
                 log.exception("alert listener failed; will retry")
-                self._drained.wait(1.0)
+                self._lost_lock()
+                self._drained.wait(relisten)
+                relisten = min(relisten * 2, RELISTEN_LONGEST)
+
+    def _lost_lock(self) -> None:
+        """The lock went with the connection: until it is held again a starting
+        sender takes this one for dead and releases its claims (after
+        store.RELEASE_GRACE). Before, this sender went on claiming and talking
+        to receivers through the gap, and the other sent the same deliveries at
+        the same time. Now it claims nothing, starts no claimed attempt and cuts
+        the running ones (recorded, fenced, due again at once)."""
+        with self._lock:
+            self._alive.clear()
+            self._generation += 1
+            watches = list(self._watches)
+        for watch in watches:
+            watch.expire()
 
     def _run(self) -> None:
         delay = 0.5
         released = False
         while not self._stop.is_set():
             try:
+                if not self._alive.wait(1.0):
+                    # Claim nothing before this sender is known alive, nor
+                    # while its lock is lost (its claims may be taken over).
+                    self._record_finished()
+                    continue
                 if not released:
-                    if not self._alive.wait(1.0):
-                        continue  # claim nothing before this sender is known alive
                     release_claims(self.database)
                     released = True
                     self.released.set()
@@ -200,7 +241,10 @@ class AlertSender:
                 if self._idle() <= 0:
                     self._wake.wait(1.0)  # a worker coming free wakes this
                     continue
-                wait = next_due_in(self.database, self._busy(), self.clock())
+                # Receivers that may not be given more now: their due rows
+                # would wake this loop for nothing (a worker coming free does).
+                full = [r for r, n in self._busy().items() if n >= PER_RECEIVER]
+                wait = next_due_in(self.database, full, self.clock())
                 # Due but not claimed (another sender is claiming it this instant):
                 # look again shortly, never in a tight loop.
                 wait = 1.0 if wait is None else min(max(wait, SHORTEST_WAIT), 1.0)
@@ -223,6 +267,11 @@ class AlertSender:
                     del self._stalled[receiver]
                 else:
                     busy[receiver] = PER_RECEIVER
+            for receiver, streak in self._slow.items():
+                if streak >= SLOW_STREAK:
+                    # Counted as if PER_RECEIVER - SLOW_PER_RECEIVER more ran.
+                    running = busy.get(receiver, 0) + PER_RECEIVER - SLOW_PER_RECEIVER
+                    busy[receiver] = min(PER_RECEIVER, running)
         return busy
 
     def _gather_free_workers(self) -> None:
@@ -245,7 +294,12 @@ class AlertSender:
         with self._lock:
             done, self._finished = self._finished, []
         if done:
-            record_attempts(self.database, done, self.clock())
+            try:
+                record_attempts(self.database, done, self.clock())
+            except Exception:
+                with self._lock:  # kept for the next try, never dropped
+                    self._finished[:0] = done
+                raise
             delivered = sum(a.ok for a in done)
             log.info(
                 "alerts sent",
@@ -259,6 +313,7 @@ class AlertSender:
         if idle <= 0:
             return False
         claimed_at = time.monotonic()  # before the claim: the lease ends after claimed_at + LEASE
+        generation = self._generation  # read before the claim: a loss during it counts
         due = claim_due(
             self.database,
             idle,
@@ -281,11 +336,16 @@ class AlertSender:
             for d in due:
                 self._in_flight[_receiver(d)] = self._in_flight.get(_receiver(d), 0) + 1
         for d in due:
-            self._pool.submit(self._attempt, d, lease_ends, revoked, coordinators)
+            self._pool.submit(self._attempt, d, lease_ends, revoked, coordinators, generation)
         return True
 
     def _attempt(
-        self, d: Due, lease_ends: float, revoked: set[UUID], coordinators: set[UUID]
+        self,
+        d: Due,
+        lease_ends: float,
+        revoked: set[UUID],
+        coordinators: set[UUID],
+        generation: int | None = None,
     ) -> None:
         try:
             if d.member_id in revoked:
@@ -293,7 +353,7 @@ class AlertSender:
             elif d.channel == "webhook" and d.member_id not in coordinators:
                 made = self._not_coordinator(d)
             else:
-                made = self._deliver(d, lease_ends)
+                made = self._deliver(d, lease_ends, generation)
         except Exception as failure:  # never lose the record of a claimed delivery
             made = Attempt(d.id, d.webhook_id, d.attempts, False, None, _short(failure), 0,
                            self._retry_in(d.attempts))  # fmt: skip
@@ -304,10 +364,17 @@ class AlertSender:
                 self._in_flight[receiver] = left
             else:
                 self._in_flight.pop(receiver, None)
+            lost = made.error is not None and LOST_LOCK_ERROR in made.error
             if made.error is not None and made.error.startswith(DEADLINE_ERROR):
                 # Its other deliveries wait, untried: one member's fifty
                 # subscriptions to a stalling endpoint are not fifty deadlines.
                 self._stalled[receiver] = time.monotonic() + STALL_PAUSE
+            if lost:
+                pass  # cut by this sender, not the receiver's doing
+            elif made.took_ms >= SLOW_SHARE * ATTEMPT_DEADLINE * 1000 or receiver in self._stalled:
+                self._slow[receiver] = self._slow.get(receiver, 0) + 1
+            else:
+                self._slow.pop(receiver, None)  # a quick answer: its full share again
             self._finished.append(made)
         self._wake.set()
 
@@ -326,7 +393,7 @@ class AlertSender:
         error = "webhook owner is no longer a coordinator"
         return Attempt(due.id, due.webhook_id, due.attempts, False, None, error, 0, None)
 
-    def _deliver(self, due: Due, lease_ends: float) -> Attempt:
+    def _deliver(self, due: Due, lease_ends: float, generation: int | None = None) -> Attempt:
         began = time.monotonic()
         status: int | None = None
         error: str | None = None
@@ -339,6 +406,15 @@ class AlertSender:
                 due.id, due.webhook_id, due.attempts, False, None, error, 0, timedelta(0)
             )
         with transport.deadline(allowed) as watch:
+            with self._lock:
+                lost = generation is not None and generation != self._generation
+                if not lost:
+                    self._watches.add(watch)  # cut at once if the lock is lost
+            if lost:
+                return Attempt(
+                    due.id, due.webhook_id, due.attempts, False, None,
+                    f"not tried: {LOST_LOCK_ERROR}", 0, timedelta(0),
+                )  # fmt: skip
             try:
                 if due.channel == "webhook":
                     if due.url is None or due.secret is None:
@@ -347,13 +423,25 @@ class AlertSender:
                         status = self._post_webhook(due)
                 else:
                     status, error, final = self._push(due)
+            except transport.DeadlineExceeded:
+                watch.expire()  # resolving the name took the whole deadline
             except Exception as failure:  # a receiver's problem is recorded, never raised
                 error = _short(failure)
-            if watch.expired and not (status is not None and 200 <= status < 300):
+            with self._lock:
+                self._watches.discard(watch)
+                cut = generation is not None and generation != self._generation
+            ok = status is not None and 200 <= status < 300
+            if watch.expired and not ok and cut:
+                status, error, final = None, LOST_LOCK_ERROR, False
+            elif watch.expired and not ok:
                 status, error = None, f"{DEADLINE_ERROR} ({allowed:.3g} s)"
         ok = status is not None and 200 <= status < 300
         if not ok and error is None:
             error = f"HTTP {status}"
+        if error == LOST_LOCK_ERROR:
+            retry: timedelta | None = timedelta(0)  # due again at once, for whoever holds a lock
+        else:
+            retry = None if ok or final else self._retry_in(due.attempts)
         return Attempt(
             delivery_id=due.id,
             webhook_id=due.webhook_id,
@@ -362,7 +450,7 @@ class AlertSender:
             http_status=status,
             error=None if ok else error,
             took_ms=int((time.monotonic() - began) * 1000),
-            retry_in=None if ok or final else self._retry_in(due.attempts),
+            retry_in=retry,
         )
 
     def _session(self) -> requests.Session:
@@ -383,7 +471,9 @@ class AlertSender:
                 "Content-Type": "application/json",
                 "User-Agent": USER_AGENT,
                 signing.DELIVERY_HEADER: str(due.id),
-                signing.SIGNATURE_HEADER: signing.sign(due.secret, body),
+                signing.SIGNATURE_HEADER: signing.sign(
+                    due.secret, body, previous=due.previous_secret
+                ),
             },
             timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
             allow_redirects=False,  # a redirect is not delivery, and could point anywhere

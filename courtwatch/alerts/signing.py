@@ -1,5 +1,10 @@
 """Webhook signatures: ``Courtwatch-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>``.
 
+After the hook's secret is rotated, and for the grace that follows, the header
+carries a second ``v1=`` made with the previous secret (new one first): a
+receiver still holding the old secret accepts the delivery, one holding the
+new secret too. A receiver accepts if any ``v1`` matches.
+
 The MAC covers ``t + "." + body`` with the hook's secret, so a captured
 delivery cannot be re-sent later with a new time (the receiver refuses a ``t``
 outside its window, 5 minutes by default) nor changed by a byte. A receiver
@@ -34,9 +39,14 @@ def mac(secret: str, timestamp: int, body: bytes) -> str:
     ).hexdigest()
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
+def sign(
+    secret: str, body: bytes, timestamp: int | None = None, previous: str | None = None
+) -> str:
     t = int(time.time()) if timestamp is None else timestamp
-    return f"t={t},v1={mac(secret, t, body)}"
+    header = f"t={t},v1={mac(secret, t, body)}"
+    if previous is not None and previous != secret:
+        header += f",v1={mac(previous, t, body)}"
+    return header
 
 
 def verify(

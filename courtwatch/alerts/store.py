@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -61,6 +62,9 @@ NOTIFY_CHANNEL = "courtwatch_alerts"
 # Reports at one courthouse this close together are one incident: one thread.
 THREAD_WINDOW = timedelta(minutes=20)
 WEBHOOK_SECRET_PREFIX = "whsec_"
+# After a rotation, deliveries carry a signature under the old secret too for
+# this long: time to put the new secret into the receiver.
+ROTATION_GRACE = timedelta(hours=24)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alert_webhooks (
@@ -167,6 +171,10 @@ CREATE TABLE IF NOT EXISTS alert_delivery_log (
     took_ms integer NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alert_delivery_log_webhook ON alert_delivery_log (webhook_id, id);
+-- A rotated secret: deliveries are signed with it too until previous_until,
+-- so the receiver can switch to the new one without refusing any alert.
+ALTER TABLE alert_webhooks ADD COLUMN IF NOT EXISTS previous_secret text;
+ALTER TABLE alert_webhooks ADD COLUMN IF NOT EXISTS previous_until timestamptz;
 """
 SCHEMA_LOCK = 0x616C657274  # "alert": two processes installing at once take turns
 
@@ -424,6 +432,26 @@ class AlertStore:
             )
         log.info("alert webhook added", extra={"member_id": str(member_id)})
         return hook, secret
+
+    def rotate_webhook_secret(
+        self, member_id: UUID, webhook_id: UUID, grace: timedelta = ROTATION_GRACE
+    ) -> tuple[str, datetime]:
+        """A new signing secret (shown this once) and until when the current one
+        still signs too. Rotating again within the grace drops the oldest: a
+        delivery carries at most two signatures."""
+        secret = WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32)
+        with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
+            curs.execute(
+                "UPDATE alert_webhooks SET previous_secret = secret, secret = %s, "
+                "previous_until = clock_timestamp() + %s WHERE id = %s AND member_id = %s "
+                "RETURNING previous_until",
+                (secret, grace, webhook_id, member_id),
+            )
+            row = curs.fetchone()
+        if row is None:
+            raise SubscriptionNotFound("no webhook of yours has this id")
+        log.info("alert webhook secret rotated", extra={"member_id": str(member_id)})
+        return secret, row["previous_until"]
 
     def set_webhook_active(self, member_id: UUID, webhook_id: UUID, active: bool) -> Webhook:
         with self.database.pooled() as conn, conn.cursor(row_factory=dict_row) as curs:
@@ -805,6 +833,8 @@ class Due:
     secret: str | None
     payload: dict[str, Any]
     attempts: int  # including this one
+    # The secret before a rotation, while its grace lasts: a second signature.
+    previous_secret: str | None = None
 
 
 # A live sender holds pg_advisory_lock(SENDER_LOCK, sender_key(id)) on its
@@ -818,20 +848,46 @@ def hold_sender_lock(conn: Any, sender_id: UUID) -> None:
     conn.execute(f"SELECT pg_advisory_lock(%s, {SENDER_KEY})", (SENDER_LOCK, str(sender_id)))
 
 
-def release_claims(database: Database) -> None:
+# A sender that lost its listening connection (and so its lock) stops its
+# attempts within about a tenth of a second (AlertSender._lost_lock): a starting
+# sender waits this long, and releases only the claims of senders whose lock is
+# still gone, so it never sends a delivery the other is still sending.
+RELEASE_GRACE = timedelta(seconds=1)
+_CLAIMED_BY_DEAD = (
+    "d.status = 'pending' AND d.next_attempt_at > clock_timestamp() AND d.attempts > 0 "
+    "AND d.last_error IS NULL AND d.claimed_by IS NOT NULL AND NOT EXISTS ("
+    "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
+    "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "  AND l.classid = %(lock)s::oid AND l.objsubid = 2 "
+    "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid)"
+)
+
+
+def release_claims(database: Database, grace: timedelta = RELEASE_GRACE) -> None:
     """At start: deliveries a killed sender had claimed are due again now (same
     ids). Only a dead sender's: releasing a live one's claim (``serve`` and
-    ``project`` both send) had two senders send one delivery at once."""
+    ``project`` both send) had two senders send one delivery at once. A sender
+    whose lock is missing may only be reconnecting: its lock must be missing
+    both before and after ``grace``, by which time a live one has cut its
+    attempts (before, a sender starting in that gap sent what the other was
+    still sending)."""
     with database.connect(autocommit=True) as conn:
-        conn.execute(
+        conn.execute(  # claims from before claims named their sender
             "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
             "WHERE status = 'pending' AND next_attempt_at > clock_timestamp() AND attempts > 0 "
-            "AND last_error IS NULL AND (claimed_by IS NULL OR NOT EXISTS ("
-            "  SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted "
-            "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "  AND l.classid = %s::oid AND l.objsubid = 2 "
-            "  AND l.objid = (hashtext(d.claimed_by::text) & 2147483647)::oid))",
-            (SENDER_LOCK,),
+            "AND last_error IS NULL AND claimed_by IS NULL"
+        )
+        rows = conn.execute(
+            f"SELECT DISTINCT d.claimed_by FROM alert_deliveries d WHERE {_CLAIMED_BY_DEAD}",
+            {"lock": SENDER_LOCK},
+        ).fetchall()
+        if not rows:
+            return
+        time.sleep(grace.total_seconds())
+        conn.execute(
+            "UPDATE alert_deliveries d SET next_attempt_at = clock_timestamp() "
+            f"WHERE d.claimed_by = ANY(%(dead)s::uuid[]) AND {_CLAIMED_BY_DEAD}",
+            {"lock": SENDER_LOCK, "dead": [r[0] for r in rows]},
         )
 
 
@@ -857,7 +913,10 @@ WITH ranked AS (
       -- Checked again on the locked row: another sender may have claimed it meanwhile.
       AND d.status = 'pending'
       AND d.next_attempt_at <= coalesce(%(now)s::timestamptz, clock_timestamp())
-    ORDER BY r.next_attempt_at LIMIT %(limit)s
+    -- Round robin: every receiver's first due row before anyone's second, so
+    -- one receiver's backlog of thousands never fills a claim before another
+    -- receiver's single alert.
+    ORDER BY r.place, r.next_attempt_at LIMIT %(limit)s
     FOR UPDATE OF d SKIP LOCKED
 )
 UPDATE alert_deliveries d SET attempts = d.attempts + 1, last_error = NULL,
@@ -897,13 +956,19 @@ def claim_due(
             },
         )
         rows = curs.fetchall()
-        hooks: dict[UUID, tuple[str, str, bool]] = {}
+        hooks: dict[UUID, tuple[str, str, bool, str | None]] = {}
         wanted = list({r["webhook_id"] for r in rows if r["webhook_id"] is not None})
         if wanted:
             curs.execute(
-                "SELECT id, url, secret, active FROM alert_webhooks WHERE id = ANY(%s)", (wanted,)
+                "SELECT id, url, secret, active, CASE WHEN previous_until > "
+                "coalesce(%s::timestamptz, clock_timestamp()) THEN previous_secret END AS previous "
+                "FROM alert_webhooks WHERE id = ANY(%s)",
+                (now, wanted),
             )
-            hooks = {h["id"]: (h["url"], h["secret"], h["active"]) for h in curs.fetchall()}
+            hooks = {
+                h["id"]: (h["url"], h["secret"], h["active"], h["previous"])
+                for h in curs.fetchall()
+            }
     due = []
     for r in rows:
         hook = hooks.get(r["webhook_id"]) if r["webhook_id"] else None
@@ -917,6 +982,7 @@ def claim_due(
                 secret=hook[1] if hook else None,
                 payload=r["payload"],
                 attempts=r["attempts"],
+                previous_secret=hook[3] if hook else None,
             )
         )
     return due

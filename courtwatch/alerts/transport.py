@@ -12,6 +12,13 @@ The URL check (model.check_webhook_url) refuses 169.254.x.x written as an
 address, but a DNS name, a decimal or hex spelling (http://2852039166/) or
 an IPv4-mapped IPv6 address reaches the same cloud metadata service; the
 address actually connected to is checked here, for webhooks and push alike.
+
+Resolving a name is part of the attempt: ``getaddrinfo`` cannot be cut by
+shutting a socket down, and a receiver's name whose DNS server never answers
+held a worker past the attempt's deadline (each of urllib3's resolutions in
+turn). The name is resolved once, on a thread of its own, waited for only
+until the deadline; the connection goes to the address found (checked), and
+its connect timeout is cut to what is left of the deadline too.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -39,14 +47,15 @@ class DeadlineExceeded(Exception):
     """The receiver did not answer within the attempt's deadline."""
 
 
-class _Watch:
+class Watch:
     """The sockets of one attempt, as duplicates this watch owns: shutting one
     down ends the connection (TLS over it included), and closing a duplicate
     never touches a descriptor someone else has since reused."""
 
-    def __init__(self) -> None:
+    def __init__(self, ends: float = float("inf")) -> None:
         self.lock = threading.Lock()
         self.expired = False
+        self.ends = ends  # time.monotonic() when the attempt must be over
         self.duplicates: list[socket.socket] = []
 
     def add(self, sock: Any) -> None:
@@ -81,7 +90,7 @@ _current = threading.local()
 
 
 def _watch_socket(sock: Any) -> None:
-    watch: _Watch | None = getattr(_current, "watch", None)
+    watch: Watch | None = getattr(_current, "watch", None)
     if watch is not None and sock is not None:
         watch.add(sock)
 
@@ -93,12 +102,81 @@ def _is_link_local(host: str) -> bool:
     return any(address in net for net in _LINK_LOCAL)
 
 
-def _check_name(host: str, port: int) -> None:
+def _time_left() -> float:
+    watch: Watch | None = getattr(_current, "watch", None)
+    if watch is None:
+        return float("inf")
+    if watch.expired:
+        return 0.0
+    return watch.ends - time.monotonic()
+
+
+def _lookup(host: str, port: int) -> list[Any]:
+    """The name's addresses, waited for no longer than the attempt's deadline.
+    A lookup that never returns keeps only its own (daemon) thread, until the
+    system resolver gives up."""
+    left = _time_left()
+    if left <= 0:
+        raise DeadlineExceeded("no time left to resolve the receiver's name")
+    try:
+        ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+    except ValueError:
+        pass  # a name: resolved on a thread of its own, below
+    else:  # an address asks no DNS server: it cannot hang, no thread needed
+        return socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)
+    found: list[Any] = []
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except BaseException as error:  # handed to the attempt's thread
+            failed.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=resolve, name="alert-resolve", daemon=True).start()
+    # In short waits: the attempt may be cut before its deadline (Watch.expire).
+    while not done.wait(min(left, 0.05)):
+        left = _time_left()
+        if left <= 0:
+            raise DeadlineExceeded("the receiver's name was not resolved within the deadline")
+    if failed:
+        raise failed[0]
+    return found
+
+
+def _check_name(host: str, port: int) -> str:
     """Before connecting: every address the name resolves to (a spelling the URL
-    check did not read as an address is resolved here like any name)."""
-    for *_, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+    check did not read as an address is resolved here like any name); the
+    address to connect to."""
+    addresses = _lookup(host, port)
+    for *_, address in addresses:
         if _is_link_local(str(address[0])):
             raise LinkLocalRefused("link-local address refused (cloud metadata)")
+    if not addresses:
+        raise OSError(f"no address for {host!r}")
+    return str(addresses[0][4][0])
+
+
+def _connect_checked(connection: Any, connect: Any) -> socket.socket:
+    """urllib3's connect, to the address resolved within the deadline (so it
+    resolves nothing itself) and with its timeout cut to the deadline. The
+    name is put back at once: TLS checks the certificate against it."""
+    name, timeout = connection._dns_host, connection.timeout
+    connection._dns_host = _check_name(name, connection.port)
+    left = _time_left()
+    if left <= 0:
+        connection._dns_host = name
+        raise DeadlineExceeded("no time left to connect to the receiver")
+    if left != float("inf"):
+        connection.timeout = left if not isinstance(timeout, int | float) else min(timeout, left)
+    try:
+        sock: socket.socket = connect()
+    finally:
+        connection._dns_host, connection.timeout = name, timeout
+    return sock
 
 
 def _check_peer(sock: socket.socket) -> None:
@@ -110,8 +188,7 @@ def _check_peer(sock: socket.socket) -> None:
 
 class _GuardedHTTPConnection(HTTPConnection):
     def _new_conn(self) -> socket.socket:
-        _check_name(self._dns_host, self.port)
-        sock = super()._new_conn()
+        sock = _connect_checked(self, super()._new_conn)
         _check_peer(sock)
         _watch_socket(sock)
         return sock
@@ -123,8 +200,7 @@ class _GuardedHTTPConnection(HTTPConnection):
 
 class _GuardedHTTPSConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
-        _check_name(self._dns_host, self.port)
-        sock = super()._new_conn()
+        sock = _connect_checked(self, super()._new_conn)
         _check_peer(sock)
         _watch_socket(sock)  # before the TLS handshake, which a receiver can drag out too
         return sock
@@ -166,14 +242,14 @@ def session() -> requests.Session:
 
 def expired() -> bool:
     """Whether this thread's current attempt has run out of time."""
-    watch: _Watch | None = getattr(_current, "watch", None)
+    watch: Watch | None = getattr(_current, "watch", None)
     return watch is not None and watch.expired
 
 
 @contextmanager
-def deadline(seconds: float) -> Iterator[_Watch]:
+def deadline(seconds: float) -> Iterator[Watch]:
     """Within this block, this thread's connections are cut after ``seconds``."""
-    watch = _Watch()
+    watch = Watch(time.monotonic() + seconds)
     _current.watch = watch
     timer = threading.Timer(seconds, watch.expire)
     timer.daemon = True

@@ -95,6 +95,16 @@ async def create_webhook(request: Request) -> Response:
     return _json({**hook.as_json(), "secret": secret}, 201)
 
 
+async def rotate_webhook_secret(request: Request) -> Response:
+    member = await require_member(request, MemberRole.COORDINATOR)
+    webhook_id = _id(request, "webhook_id")
+    secret, previous_until = await run_in_threadpool(
+        _store(request).rotate_webhook_secret, member.id, webhook_id
+    )
+    # Shown this once, like a new hook's; the old secret signs too until then.
+    return _json({"secret": secret, "previous_valid_until": previous_until.isoformat()})
+
+
 async def set_webhook_active(request: Request) -> Response:
     member = await require_member(request, MemberRole.COORDINATOR)
     webhook_id = _id(request, "webhook_id")

@@ -52,6 +52,8 @@ DDL = [
     "ALTER TABLE map_reports ADD COLUMN IF NOT EXISTS resolved_by text",
     "CREATE INDEX IF NOT EXISTS map_reports_updated ON map_reports (updated_at DESC)",
     "CREATE INDEX IF NOT EXISTS map_reports_lat_lon ON map_reports (lat, lon)",
+    # The GeoJSON export's batches (export.py) each start where the last ended.
+    "CREATE INDEX IF NOT EXISTS map_reports_observed ON map_reports (observed_at, report_id)",
     """CREATE TABLE IF NOT EXISTS activity_feed (
         position bigint PRIMARY KEY,
         report_id uuid NOT NULL,

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,6 +32,10 @@ from courtwatch.transparency.verify import verify_bundle
 # A proof is at most 64 hashes and a note a few KB: anything larger is not an answer.
 MAX_ANSWER_BYTES = 1024 * 1024
 TIMEOUT_SECONDS = 30.0
+# For the whole answer: a server trickling a byte just inside TIMEOUT_SECONDS
+# per read would otherwise keep the command waiting for ever.
+WHOLE_ANSWER_SECONDS = 60.0
+READ_CHUNK = 64 * 1024
 
 
 class RefreshFailed(Exception):
@@ -127,8 +132,18 @@ def _get_json(base: str, path: str) -> Any:
         raise RefreshFailed(f"--url must be an http(s) address, got {base!r}")
     address = base.rstrip("/") + path
     try:
+        deadline = time.monotonic() + WHOLE_ANSWER_SECONDS
         with urllib.request.urlopen(address, timeout=TIMEOUT_SECONDS) as answer:
-            body = answer.read(MAX_ANSWER_BYTES + 1)
+            body = b""
+            while len(body) <= MAX_ANSWER_BYTES:
+                if time.monotonic() > deadline:
+                    raise RefreshFailed(
+                        f"{address} took more than {WHOLE_ANSWER_SECONDS:g} s to answer"
+                    )
+                chunk = answer.read1(min(READ_CHUNK, MAX_ANSWER_BYTES + 1 - len(body)))
+                if not chunk:
+                    break
+                body += chunk
     except urllib.error.HTTPError as e:
         detail = e.read(4096).decode("utf-8", "replace").strip()
         raise RefreshFailed(f"{address} answered {e.code}: {detail}") from None

@@ -129,3 +129,46 @@ def test_refresh_has_help(capsys: pytest.CaptureFixture[str]) -> None:
         build_parser().parse_args(["bundle", "refresh", "--help"])
     assert exited.value.code == 0
     assert "refresh.json" in capsys.readouterr().out
+
+
+def test_a_log_that_trickles_its_answer_is_given_up_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A hostile --url sending a byte just inside the per-read timeout must not
+    keep the command waiting for ever: the whole answer has a deadline."""
+    import socket
+    import threading
+    import time
+
+    from courtwatch.cli import bundle
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{")
+            for _ in range(60):  # 6 s, then the answer ends (the old code waited it out)
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(b" ")
+                except OSError:
+                    return
+
+    server = threading.Thread(target=trickle, daemon=True)
+    server.start()
+    monkeypatch.setattr(bundle, "TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(bundle, "WHOLE_ANSWER_SECONDS", 1.0)
+    began = time.monotonic()
+    try:
+        with pytest.raises(bundle.RefreshFailed, match="took more than"):
+            bundle._get_json(f"http://127.0.0.1:{listener.getsockname()[1]}", "/api/log/x")
+    finally:
+        stop.set()
+        listener.close()
+    assert time.monotonic() - began < 5

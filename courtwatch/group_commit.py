@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 
 # Enough to amortise a commit across a burst, small enough that one
 # transaction's insert (and its lock on the table) stays short.
@@ -126,6 +126,13 @@ class GroupCommitter:
         every = [event for pending in batch for event in pending.events]
         try:
             positions = self._insert(every)
+        except (InterfaceError, OperationalError) as error:
+            # The database is out of reach: every submission would get this
+            # same error alone, after waiting for a connection each.
+            for pending in batch:
+                pending.error = error
+                pending.done.set()
+            return
         except Exception:
             # Most often one report exists already (a retry whose answer was
             # lost). Nothing of this batch was stored: each is stored on its

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 
 from courtwatch.application import IdempotencyConflict, SubmitResult
 from courtwatch.group_commit import GroupCommitter
@@ -223,3 +223,26 @@ def test_an_interrupted_batch_never_leaves_a_submission_waiting(services: Servic
     assert count_events(services) == 1
     # The committer still works afterwards.
     assert services.app.submit({**REPORTS["sighting"], "observed_at": recent()}, key()).created
+
+
+def test_a_batch_that_cannot_reach_the_database_fails_once_not_once_per_submission(
+    services: Services,
+) -> None:
+    held = HeldFirstInsert(services, waiting=3)
+
+    def unreachable_after_the_first(events: Sequence[StoredEvent]) -> Sequence[int] | None:
+        if held.calls:
+            held.calls.append(len(events))
+            raise OperationalError("connection refused")
+        return held(events)
+
+    held.committer._insert = unreachable_after_the_first
+    submissions = [({**REPORTS["sighting"], "observed_at": recent(1 + i)}, key()) for i in range(4)]
+
+    results = submit_all(services, held, submissions)
+
+    assert isinstance(results[0], SubmitResult) and results[0].created
+    assert [type(r) for r in results[1:]] == [OperationalError] * 3
+    # One attempt for the batch: an outage does not cost each waiting report
+    # its own wait for a connection.
+    assert held.calls == [1, 3]

@@ -2,6 +2,10 @@
 
 Run: .venv/bin/python bench/submit.py [--clients 8] [--seconds 10]
 
+It also prints the load average and the CPU this process (the load
+generator) used while sending, as a share of one core: a figure is only the
+product's when the generator was not the bottleneck.
+
 The product runs as `courtwatch serve` in its own process (projections
 included, as users run it); N clients each POST reports back to back. In the
 same run, N asyncpg connections insert one row per transaction into a plain
@@ -13,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import time
 import uuid
@@ -89,7 +94,11 @@ def main() -> None:
         host=db.host, port=db.port, user=db.user, password=db.password or None, database=db.dbname
     )
     with product_process(db, projections=not args.no_projections) as url:
+        load_before = os.getloadavg()[0]
+        cpu_began, wall_began = time.process_time(), time.perf_counter()
         rate, latencies, errors = asyncio.run(http_rate(url, args.clients, args.seconds))
+        generator_cpu = (time.process_time() - cpu_began) / (time.perf_counter() - wall_began)
+        load_after = os.getloadavg()[0]
     floor = asyncio.run(raw_rate(connect, args.clients, args.seconds))
     print(
         f"submit through HTTP  : {rate:8.0f} reports/s with {args.clients} clients "
@@ -99,6 +108,10 @@ def main() -> None:
         f"raw asyncpg floor    : {floor:8.0f} rows/s, 1 row per transaction, {args.clients} connections"
     )
     print(f"ratio HTTP / floor   : {rate / floor:8.2f}")
+    print(
+        f"load generator CPU   : {generator_cpu:8.0%} of one core while sending; "
+        f"load average {load_before:.2f} before, {load_after:.2f} after (2 cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ from courtwatch.domain.reports import (
 )
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
+from courtwatch.group_commit import GroupCommitter
 from courtwatch.intake import (
     COMMON_FIELDS,
     FieldProblem,
@@ -158,6 +159,9 @@ class Courtwatch(Application[UUID]):
         self._local_courthouses: tuple[float, list[Courthouse]] | None = None
         # Striped, so memory stays bounded however many reports are written.
         self._write_locks = tuple(threading.Lock() for _ in range(WRITE_LOCK_STRIPES))
+        # Concurrent submissions share one insert transaction (one table lock,
+        # one commit) instead of queueing for it one by one: see group_commit.
+        self.submissions = GroupCommitter(self.recorder.insert_events)
 
     def _write_lock(self, aggregate_id: UUID) -> threading.Lock:
         return self._write_locks[aggregate_id.int % WRITE_LOCK_STRIPES]
@@ -368,12 +372,17 @@ class Courtwatch(Application[UUID]):
         )
 
     def _store_submission(self, report_id: UUID, token: str, report: Report) -> SubmitResult:
+        # Serialised here, in the submitting thread; stored with whatever other
+        # submissions are waiting, in one transaction, committed before this returns.
+        stored = [self.mapper.to_stored_event(event) for event in report.collect_events()]
         try:
-            recordings = self.save(report)
+            positions = self.submissions.store(stored)
         except IntegrityError:
             self._check_replay(report_id, report)
             return SubmitResult(report_id, token, created=False, position=None)
-        return SubmitResult(report_id, token, created=True, position=recordings[-1].notification.id)
+        return SubmitResult(
+            report_id, token, created=True, position=positions[-1] if positions else None
+        )
 
     def _check_replay(self, report_id: UUID, attempted: object) -> None:
         first = next(iter(self.events.get(report_id, lte=1)), None)

@@ -24,6 +24,7 @@ import asyncpg
 
 from projections.live_map.reader import NOTIFY_CHANNEL, LiveMapReader
 from web.live import protocol
+from web.live.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ class DatabaseUnavailable(Exception):
 
 
 HEARTBEAT_SECONDS = 15.0
+# After this many subscribers have left since the last peak, the next heartbeat
+# hands the memory their sockets used back to the system (web/live/memory.py).
+TRIM_AFTER_LEAVING = 500
 
 
 class Subscriber:
@@ -111,6 +115,7 @@ class Hub:
         self._encode_for_members = encode_for_members
         self.subscribers: set[Subscriber] = set()
         self._members_subscribed = 0
+        self._peak_subscribers = 0
         self.position = 0
         # The shared ring: (position, public frame, members' frame), either
         # frame None when no subscriber of that audience was there to need it.
@@ -150,6 +155,7 @@ class Hub:
         subscriber = Subscriber(self, members)
         self.subscribers.add(subscriber)
         self._members_subscribed += members
+        self._peak_subscribers = max(self._peak_subscribers, len(self.subscribers))
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
@@ -191,6 +197,9 @@ class Hub:
             # waiting ones are woken, and each sees the beat count moved.
             self.beats += 1
             self._wake_waiting()
+            if self._peak_subscribers - len(self.subscribers) >= TRIM_AFTER_LEAVING:
+                self._peak_subscribers = len(self.subscribers)
+                release_freed_memory()
 
     def _ring(self, *_: object) -> None:
         self._doorbell.set()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import httpx
@@ -188,3 +189,32 @@ async def test_an_old_snapshot_is_built_anew_even_at_the_same_position() -> None
     assert await cache.frame(1) == (1, "snapshot 1")
     await asyncio.sleep(0.01)
     assert await cache.frame(1) == (1, "snapshot 2")
+
+
+async def test_memory_is_handed_back_once_many_viewers_have_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    hub = ring(10, monkeypatch)
+    monkeypatch.setattr(hub_module, "HEARTBEAT_SECONDS", 0.01)
+    monkeypatch.setattr(hub_module, "TRIM_AFTER_LEAVING", 50)
+    trims: list[int] = []
+    monkeypatch.setattr(hub_module, "release_freed_memory", lambda: trims.append(hub.beats))
+    crowd = [hub.subscribe() for _ in range(60)]
+    beating = asyncio.create_task(hub._heartbeat())
+    try:
+        beats = hub.beats
+        while hub.beats < beats + 3:
+            await asyncio.sleep(0.01)
+        assert trims == []  # nobody left: nothing to hand back
+        for subscriber in crowd[:55]:
+            hub.unsubscribe(subscriber)
+        while not trims:
+            await asyncio.sleep(0.01)
+        beats = hub.beats
+        while hub.beats < beats + 3:
+            await asyncio.sleep(0.01)
+        assert len(trims) == 1  # once per wave, not at every beat
+    finally:
+        beating.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await beating

@@ -3,9 +3,13 @@
 A NOTIFY from the projection is only a doorbell: on each ring (and every few
 seconds regardless, in case a notification was lost with its connection) the
 hub reads the activity feed after the last position it has seen, so no change
-is skipped. Each subscriber has its own bounded queue: a slow client fills only
-its own queue and is then dropped (it reconnects and resumes from its
-position), it never stalls the others.
+is skipped. Each change is encoded once (once for the public, once for
+members' consoles) into ONE shared ring of the last ``QUEUE_SIZE`` frames; a
+subscriber is only a cursor into that ring, and waits on a future only while
+it has nothing to send. An idle viewer thus costs a few small objects, not a
+queue of its own. A slow client whose cursor falls out of the ring is dropped
+(it reconnects and resumes from its position); it never stalls the others
+and never holds more than the shared ring.
 """
 
 from __future__ import annotations
@@ -13,15 +17,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable
 
 import asyncpg
 
 from projections.live_map.reader import NOTIFY_CHANNEL, LiveMapReader
 from web.live import protocol
+from web.live.memory import release_freed_memory
 
 log = logging.getLogger(__name__)
 
+# Frames kept for subscribers still sending earlier ones: a subscriber further
+# behind than this is a slow consumer. Read at each append, so tests may lower it.
 QUEUE_SIZE = 1000
 SAFETY_POLL_SECONDS = 5.0
 FEED_PAGE = 500
@@ -30,7 +38,7 @@ Encoder = Callable[[asyncpg.Record], protocol.MapReport]
 
 
 class SlowConsumer(Exception):
-    """A subscriber's queue overflowed; it must resume from its last position."""
+    """A subscriber fell out of the shared ring; it must resume from its last position."""
 
 
 class Gone(Exception):
@@ -41,61 +49,61 @@ class DatabaseUnavailable(Exception):
     """The database went away: the client should reconnect later and resume."""
 
 
-_CLOSED = (-1, "")
-_HEARTBEAT = (-2, "")
-_UNAVAILABLE = (-3, "")
 HEARTBEAT_SECONDS = 15.0
+# After this many subscribers have left since the last peak, the next heartbeat
+# hands the memory their sockets used back to the system (web/live/memory.py).
+TRIM_AFTER_LEAVING = 500
 
 
 class Subscriber:
-    def __init__(self, members: bool = False) -> None:
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(QUEUE_SIZE)
-        self.overflowed = False
+    """One socket's place in the hub's ring: a cursor, not a queue."""
+
+    __slots__ = ("_hub", "_stopped", "_waiter", "beat", "cursor", "members")
+
+    def __init__(self, hub: Hub, members: bool = False) -> None:
+        self._hub = hub
         # A signed-in member's console: every event, with members' names.
         self.members = members
+        self.cursor = hub.sequence  # the ring index of the next frame to look at
+        self.beat = hub.beats
+        self._waiter: asyncio.Future[None] | None = None
+        self._stopped: type[Exception] | None = None
 
     def close(self) -> None:
         """Wake the sender: its client has gone."""
-        self._interrupt(_CLOSED)
+        self._stop(Gone)
 
     def database_lost(self) -> None:
         """Wake the sender: the database went away, the client must come back later."""
-        self._interrupt(_UNAVAILABLE)
+        self._stop(DatabaseUnavailable)
 
-    def _interrupt(self, sentinel: tuple[int, str]) -> None:
-        while True:
-            try:
-                self.queue.put_nowait(sentinel)
-                return
-            except asyncio.QueueFull:
-                self.queue.get_nowait()
+    def _stop(self, reason: type[Exception]) -> None:
+        self._stopped = reason
+        self.wake()
 
-    def offer(self, position: int, frame: str) -> None:
-        if self.overflowed:
-            return
-        try:
-            self.queue.put_nowait((position, frame))
-        except asyncio.QueueFull:
-            self.overflowed = True
-
-    def offer_heartbeat(self) -> None:
-        # A full queue has frames to send: no heartbeat is needed then.
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(_HEARTBEAT)
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def next(self) -> tuple[int, str] | None:
         """The next frame to send, or None when it is time for a heartbeat."""
-        if self.overflowed:
-            # Frames were dropped: the client must resume from its position.
-            raise SlowConsumer()
-        item = await self.queue.get()
-        if item is _CLOSED:
-            raise Gone()
-        if item is _UNAVAILABLE:
-            raise DatabaseUnavailable()
-        if item is _HEARTBEAT:
-            return None
-        return item
+        hub = self._hub
+        while True:
+            if self._stopped is not None:
+                raise self._stopped()
+            item = hub.frame_after(self)
+            if item is not None:
+                return item
+            if self.beat != hub.beats:
+                self.beat = hub.beats
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            hub.waiting.add(self)
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+                hub.waiting.discard(self)
 
 
 class Hub:
@@ -106,7 +114,16 @@ class Hub:
         self._encode = encode
         self._encode_for_members = encode_for_members
         self.subscribers: set[Subscriber] = set()
+        self._members_subscribed = 0
+        self._peak_subscribers = 0
         self.position = 0
+        # The shared ring: (position, public frame, members' frame), either
+        # frame None when no subscriber of that audience was there to need it.
+        self.frames: deque[tuple[int, str | None, str | None]] = deque()
+        self.first = 0  # the ring index of frames[0]
+        self.beats = 0  # heartbeats so far: a subscriber remembers the last it answered
+        # Subscribers with nothing to send, each awaiting its own future.
+        self.waiting: set[Subscriber] = set()
         self._doorbell = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._listener: asyncpg.Connection | None = None
@@ -128,21 +145,61 @@ class Hub:
         if self._listener is not None:
             await self._listener.close()
 
+    @property
+    def sequence(self) -> int:
+        """The ring index the next frame will get."""
+        return self.first + len(self.frames)
+
     def subscribe(self, members: bool = False) -> Subscriber:
-        subscriber = Subscriber(members)
+        """A subscriber that will get every frame after ``self.position``."""
+        subscriber = Subscriber(self, members)
         self.subscribers.add(subscriber)
+        self._members_subscribed += members
+        self._peak_subscribers = max(self._peak_subscribers, len(self.subscribers))
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self.subscribers.discard(subscriber)
+        if subscriber in self.subscribers:
+            self.subscribers.discard(subscriber)
+            self._members_subscribed -= subscriber.members
+        self.waiting.discard(subscriber)
+
+    def frame_after(self, subscriber: Subscriber) -> tuple[int, str] | None:
+        """The subscriber's next frame from the ring, moving its cursor past it."""
+        while subscriber.cursor < self.sequence:
+            if subscriber.cursor < self.first:
+                # Frames it had not sent yet were overwritten: it must resume.
+                raise SlowConsumer()
+            position, public, for_members = self.frames[subscriber.cursor - self.first]
+            subscriber.cursor += 1
+            frame = for_members if subscriber.members else public
+            if frame is not None:
+                return position, frame
+        return None
+
+    def _append(self, position: int, public: str | None, for_members: str | None) -> None:
+        self.frames.append((position, public, for_members))
+        while len(self.frames) > QUEUE_SIZE:
+            self.frames.popleft()
+            self.first += 1
+
+    def _wake_waiting(self) -> None:
+        waiting, self.waiting = self.waiting, set()
+        for subscriber in waiting:
+            subscriber.wake()
 
     async def _heartbeat(self) -> None:
         # One timer for all subscribers, rather than a timeout armed around
         # every queue read of every websocket.
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
-            for subscriber in list(self.subscribers):
-                subscriber.offer_heartbeat()
+            # A subscriber with frames to send needs no heartbeat: only the
+            # waiting ones are woken, and each sees the beat count moved.
+            self.beats += 1
+            self._wake_waiting()
+            if self._peak_subscribers - len(self.subscribers) >= TRIM_AFTER_LEAVING:
+                self._peak_subscribers = len(self.subscribers)
+                release_freed_memory()
 
     def _ring(self, *_: object) -> None:
         self._doorbell.set()
@@ -191,11 +248,8 @@ class Hub:
         # get every row, encoded with them.
         while True:
             rows = await self.reader.whole_feed_after(self.position, FEED_PAGE)
-            subscribers = list(self.subscribers)
-            any_public = any(not s.members for s in subscribers)
-            any_members = self._encode_for_members is not None and any(
-                s.members for s in subscribers
-            )
+            any_public = len(self.subscribers) > self._members_subscribed
+            any_members = self._encode_for_members is not None and self._members_subscribed > 0
             for row in rows:
                 position = row["position"]
                 public = (
@@ -209,9 +263,7 @@ class Hub:
                     else None
                 )
                 self.position = position
-                for subscriber in subscribers:
-                    frame = for_members if subscriber.members else public
-                    if frame is not None:
-                        subscriber.offer(position, frame)
+                self._append(position, public, for_members)
+            self._wake_waiting()
             if len(rows) < FEED_PAGE:
                 return

@@ -33,6 +33,7 @@ from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
 from web.live.hub import DatabaseUnavailable, Gone, Hub, SlowConsumer, Subscriber
 from web.live.map_page import preload_links, render_map_page
+from web.live.snapshots import SnapshotCache
 from web.members.auth import has_session_cookie, member_for_websocket
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ class Live:
         self.names = CourthouseNames(services)
         self.reader = LiveMapReader(services.database)
         self.hub = Hub(self.reader, self.encode_feed_row, self.encode_member_feed_row)
+        # A wave of viewers connecting at one position shares one read and one encoding.
+        self.snapshots = SnapshotCache(self.snapshot_frame)
 
     @property
     def stale_hours(self) -> float:
@@ -79,6 +82,11 @@ class Live:
 
     def encode_feed_row(self, row: asyncpg.Record) -> protocol.MapReport:
         return protocol.map_report(row["state"], self.names.names, self.stale_hours)
+
+    async def snapshot_frame(self) -> tuple[int, str]:
+        """The public snapshot now: its position and the encoded frame."""
+        position, rows = await self.reader.recent(SNAPSHOT_WINDOW, SNAPSHOT_LIMIT)
+        return position, protocol.snapshot(position, [self.encode(r) for r in rows])
 
     def encode(self, row: Mapping[str, Any]) -> protocol.MapReport:
         return protocol.map_report(row, self.names.names, self.stale_hours)
@@ -161,6 +169,7 @@ async def live_socket(websocket: WebSocket) -> None:
     await websocket.accept(headers=[version])
     # Subscribe before reading anything, so nothing falls between catch-up and live.
     subscriber = live.hub.subscribe()
+    joined_at = live.hub.position  # every frame after it reaches this subscriber
     watcher = asyncio.create_task(_watch_for_disconnect(websocket, subscriber))
     last: int | None = None
     try:
@@ -168,10 +177,10 @@ async def live_socket(websocket: WebSocket) -> None:
         # never the page (the same bytes for everyone). No lookup without a cookie.
         if has_session_cookie(websocket) and await member_for_websocket(websocket, touch=False):
             await websocket.send_text(protocol.alerts(alerts_frame_scripts()))
-        head = await live.reader.feed_head()
-        if since is None or since > head or head - since > MAX_RESUME:
-            last, rows = await live.reader.recent(SNAPSHOT_WINDOW, SNAPSHOT_LIMIT)
-            await websocket.send_text(protocol.snapshot(last, [live.encode(r) for r in rows]))
+        head = None if since is None else await live.reader.feed_head()
+        if since is None or head is None or since > head or head - since > MAX_RESUME:
+            last, snapshot = await live.snapshots.frame(joined_at)
+            await websocket.send_text(snapshot)
         else:
             last = since
             await websocket.send_text(protocol.resume(since))

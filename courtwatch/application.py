@@ -151,6 +151,7 @@ class Courtwatch(Application[UUID]):
         # A fixed list instead of the gazetteer's: an import's worker process
         # (courtwatch/importing/workers.py) has no database to read it from.
         self._fixed_courthouses = None if courthouses is None else list(courthouses)
+        self._fixed_by_code: dict[str, Courthouse] | None = None
         # Derives report ids and author tokens from client keys. Projection
         # runners construct the application without it: they never submit.
         self._secret = secret
@@ -196,6 +197,13 @@ class Courtwatch(Application[UUID]):
         return [*immigration_courts(), *self._local_courthouses[1]]
 
     def courthouse(self, code: str) -> Courthouse | None:
+        if self._fixed_courthouses is not None:
+            # An import's worker asks once per row: a dict, not a scan.
+            if self._fixed_by_code is None:
+                self._fixed_by_code = {}
+                for c in self._fixed_courthouses:
+                    self._fixed_by_code.setdefault(c.code, c)  # the first, as the scan found
+            return self._fixed_by_code.get(code)
         return next((c for c in self.courthouses() if c.code == code), None)
 
     def _known_courthouse(self, code: str) -> Courthouse:
@@ -275,26 +283,33 @@ class Courtwatch(Application[UUID]):
         ``id_of`` gives the report's id from the validated submission (the
         importer's ids are derived from its normalised content).
         """
+        report_class, report_id, fields = self._parsed_submission(
+            payload, lambda submission, _details: id_of(submission)
+        )
+        try:
+            return report_class.submit(  # type: ignore[attr-defined,no-any-return]
+                report_id, **fields, author_token=token, now=self._clock()
+            )
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+
+    def _parsed_submission(
+        self, payload: Mapping[str, Any], id_of: Callable[[Any, dict[str, Any]], UUID]
+    ) -> tuple[type[Report], UUID, dict[str, Any]]:
+        """A submission through intake, its courthouse known: the report's
+        class, its id (``id_of(submission, details)``) and its fields, for
+        the domain's checks."""
         submission = parse_submission(payload)
-        report_id = id_of(submission)
+        details = details_of(submission)
+        report_id = id_of(submission, details)
         lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
         if submission.courthouse_code is not None:
             courthouse = self._known_courthouse(submission.courthouse_code)
             if lat is None:
                 lat, lon = courthouse.lat, courthouse.lon
-        try:
-            return REPORT_CLASSES[Kind(submission.kind)].submit(  # type: ignore[attr-defined]
-                report_id,
-                courthouse_code=submission.courthouse_code,
-                lat=lat,
-                lon=lon,
-                observed_at=submission.observed_at,
-                details=details_of(submission),
-                author_token=token,
-                now=self._clock(),
-            )
-        except InvalidField as error:
-            raise ValidationFailed.single(error.field, error.reason) from None
+        fields = {"courthouse_code": submission.courthouse_code, "lat": lat, "lon": lon,
+                  "observed_at": submission.observed_at, "details": details}  # fmt: skip
+        return REPORT_CLASSES[Kind(submission.kind)], report_id, fields
 
     # Imports (courtwatch/importing) ------------------------------------------
 
@@ -319,6 +334,31 @@ class Courtwatch(Application[UUID]):
         except InvalidField as error:
             raise ValidationFailed.single(error.field, error.reason) from None
         return report
+
+    def prepare_import_events(
+        self,
+        payload: Mapping[str, Any],
+        id_of: Callable[[Any, dict[str, Any]], UUID],
+        source_sha256: str,
+        source_row: int,
+        author_token_hash: str,
+    ) -> tuple[UUID, list[StoredEvent]]:
+        """What prepare_import then serialising its events gives, without
+        building the report: the same checks, the same stored events (an
+        import's CPU went mostly into the aggregate around them).
+        ``id_of(submission, details)`` gives the id from the validated
+        submission and its details as stored."""
+        report_class, report_id, fields = self._parsed_submission(payload, id_of)
+        try:
+            report_class.check_submission(**fields, now=self._clock())  # type: ignore[attr-defined]
+            events = report_class.imported_events(  # type: ignore[attr-defined]
+                report_id, **fields, author_token_hash=author_token_hash,
+                source_sha256=source_sha256, source_row=source_row,
+            )  # fmt: skip
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        to_stored = self.mapper.to_stored_event
+        return report_id, [to_stored(e) for e in events]
 
     @staticmethod
     def import_token() -> str:

@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 
 from courtwatch.application import Courtwatch
 from courtwatch.domain import pipeline
-from courtwatch.domain.reports import Report
+from courtwatch.domain.reports import hash_token
 from courtwatch.importing import workers
 from courtwatch.importing.mapping import ImportMapping, MappingError
 from courtwatch.importing.rows import RowReader, RowRejected
@@ -87,9 +87,10 @@ class ImportResult:
         )
 
 
-def row_key(submission: Any) -> str:
+def row_key(submission: Any, details: dict[str, Any] | None = None) -> str:
     """SHA-256 of a validated submission in one canonical form: the same report
-    typed as "ICE" or "ice", at 10:00-05:00 or 15:00Z, gives the same key."""
+    typed as "ICE" or "ice", at 10:00-05:00 or 15:00Z, gives the same key.
+    ``details``: the submission's details_of, when the caller has them already."""
     content = {
         "kind": submission.kind,
         "courthouse_code": submission.courthouse_code,
@@ -98,7 +99,9 @@ def row_key(submission: Any) -> str:
         "observed_at": submission.observed_at.astimezone(UTC).isoformat(),
         # Fields added to reports later are left out while "not recorded", so
         # a file imported before they existed keeps its keys (and is not added twice).
-        "details": pipeline.unrecorded_dropped(details_of(submission)),
+        "details": pipeline.unrecorded_dropped(
+            details_of(submission) if details is None else details
+        ),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -118,32 +121,35 @@ def prepare_row(
     app: Courtwatch,
     reader: RowReader,
     source_sha256: str,
-    author_token: str,
+    author_token_hash: str,
     row: Row,
     occurrence_of: Callable[[str], int],
-) -> tuple[Report, str, int] | str:
-    """One row as a report not yet saved, with its content key and which
+) -> Prepared | str:
+    """One row as its report's stored events, with its content key and which
     identical row it is; or why it is rejected. ``occurrence_of(key)`` says
     which identical row this one would be (1 = the first of the file)."""
     if row.problem is not None:
         return row.problem
     found: list[tuple[str, int]] = []
 
-    def id_of(submission: Any) -> UUID:
-        key = row_key(submission)
+    def id_of(submission: Any, details: dict[str, Any]) -> UUID:
+        key = row_key(submission, details)
         found.append((key, occurrence_of(key)))
         return imported_report_id(*found[0])
 
     try:
         payload = reader.payload(row.cells)
-        report = app.prepare_import(payload, id_of, source_sha256, row.line, author_token)
+        report_id, stored = app.prepare_import_events(
+            payload, id_of, source_sha256, row.line, author_token_hash
+        )
     except (RowRejected, ValidationFailed) as error:
         return _reason(error)
     except OverflowError:
         # Year 1 or 9999 moved by a UTC offset (the row's key, a shift's
         # next day): the domain would refuse the time anyway.
         return "a time too close to year 1 or 9999"
-    return report, *found[0]
+    events = tuple((e.originator_version, e.topic, e.state) for e in stored)
+    return Prepared(report_id, *found[0], events)
 
 
 class Importer:
@@ -198,7 +204,9 @@ class Importer:
                    "mapped_columns": columns, "ignored_columns": list(ignored),
                    "not_in_mapping": unlisted},
         )  # fmt: skip
-        here = ChunkPreparer(self.app, self.reader, source.sha256, author_token, prepare_row)
+        here = ChunkPreparer(
+            self.app, self.reader, source.sha256, hash_token(author_token), prepare_row
+        )
         rejected = RejectedRows(rejected_path, columns)
         pool: workers.WorkerPool | None = None
         # One writer thread stores batch N while this one reads batch N+1: the
@@ -215,7 +223,7 @@ class Importer:
                     pool = workers.WorkerPool(
                         self.workers, env=self.app.env, courthouses=self.courthouses,
                         mapping=self.mapping, zones=self.zones, default_zone=self.default_zone,
-                        source_sha256=source.sha256, author_token=author_token,
+                        source_sha256=source.sha256, author_token_hash=hash_token(author_token),
                     )  # fmt: skip
                 every = itertools.chain([c for c in (first, second) if c is not None], chunks)
                 prepared = (

@@ -309,7 +309,8 @@ class Courtwatch(Application[UUID]):
                 lat, lon = courthouse.lat, courthouse.lon
         fields = {"courthouse_code": submission.courthouse_code, "lat": lat, "lon": lon,
                   "observed_at": submission.observed_at, "details": details}  # fmt: skip
-        return REPORT_CLASSES[Kind(submission.kind)], report_id, fields
+        kind = Kind(submission.kind)  # type: ignore[attr-defined]
+        return REPORT_CLASSES[kind], report_id, fields
 
     # Imports (courtwatch/importing) ------------------------------------------
 
@@ -391,11 +392,15 @@ class Courtwatch(Application[UUID]):
             positions = self.recorder.insert_events(every)
         except IntegrityError:
             return [self._store_imported(report_id, events) for report_id, events in reports]
-        last: dict[UUID, int] = {}
-        for event, position in zip(every, positions or (), strict=False):
-            last[UUID(str(event.originator_id))] = position
-        return [SubmitResult(report_id, "", created=True, position=last.get(report_id))
-                for report_id, _ in reports]  # fmt: skip
+        # Each report's events are consecutive in the insert: its position is
+        # its last event's (counted, not read back from 500 events' ids).
+        positions = list(positions or ())
+        results, end = [], 0
+        for report_id, events in reports:
+            end += len(events)
+            position = positions[end - 1] if events and end <= len(positions) else None
+            results.append(SubmitResult(report_id, "", created=True, position=position))
+        return results
 
     def _store_imported(self, report_id: UUID, events: Sequence[StoredEvent]) -> SubmitResult:
         try:

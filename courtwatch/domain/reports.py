@@ -583,7 +583,7 @@ class Report(Aggregate):
         # The kind's own Submitted class (eventsourcing makes one per subclass
         # for the decorated __init__).
         submitted_class = cls.Submitted
-        submitted = submitted_class(
+        submitted = submitted_class(  # type: ignore[call-arg]
             originator_topic=get_topic(cls),
             originator_id=report_id,
             originator_version=cls.INITIAL_VERSION,
@@ -599,7 +599,7 @@ class Report(Aggregate):
         # method's event with the class made where the method is defined, so
         # every kind's Imported event is stored as Report.Imported.
         imported_class = Report.Imported
-        imported = imported_class(
+        imported = imported_class(  # type: ignore[call-arg]
             originator_id=report_id,
             originator_version=cls.INITIAL_VERSION + 1,
             timestamp=imported_class.create_timestamp(),

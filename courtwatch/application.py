@@ -23,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField, WrongAuthorToken
@@ -40,6 +41,7 @@ from courtwatch.domain.reports import (
 )
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
+from courtwatch.infrastructure import event_log
 from courtwatch.intake import (
     COMMON_FIELDS,
     FieldProblem,
@@ -389,7 +391,12 @@ class Courtwatch(Application[UUID]):
         """
         every = [event for _, events in reports for event in events]
         try:
-            positions = self.recorder.insert_events(every)
+            if isinstance(self.recorder, PostgresApplicationRecorder):
+                positions: Sequence[int] | None = event_log.insert_events_as_arrays(
+                    self.recorder, every
+                )
+            else:  # in memory (tests, an import's workers never store)
+                positions = self.recorder.insert_events(every)
         except IntegrityError:
             return [self._store_imported(report_id, events) for report_id, events in reports]
         # Each report's events are consecutive in the insert: its position is

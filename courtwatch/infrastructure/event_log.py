@@ -9,7 +9,11 @@ save consumes one): never treat a position as a dense index.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from psycopg import sql
 
 from courtwatch.infrastructure.database import Database
 
@@ -59,3 +63,38 @@ def stored_originators(database: Database, ids: Sequence[UUID]) -> set[UUID]:
             (list(ids),),
         ).fetchall()
     return {row[0] if isinstance(row[0], UUID) else UUID(str(row[0])) for row in rows}
+
+
+def insert_events_as_arrays(recorder: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
+    """eventsourcing's PostgreSQL insert_events for a large batch, cheaper in CPU.
+
+    The same transaction as the recorder's own (lock_timeout, the EXCLUSIVE
+    table lock that makes positions follow commit order, the NOTIFY its
+    subscribers wait on, one INSERT returning the positions in order), but
+    the events go as four binary arrays instead of one array of composite
+    values, which psycopg escapes field by field in Python: that was half
+    of an import's writer CPU (~20 us an event). Errors are eventsourcing's
+    (an already stored event raises its IntegrityError), as get_connection
+    maps them.
+    """
+    if not stored_events:
+        return []
+    insert = sql.SQL(
+        "INSERT INTO {schema}.{table} (originator_id, originator_version, topic, state)"
+        " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[])"
+        " RETURNING notification_id"
+    ).format(
+        schema=sql.Identifier(recorder.datastore.schema),
+        table=sql.Identifier(recorder.events_table_name),
+    )
+    params = (
+        [e.originator_id for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events],
+        [e.state for e in stored_events],
+    )
+    with recorder.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+        recorder._lock_table(curs)
+        recorder._notify_channel(curs)
+        curs.execute(insert, params)
+        return [row["notification_id"] for row in curs.fetchall()]

@@ -38,6 +38,8 @@ from typing import Any
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
+import psycopg
+
 from courtwatch.application import Courtwatch
 from courtwatch.domain import pipeline
 from courtwatch.domain.reports import hash_token
@@ -173,6 +175,7 @@ class Importer:
         self.courthouses = app.courthouses()
         self.zones = {c.code: c.zone for c in self.courthouses}
         self.reader = RowReader(mapping, self.zones.get, default_zone)
+        self._lookup: psycopg.Connection | None = None
 
     def run(
         self,
@@ -209,6 +212,9 @@ class Importer:
         )
         rejected = RejectedRows(rejected_path, columns)
         pool: workers.WorkerPool | None = None
+        # The writer's one connection for "which are stored already?", kept
+        # for the run (autocommit: no transaction left open between batches).
+        self._lookup = self.database.connect(autocommit=True) if self.database is not None else None
         # One writer thread stores batch N while this one reads batch N+1: the
         # database works in its own process meanwhile. One writer, batches in
         # file order, each one transaction: positions follow the file.
@@ -246,6 +252,8 @@ class Importer:
                 rejected.close()
                 if pool is not None:
                     pool.close()
+                if self._lookup is not None:
+                    self._lookup.close()
         result.rejected = rejected.count
         log.info(
             "import finished",
@@ -297,7 +305,9 @@ class Importer:
         return batch
 
     def _store(self, batch: list[Prepared], result: ImportResult, dry_run: bool) -> None:
-        stored = event_log.stored_originators(self.database, [r.report_id for r in batch])
+        stored = event_log.stored_originators(
+            self.database, [r.report_id for r in batch], self._lookup
+        )
         new = [r for r in batch if r.report_id not in stored]
         result.already_stored += len(batch) - len(new)
         if dry_run:

@@ -326,6 +326,8 @@ class Courtwatch(Application[UUID]):
     ) -> Report:
         """An imported row as a report (same checks as any submission), marked
         as imported from ``source_sha256``; saved later with store_imports.
+        The import command uses prepare_import_events, which must store the
+        same bytes (tests/importing/test_fast_events.py compares them).
 
         ``author_token`` is random and handed to no one (see import_token): a
         historical record has no author on this system to amend it; members

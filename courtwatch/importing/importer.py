@@ -1,9 +1,11 @@
 """Importing a program's historical court-watch records (`courtwatch import`).
 
 Every row goes through the same intake and domain checks as a report sent from
-a phone (Courtwatch.prepare_import) and is stored as the same Submitted event,
-followed by a nested Imported event naming the source file's SHA-256 and the
-row's line.
+a phone and is stored as the same Submitted event, followed by a nested
+Imported event naming the source file's SHA-256 and the row's line
+(Courtwatch.prepare_import_events builds the two events without the report
+aggregate around them; tests/importing/test_fast_events.py holds them to
+the bytes prepare_import's report would store).
 
 Idempotence: a row's report id is a UUIDv5 of its *normalised* content (the
 validated submission: kind, place, time as UTC, details) and of how many

@@ -1,7 +1,7 @@
 """One spreadsheet row -> the payload a submission would send (or why not).
 
 The payload then goes through the same intake and the same domain checks as a
-report sent from a phone (Courtwatch.prepare_import); this module only reads
+report sent from a phone (Courtwatch.prepare_import_events); this module only reads
 cells: vocabularies through the mapping's values, counts as ASCII digits,
 dates and times with the mapping's formats. A time typed without a zone is a
 wall-clock time at its courthouse (courtwatch/timezones.py), the same rule as

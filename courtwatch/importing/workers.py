@@ -1,10 +1,10 @@
 """Rows to stored events, in worker processes (the import's CPU-bound part).
 
-Profiled on 2 cores (README, "Importing historical records"): ~75 % of an
-import's CPU is turning a row into a report (reading the cells, pydantic
-intake, the domain's checks, eventsourcing building the two events) and ~10 %
-serialising the events; one Python process, one GIL, tops out near 3,500
-rows/s. So chunks of rows go to worker processes, which return each row's
+Profiled on 2 cores (README, "Importing historical records"): most of an
+import's CPU is turning a row into its two serialised events (reading the
+cells, pydantic intake, the domain's checks, JSON), ~117 µs a row; the
+command's own process then spends ~50 µs a row (the CSV, the hand-over, the
+insert). So chunks of rows go to worker processes, which return each row's
 stored events (already serialised: unpickling them costs the parent ~4 µs a
 row, a whole report ~50 µs) or the reason it was rejected. The parent keeps
 what must stay in file order: the count of identical rows before each one

@@ -23,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
 from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
 
 from courtwatch.domain.courthouses import GAZETTEER_ID, Gazetteer
 from courtwatch.domain.errors import InvalidField, WrongAuthorToken
@@ -41,6 +42,7 @@ from courtwatch.domain.reports import (
 from courtwatch.domain.vocabulary import DisputeReason, Kind
 from courtwatch.gazetteer import Courthouse, immigration_courts, local_courthouse
 from courtwatch.group_commit import GroupCommitter
+from courtwatch.infrastructure import event_log
 from courtwatch.intake import (
     COMMON_FIELDS,
     FieldProblem,
@@ -152,6 +154,7 @@ class Courtwatch(Application[UUID]):
         # A fixed list instead of the gazetteer's: an import's worker process
         # (courtwatch/importing/workers.py) has no database to read it from.
         self._fixed_courthouses = None if courthouses is None else list(courthouses)
+        self._fixed_by_code: dict[str, Courthouse] | None = None
         # Derives report ids and author tokens from client keys. Projection
         # runners construct the application without it: they never submit.
         self._secret = secret
@@ -200,6 +203,13 @@ class Courtwatch(Application[UUID]):
         return [*immigration_courts(), *self._local_courthouses[1]]
 
     def courthouse(self, code: str) -> Courthouse | None:
+        if self._fixed_courthouses is not None:
+            # An import's worker asks once per row: a dict, not a scan.
+            if self._fixed_by_code is None:
+                self._fixed_by_code = {}
+                for c in self._fixed_courthouses:
+                    self._fixed_by_code.setdefault(c.code, c)  # the first, as the scan found
+            return self._fixed_by_code.get(code)
         return next((c for c in self.courthouses() if c.code == code), None)
 
     def _known_courthouse(self, code: str) -> Courthouse:
@@ -279,26 +289,34 @@ class Courtwatch(Application[UUID]):
         ``id_of`` gives the report's id from the validated submission (the
         importer's ids are derived from its normalised content).
         """
+        report_class, report_id, fields = self._parsed_submission(
+            payload, lambda submission, _details: id_of(submission)
+        )
+        try:
+            return report_class.submit(  # type: ignore[attr-defined,no-any-return]
+                report_id, **fields, author_token=token, now=self._clock()
+            )
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+
+    def _parsed_submission(
+        self, payload: Mapping[str, Any], id_of: Callable[[Any, dict[str, Any]], UUID]
+    ) -> tuple[type[Report], UUID, dict[str, Any]]:
+        """A submission through intake, its courthouse known: the report's
+        class, its id (``id_of(submission, details)``) and its fields, for
+        the domain's checks."""
         submission = parse_submission(payload)
-        report_id = id_of(submission)
+        details = details_of(submission)
+        report_id = id_of(submission, details)
         lat, lon = _client_coordinate(submission.lat), _client_coordinate(submission.lon)
         if submission.courthouse_code is not None:
             courthouse = self._known_courthouse(submission.courthouse_code)
             if lat is None:
                 lat, lon = courthouse.lat, courthouse.lon
-        try:
-            return REPORT_CLASSES[Kind(submission.kind)].submit(  # type: ignore[attr-defined]
-                report_id,
-                courthouse_code=submission.courthouse_code,
-                lat=lat,
-                lon=lon,
-                observed_at=submission.observed_at,
-                details=details_of(submission),
-                author_token=token,
-                now=self._clock(),
-            )
-        except InvalidField as error:
-            raise ValidationFailed.single(error.field, error.reason) from None
+        fields = {"courthouse_code": submission.courthouse_code, "lat": lat, "lon": lon,
+                  "observed_at": submission.observed_at, "details": details}  # fmt: skip
+        kind = Kind(submission.kind)  # type: ignore[attr-defined]
+        return REPORT_CLASSES[kind], report_id, fields
 
     # Imports (courtwatch/importing) ------------------------------------------
 
@@ -312,6 +330,8 @@ class Courtwatch(Application[UUID]):
     ) -> Report:
         """An imported row as a report (same checks as any submission), marked
         as imported from ``source_sha256``; saved later with store_imports.
+        The import command uses prepare_import_events, which must store the
+        same bytes (tests/importing/test_fast_events.py compares them).
 
         ``author_token`` is random and handed to no one (see import_token): a
         historical record has no author on this system to amend it; members
@@ -323,6 +343,31 @@ class Courtwatch(Application[UUID]):
         except InvalidField as error:
             raise ValidationFailed.single(error.field, error.reason) from None
         return report
+
+    def prepare_import_events(
+        self,
+        payload: Mapping[str, Any],
+        id_of: Callable[[Any, dict[str, Any]], UUID],
+        source_sha256: str,
+        source_row: int,
+        author_token_hash: str,
+    ) -> tuple[UUID, list[StoredEvent]]:
+        """What prepare_import then serialising its events gives, without
+        building the report: the same checks, the same stored events (an
+        import's CPU went mostly into the aggregate around them).
+        ``id_of(submission, details)`` gives the id from the validated
+        submission and its details as stored."""
+        report_class, report_id, fields = self._parsed_submission(payload, id_of)
+        try:
+            report_class.check_submission(**fields, now=self._clock())  # type: ignore[attr-defined]
+            events = report_class.imported_events(  # type: ignore[attr-defined]
+                report_id, **fields, author_token_hash=author_token_hash,
+                source_sha256=source_sha256, source_row=source_row,
+            )  # fmt: skip
+        except InvalidField as error:
+            raise ValidationFailed.single(error.field, error.reason) from None
+        to_stored = self.mapper.to_stored_event
+        return report_id, [to_stored(e) for e in events]
 
     @staticmethod
     def import_token() -> str:
@@ -352,14 +397,23 @@ class Courtwatch(Application[UUID]):
         """
         every = [event for _, events in reports for event in events]
         try:
-            positions = self.recorder.insert_events(every)
+            if isinstance(self.recorder, PostgresApplicationRecorder):
+                positions: Sequence[int] | None = event_log.insert_events_as_arrays(
+                    self.recorder, every
+                )
+            else:  # in memory (tests, an import's workers never store)
+                positions = self.recorder.insert_events(every)
         except IntegrityError:
             return [self._store_imported(report_id, events) for report_id, events in reports]
-        last: dict[UUID, int] = {}
-        for event, position in zip(every, positions or (), strict=False):
-            last[UUID(str(event.originator_id))] = position
-        return [SubmitResult(report_id, "", created=True, position=last.get(report_id))
-                for report_id, _ in reports]  # fmt: skip
+        # Each report's events are consecutive in the insert: its position is
+        # its last event's (counted, not read back from 500 events' ids).
+        positions = list(positions or ())
+        results, end = [], 0
+        for report_id, events in reports:
+            end += len(events)
+            position = positions[end - 1] if events and end <= len(positions) else None
+            results.append(SubmitResult(report_id, "", created=True, position=position))
+        return results
 
     def _store_imported(self, report_id: UUID, events: Sequence[StoredEvent]) -> SubmitResult:
         try:

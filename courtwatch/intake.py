@@ -132,6 +132,10 @@ class _PoliceContact(BaseModel):
     def _contact_before_ice(self) -> Any:
         # The domain checks it again (and the date's range, by its clock); here
         # the watcher hears it with every other refused field at once.
+        if self.police_contact != Answer.NO and self.police_contact_date is None:
+            # Nothing check_police_contact could refuse (most reports, most
+            # imported rows): no need to serialise the whole submission.
+            return self
         fields = self.model_dump(mode="json")
         observed_at = getattr(self, "observed_at", None)
         if observed_at is None:

@@ -1,9 +1,11 @@
 """Importing a program's historical court-watch records (`courtwatch import`).
 
 Every row goes through the same intake and domain checks as a report sent from
-a phone (Courtwatch.prepare_import) and is stored as the same Submitted event,
-followed by a nested Imported event naming the source file's SHA-256 and the
-row's line.
+a phone and is stored as the same Submitted event, followed by a nested
+Imported event naming the source file's SHA-256 and the row's line
+(Courtwatch.prepare_import_events builds the two events without the report
+aggregate around them; tests/importing/test_fast_events.py holds them to
+the bytes prepare_import's report would store).
 
 Idempotence: a row's report id is a UUIDv5 of its *normalised* content (the
 validated submission: kind, place, time as UTC, details) and of how many
@@ -38,9 +40,11 @@ from typing import Any
 from uuid import UUID, uuid5
 from zoneinfo import ZoneInfo
 
+import psycopg
+
 from courtwatch.application import Courtwatch
 from courtwatch.domain import pipeline
-from courtwatch.domain.reports import Report
+from courtwatch.domain.reports import hash_token
 from courtwatch.importing import workers
 from courtwatch.importing.mapping import ImportMapping, MappingError
 from courtwatch.importing.rows import RowReader, RowRejected
@@ -87,9 +91,10 @@ class ImportResult:
         )
 
 
-def row_key(submission: Any) -> str:
+def row_key(submission: Any, details: dict[str, Any] | None = None) -> str:
     """SHA-256 of a validated submission in one canonical form: the same report
-    typed as "ICE" or "ice", at 10:00-05:00 or 15:00Z, gives the same key."""
+    typed as "ICE" or "ice", at 10:00-05:00 or 15:00Z, gives the same key.
+    ``details``: the submission's details_of, when the caller has them already."""
     content = {
         "kind": submission.kind,
         "courthouse_code": submission.courthouse_code,
@@ -98,7 +103,9 @@ def row_key(submission: Any) -> str:
         "observed_at": submission.observed_at.astimezone(UTC).isoformat(),
         # Fields added to reports later are left out while "not recorded", so
         # a file imported before they existed keeps its keys (and is not added twice).
-        "details": pipeline.unrecorded_dropped(details_of(submission)),
+        "details": pipeline.unrecorded_dropped(
+            details_of(submission) if details is None else details
+        ),
     }
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -118,32 +125,35 @@ def prepare_row(
     app: Courtwatch,
     reader: RowReader,
     source_sha256: str,
-    author_token: str,
+    author_token_hash: str,
     row: Row,
     occurrence_of: Callable[[str], int],
-) -> tuple[Report, str, int] | str:
-    """One row as a report not yet saved, with its content key and which
+) -> Prepared | str:
+    """One row as its report's stored events, with its content key and which
     identical row it is; or why it is rejected. ``occurrence_of(key)`` says
     which identical row this one would be (1 = the first of the file)."""
     if row.problem is not None:
         return row.problem
     found: list[tuple[str, int]] = []
 
-    def id_of(submission: Any) -> UUID:
-        key = row_key(submission)
+    def id_of(submission: Any, details: dict[str, Any]) -> UUID:
+        key = row_key(submission, details)
         found.append((key, occurrence_of(key)))
         return imported_report_id(*found[0])
 
     try:
         payload = reader.payload(row.cells)
-        report = app.prepare_import(payload, id_of, source_sha256, row.line, author_token)
+        report_id, stored = app.prepare_import_events(
+            payload, id_of, source_sha256, row.line, author_token_hash
+        )
     except (RowRejected, ValidationFailed) as error:
         return _reason(error)
     except OverflowError:
         # Year 1 or 9999 moved by a UTC offset (the row's key, a shift's
         # next day): the domain would refuse the time anyway.
         return "a time too close to year 1 or 9999"
-    return report, *found[0]
+    events = tuple((e.originator_version, e.topic, e.state) for e in stored)
+    return Prepared(report_id, *found[0], events)
 
 
 class Importer:
@@ -167,6 +177,7 @@ class Importer:
         self.courthouses = app.courthouses()
         self.zones = {c.code: c.zone for c in self.courthouses}
         self.reader = RowReader(mapping, self.zones.get, default_zone)
+        self._lookup: psycopg.Connection | None = None
 
     def run(
         self,
@@ -198,9 +209,14 @@ class Importer:
                    "mapped_columns": columns, "ignored_columns": list(ignored),
                    "not_in_mapping": unlisted},
         )  # fmt: skip
-        here = ChunkPreparer(self.app, self.reader, source.sha256, author_token, prepare_row)
+        here = ChunkPreparer(
+            self.app, self.reader, source.sha256, hash_token(author_token), prepare_row
+        )
         rejected = RejectedRows(rejected_path, columns)
         pool: workers.WorkerPool | None = None
+        # The writer's one connection for "which are stored already?", kept
+        # for the run (autocommit: no transaction left open between batches).
+        self._lookup = self.database.connect(autocommit=True) if self.database is not None else None
         # One writer thread stores batch N while this one reads batch N+1: the
         # database works in its own process meanwhile. One writer, batches in
         # file order, each one transaction: positions follow the file.
@@ -215,7 +231,7 @@ class Importer:
                     pool = workers.WorkerPool(
                         self.workers, env=self.app.env, courthouses=self.courthouses,
                         mapping=self.mapping, zones=self.zones, default_zone=self.default_zone,
-                        source_sha256=source.sha256, author_token=author_token,
+                        source_sha256=source.sha256, author_token_hash=hash_token(author_token),
                     )  # fmt: skip
                 every = itertools.chain([c for c in (first, second) if c is not None], chunks)
                 prepared = (
@@ -238,6 +254,8 @@ class Importer:
                 rejected.close()
                 if pool is not None:
                     pool.close()
+                if self._lookup is not None:
+                    self._lookup.close()
         result.rejected = rejected.count
         log.info(
             "import finished",
@@ -289,7 +307,9 @@ class Importer:
         return batch
 
     def _store(self, batch: list[Prepared], result: ImportResult, dry_run: bool) -> None:
-        stored = event_log.stored_originators(self.database, [r.report_id for r in batch])
+        stored = event_log.stored_originators(
+            self.database, [r.report_id for r in batch], self._lookup
+        )
         new = [r for r in batch if r.report_id not in stored]
         result.already_stored += len(batch) - len(new)
         if dry_run:

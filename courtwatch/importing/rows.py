@@ -1,7 +1,7 @@
 """One spreadsheet row -> the payload a submission would send (or why not).
 
 The payload then goes through the same intake and the same domain checks as a
-report sent from a phone (Courtwatch.prepare_import); this module only reads
+report sent from a phone (Courtwatch.prepare_import_events); this module only reads
 cells: vocabularies through the mapping's values, counts as ASCII digits,
 dates and times with the mapping's formats. A time typed without a zone is a
 wall-clock time at its courthouse (courtwatch/timezones.py), the same rule as
@@ -85,13 +85,14 @@ class RowReader:
         self.mapping = mapping
         self._zone_of = zone_of
         self._default_zone = zone_named(mapping.timezone) or default_zone
+        # The fields read as plain cells, once for every row.
+        self._plain = [(n, f) for n, f in mapping.fields.items() if n not in TIME_FIELDS]
 
     def payload(self, cells: dict[str, str]) -> dict[str, Any]:
         kind = self._kind(cells)
         allowed = MODELS[kind].model_fields
         payload: dict[str, Any] = {"kind": kind}
-        plain = {n: f for n, f in self.mapping.fields.items() if n not in TIME_FIELDS}
-        for name, fmap in plain.items():
+        for name, fmap in self._plain:
             value = self._plain_value(fmap, cells)
             # A column for another kind's field (agents for a call-in) is left out.
             if value is not None and name in allowed:

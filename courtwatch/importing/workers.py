@@ -1,10 +1,10 @@
 """Rows to stored events, in worker processes (the import's CPU-bound part).
 
-Profiled on 2 cores (README, "Importing historical records"): ~75 % of an
-import's CPU is turning a row into a report (reading the cells, pydantic
-intake, the domain's checks, eventsourcing building the two events) and ~10 %
-serialising the events; one Python process, one GIL, tops out near 3,500
-rows/s. So chunks of rows go to worker processes, which return each row's
+Profiled on 2 cores (README, "Importing historical records"): most of an
+import's CPU is turning a row into its two serialised events (reading the
+cells, pydantic intake, the domain's checks, JSON), ~117 µs a row; the
+command's own process then spends ~50 µs a row (the CSV, the hand-over, the
+insert). So chunks of rows go to worker processes, which return each row's
 stored events (already serialised: unpickling them costs the parent ~4 µs a
 row, a whole report ~50 µs) or the reason it was rejected. The parent keeps
 what must stay in file order: the count of identical rows before each one
@@ -71,27 +71,21 @@ class ChunkPreparer:
         app: Any,
         reader: RowReader,
         source_sha256: str,
-        author_token: str,
-        prepare_row: Callable[..., Any],
+        author_token_hash: str,
+        prepare_row: Callable[..., Outcome],
     ) -> None:
         self.app = app
         self.reader = reader
         self.source_sha256 = source_sha256
-        self.author_token = author_token
+        # Hashed once per run, not once per row: every report of the run has it.
+        self.author_token_hash = author_token_hash
         self._prepare_row = prepare_row
 
     def one(self, row: Row, occurrence_of: Callable[[str], int]) -> Outcome:
         """``occurrence_of(key)``: which identical row this one is, were it accepted."""
-        made = self._prepare_row(
-            self.app, self.reader, self.source_sha256, self.author_token, row, occurrence_of
+        return self._prepare_row(
+            self.app, self.reader, self.source_sha256, self.author_token_hash, row, occurrence_of
         )
-        if isinstance(made, str):
-            return made
-        report, key, occurrence = made
-        to_stored = self.app.mapper.to_stored_event
-        stored = (to_stored(event) for event in report.collect_events())
-        events = tuple((e.originator_version, e.topic, e.state) for e in stored)
-        return Prepared(report.id, key, occurrence, events)
 
     def chunk(self, rows: Sequence[Row]) -> list[Outcome]:
         """Identical rows are counted within the chunk only: the parent, which
@@ -117,7 +111,7 @@ def _start_worker(
     zones: dict[str, str | None],
     default_zone: ZoneInfo,
     source_sha256: str,
-    author_token: str,
+    author_token_hash: str,
     parent: int,
 ) -> None:
     global _preparer
@@ -138,7 +132,7 @@ def _start_worker(
         env={**env, "PERSISTENCE_MODULE": "eventsourcing.popo"}, courthouses=courthouses
     )
     reader = RowReader(mapping, zones.get, default_zone)
-    _preparer = ChunkPreparer(app, reader, source_sha256, author_token, prepare_row)
+    _preparer = ChunkPreparer(app, reader, source_sha256, author_token_hash, prepare_row)
 
 
 def _prepare_chunk(rows: Sequence[Row]) -> list[Outcome]:
@@ -163,7 +157,7 @@ class WorkerPool:
         zones: dict[str, str | None],
         default_zone: ZoneInfo,
         source_sha256: str,
-        author_token: str,
+        author_token_hash: str,
     ) -> None:
         self.workers = workers
         self._executor = ProcessPoolExecutor(
@@ -171,7 +165,7 @@ class WorkerPool:
             mp_context=multiprocessing.get_context("fork"),
             initializer=_start_worker,
             initargs=(dict(env), courthouses, mapping, zones, default_zone,
-                      source_sha256, author_token, os.getpid()),
+                      source_sha256, author_token_hash, os.getpid()),
         )  # fmt: skip
 
     def prepared(self, chunks: Iterable[list[Row]]) -> Iterator[tuple[list[Row], list[Outcome]]]:

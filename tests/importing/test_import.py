@@ -205,11 +205,22 @@ def test_a_batch_racing_another_importer_stores_what_is_new_and_replays_the_rest
         "observed_at": "2018-05-02T10:00:00-04:00",
     }
     other = {**payload, "observed_at": "2018-05-02T11:00:00-04:00"}
-    ids = [uuid.uuid5(uuid.NAMESPACE_URL, f"race-{n}") for n in range(2)]
+    ids = [uuid.uuid5(uuid.NAMESPACE_URL, f"race-{n}") for n in range(3)]
     token = app.import_token()
     sha = "c" * 64
     first = app.prepare_import(payload, lambda _: ids[0], sha, 2, token)
-    assert [r.created for r in app.store_imports([first])] == [True]
+    earlier = {**payload, "observed_at": "2018-05-01T10:00:00-04:00"}
+    third = app.prepare_import(earlier, lambda _: ids[2], sha, 4, token)
+    stored = app.store_imports([first, third])
+    assert [r.created for r in stored] == [True, True]
+    # Each stored report's position is its own last event's (Imported) in the log.
+    with runs.services.database.connect() as conn:
+        last = conn.execute(
+            "SELECT originator_id, max(notification_id) FROM courtwatch_events"
+            " WHERE originator_id = ANY(%s) GROUP BY originator_id",
+            ([ids[0], ids[2]],),
+        ).fetchall()
+    assert {r.report_id: r.position for r in stored} == {uuid.UUID(str(i)): p for i, p in last}
     again = app.prepare_import(payload, lambda _: ids[0], sha, 2, token)
     new = app.prepare_import(other, lambda _: ids[1], sha, 3, token)
     results = app.store_imports([again, new])

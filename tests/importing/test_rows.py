@@ -15,7 +15,7 @@ from courtwatch.importing.importer import Importer, imported_report_id, row_key
 from courtwatch.importing.mapping import MappingError, parse_mapping
 from courtwatch.importing.rows import RowReader, RowRejected
 from courtwatch.importing.table import RejectedRows, Row, Table, read_source, safe_cell
-from courtwatch.intake import parse_submission
+from courtwatch.intake import details_of, parse_submission
 
 ZONES = {"NYC": "America/New_York", "NLA": "America/Los_Angeles", "PHO": "America/Phoenix"}
 MAPPING = """
@@ -207,6 +207,7 @@ class _NoDomain:
     def import_token(self) -> str:
         return "t"
 
-    def prepare_import(self, payload, id_of, *args):  # type: ignore[no-untyped-def]
-        id_of(parse_submission(payload))
+    def prepare_import_events(self, payload, id_of, *args):  # type: ignore[no-untyped-def]
+        submission = parse_submission(payload)
+        id_of(submission, details_of(submission))
         raise AssertionError("a year-9999 row got past its id")

@@ -19,8 +19,10 @@ from projections.live_map.reader import LiveMapReader, MapFilter
 # are ~55 KiB gzipped, inside the 100 KB budget of a first paint on a phone.
 MARKERS_MAX = 1000
 # A cell is about this many screen pixels wide at the requested zoom (a Leaflet
-# tile is 256 px and 360 / 2**zoom degrees wide).
-CELL_PIXELS = 80
+# tile is 256 px and 360 / 2**zoom degrees wide): a cluster sits at its reports'
+# mean, anywhere in its cell, so cells well wider than a bubble (at most 48 px)
+# keep neighbours from covering each other on a phone.
+CELL_PIXELS = 120
 # Whatever the zoom, a view is cut into at most this many cells across, so a
 # hostile zoom=18 over the whole world cannot ask for millions of clusters:
 # at most CELLS_ACROSS**2 (the payload bound the tests check).

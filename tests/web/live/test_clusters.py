@@ -6,6 +6,7 @@ does): what the projection would write, without 20,000 submissions.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import random
@@ -23,6 +24,7 @@ from projections.live_map.clusters import clusters
 from projections.live_map.projection import DDL
 from projections.live_map.reader import LiveMapReader, MapFilter
 from tests.conftest import ServerThread
+from tests.web.live.test_routes import sighting, submit
 from web.live.clusters import CELLS_ACROSS, MARKERS_MAX, cell_degrees
 
 NATIONAL = "-125,24,-66,50"
@@ -224,3 +226,62 @@ async def test_a_huge_box_at_the_deepest_zoom_is_answered_and_hostile_views_refu
     for params in HOSTILE:  # refused with a 4xx naming the field, never a 5xx
         refused = await client.get("/api/map/reports", params=params)
         assert refused.status_code == 422, (params, refused.text)
+
+
+async def test_a_phone_on_the_national_view_sees_every_report_as_clusters(
+    database: Database, live_server: ServerThread, client: httpx.AsyncClient, browser: Any
+) -> None:
+    reports = generated(3000, seed=7)
+    for i, r in enumerate(reports):  # all inside the page's default 24-hour window
+        r["updated_at"] = r["observed_at"] = NOW - timedelta(minutes=i % 600)
+    await fill(database, reports)
+    shown = len(
+        [
+            r
+            for r in reports
+            if r["lat"] is not None
+            and not (r["kind"] == "watch_shift" and json.loads(r["details"])["ended_at"] is None)
+        ]
+    )
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(live_server.url + "/map")
+
+    async def total() -> int:
+        return int(
+            await page.evaluate("window.courtwatchMap ? window.courtwatchMap.clusteredTotal() : 0")
+        )
+
+    await wait_until_async(lambda: total(), shown)
+
+    async def settled() -> int:  # the fit to the data has moved the map and reloaded
+        return int(not await page.evaluate("window.courtwatchMap.loading()"))
+
+    await wait_until_async(settled, 1)
+    await wait_until_async(lambda: total(), shown)
+    assert await page.evaluate("window.courtwatchMap.clusterCount()") > 0
+    assert await page.locator(".cw-server-cluster").count() > 0
+
+    # A new report while the clusters are up: counted after one re-fetch (3-10 s),
+    # which the delta alone asks for (the map is not moving).
+    await submit(client, sighting(courthouse_code="NYC"))
+    await wait_until_async(lambda: total(), shown + 1, timeout=15.0)
+
+    config = "JSON.parse(document.getElementById('courtwatch-config').textContent)"
+    zoom = f"window[{config}.mapVar].getZoom()"
+    before = await page.evaluate(zoom)
+    await page.locator(".cw-server-cluster").first.click()
+    for _ in range(200):
+        if await page.evaluate(zoom) > before:
+            break
+        await asyncio.sleep(0.025)
+    assert await page.evaluate(zoom) > before
+    await page.close()
+
+
+async def wait_until_async(read: Any, want: int, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    got = await read()
+    while got != want and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+        got = await read()
+    assert got == want

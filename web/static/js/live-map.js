@@ -740,7 +740,13 @@
 
   function scheduleLoad(delay) {
     clearTimeout(loadTimer);
-    loadTimer = setTimeout(loadView, delay === undefined ? RELOAD_DEBOUNCE_MS : delay);
+    loadTimer = setTimeout(
+      () => {
+        loadTimer = null;
+        loadView();
+      },
+      delay === undefined ? RELOAD_DEBOUNCE_MS : delay,
+    );
   }
 
   function bboxParam() {
@@ -1313,6 +1319,8 @@
       // While the view is the server's clusters: how many, and the reports they count.
       clusterCount: () => (state.clusterMode ? state.serverClusters.getLayers().length : 0),
       clusteredTotal: () => state.clusteredTotal,
+      // A view load is waiting or under way (tests wait for the map to settle).
+      loading: () => loadTimer !== null || loadAbort !== null,
       position: () => state.lastPosition,
       status: () => state.status,
       // While the drawn view is the one saved on this phone (not yet replaced).

@@ -25,8 +25,9 @@ MARKERS_MAX = 1000
 CELL_PIXELS = 120
 # Whatever the zoom, a view is cut into at most this many cells across, so a
 # hostile zoom=18 over the whole world cannot ask for millions of clusters:
-# at most CELLS_ACROSS**2 (the payload bound the tests check).
-CELLS_ACROSS = 40
+# at most (CELLS_ACROSS + 1) ** 2 (a box not aligned to the grid touches one
+# more per side), under 100 KB gzipped at worst (the bound the tests check).
+CELLS_ACROSS = 32
 
 
 def cell_degrees(zoom: int, bbox: tuple[float, float, float, float] | None) -> float:

@@ -186,7 +186,7 @@ async def test_clusters_are_one_query_and_bounded_for_a_hostile_zoom(
         # The pool's own reset on release is not the reader's.
         ours = [q for q in statements if not q.startswith("SELECT pg_advisory_unlock_all")]
         assert len(ours) == 1 and "GROUP BY" in ours[0]
-        assert len(found) <= CELLS_ACROSS**2
+        assert len(found) <= (CELLS_ACROSS + 1) ** 2
         assert sum(c.count for c in found) == len(
             [
                 r
@@ -222,7 +222,7 @@ async def test_a_huge_box_at_the_deepest_zoom_is_answered_and_hostile_views_refu
         "/api/map/reports", params={"bbox": "-1e308,-90,1e308,90", "zoom": "18"}
     )
     assert response.status_code == 200
-    assert len(response.json()["clusters"]) <= CELLS_ACROSS**2
+    assert len(response.json()["clusters"]) <= (CELLS_ACROSS + 1) ** 2
     for params in HOSTILE:  # refused with a 4xx naming the field, never a 5xx
         refused = await client.get("/api/map/reports", params=params)
         assert refused.status_code == 422, (params, refused.text)
@@ -285,3 +285,39 @@ async def wait_until_async(read: Any, want: int, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.05)
         got = await read()
     assert got == want
+
+
+def test_the_largest_possible_answer_fits_the_budget() -> None:
+    """The most clusters a view can get (a box not aligned to the grid spans one cell more), each with every kind and status and long numbers."""
+    from starlette.responses import JSONResponse
+
+    from projections.live_map.clusters import KINDS as ALL_KINDS
+    from projections.live_map.clusters import STATUSES as ALL_STATUSES
+    from projections.live_map.clusters import Cluster
+    from web.live.clusters import cluster_json
+
+    rng = random.Random(1)
+
+    def place() -> float:
+        return rng.uniform(-180, 180)
+
+    worst = [
+        cluster_json(
+            Cluster(
+                count=rng.randint(10**5, 10**6),
+                lat=place(),
+                lon=place(),
+                south=place(),
+                west=place(),
+                north=place(),
+                east=place(),
+                kinds={k: rng.randint(10**4, 10**5) for k in ALL_KINDS},
+                statuses={s: rng.randint(10**4, 10**5) for s in ALL_STATUSES},
+                arrests=rng.randint(10**4, 10**5),
+            )
+        )
+        for _ in range((CELLS_ACROSS + 1) ** 2)
+    ]
+    body = {"position": 2**40, "reports": [], "truncated": False, "clusters": worst}
+    wire = JSONResponse({**body, "total": 10**9, "cell": 1 / 3}).body
+    assert len(gzip.compress(wire)) < 100_000

@@ -3,9 +3,11 @@
 Run: .venv/bin/python bench/first_paint.py [--reports 100000]
 
 Fills the live-map view directly (COPY) with reports spread over the real
-courthouses, then times GET /api/map/reports for a national view (capped at
-5,000 markers) and a city view, through `courtwatch serve`, next to the same
-SQL sent straight to PostgreSQL with asyncpg.
+courthouses, then times GET /api/map/reports for a national view and a city
+view, through `courtwatch serve`, next to the same SQL sent straight to
+PostgreSQL with asyncpg: once as markers without `zoom` (capped at 5,000, the
+newest), and once with the page's `zoom`, where a view of more than 1,000
+reports is answered with server-side clusters that count every report.
 """
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ import httpx
 
 from bench._common import describe, fresh_database, product_process
 from courtwatch.gazetteer import immigration_courts
+from projections.live_map.clusters import cluster_statement
 from projections.live_map.projection import DDL
+from projections.live_map.reader import MapFilter
+from web.live.clusters import cell_degrees
 
 VIEWS = {"national": "-125,24,-66,50", "new york city": "-74.3,40.5,-73.7,40.95"}
+# The zoom the page is at for each view (a phone or laptop showing that box).
+ZOOMS = {"national": 4, "new york city": 11}
 
 
 async def fill(connect: dict, count: int) -> None:
@@ -102,6 +109,28 @@ async def raw(connect: dict, bbox: str, rounds: int) -> list[float]:
     return timings
 
 
+async def raw_clusters(connect: dict, bbox: str, zoom: int, rounds: int) -> list[float]:
+    """The clusters' one statement, as the server sends it, straight to PostgreSQL."""
+    box = tuple(float(x) for x in bbox.split(","))
+    assert len(box) == 4
+    where = MapFilter(bbox=(box[0], box[1], box[2], box[3]))
+    sql, args = cluster_statement(where, cell_degrees(zoom, where.bbox))
+    conn = await asyncpg.connect(**connect)
+    timings = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await conn.fetch(sql, *args)
+        timings.append((time.perf_counter() - started) * 1000)
+    await conn.close()
+    return timings
+
+
+def p99_ratio(product: list[float], floor: list[float]) -> str:
+    from bench._common import percentile
+
+    return f"{percentile(product, 99) / percentile(floor, 99):.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -126,6 +155,26 @@ def main() -> None:
             print(
                 f"{name:14s}: {count:5d} markers, {size / 1024:6.0f} KiB on the wire | HTTP {describe(timings)} | "
                 f"raw SQL {describe(floor)}"
+            )
+            zoom = ZOOMS[name]
+            timings, size, body = [], 0, {}
+            with httpx.Client(base_url=url) as client:
+                for _ in range(args.rounds):
+                    started = time.perf_counter()
+                    response = client.get(
+                        "/api/map/reports", params={"bbox": bbox, "zoom": str(zoom)}
+                    )
+                    timings.append((time.perf_counter() - started) * 1000)
+                    size = int(response.headers.get("content-length", len(response.content)))
+                    encoding = response.headers.get("content-encoding", "identity")
+                    body = response.json()
+            floor = asyncio.run(raw_clusters(connect, bbox, zoom, args.rounds))
+            shown = len(body.get("clusters", body["reports"]))
+            represented = body.get("total", len(body["reports"]))
+            print(
+                f"{name:14s} zoom {zoom:2d}: {shown:5d} clusters for {represented} reports, "
+                f"{size / 1024:6.1f} KiB on the wire ({encoding}) | HTTP {describe(timings)} | "
+                f"raw SQL {describe(floor)} | p99 ratio {p99_ratio(timings, floor)}"
             )
 
 

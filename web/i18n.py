@@ -852,6 +852,16 @@ TEXT: dict[str, tuple[str, str]] = {
         "Too many reports here: showing the most recent. Zoom in to see all.",
         "Hay demasiados reportes aquí: se muestran los más recientes. Acerque el mapa para verlos todos.",
     ),
+    # A server-side cluster (a wide view of many reports): its label for screen
+    # readers and on hover; selecting it zooms in.
+    "map.cluster_fmt": (
+        "{count} reports here ({arrests} arrests). Select to zoom in.",
+        "{count} reportes aquí ({arrests} arrestos). Seleccione para acercar el mapa.",
+    ),
+    "map.clusters_notice_fmt": (
+        "{count} reports in view, grouped by area. Zoom in to see each one.",
+        "{count} reportes en el mapa, agrupados por zona. Acerque el mapa para ver cada uno.",
+    ),
     "map.load_failed": (
         "Could not load reports. Retrying…",
         "No se pudieron cargar los reportes. Reintentando…",

@@ -554,6 +554,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
                 "one courthouse's code",
                 {"type": "string", "maxLength": 24, "pattern": "^[^\\x00-\\x1f\\x7f]*$"},
             ),
+            _query(
+                "zoom",
+                "the map's zoom (0-18): with it, a view holding more than 1,000 reports is "
+                "answered with `clusters` (counts per grid cell) instead of markers",
+                {"type": "integer", "minimum": 0, "maximum": 18},
+            ),
         ],
         "responses": {"200": _json(_ref("FirstPaint"), "the reports"), **_errors("422", "503")},
     },
@@ -1457,6 +1463,29 @@ COMMON_SCHEMAS: dict[str, Any] = {
             "position": {"type": "integer"},
             "reports": {"type": "array", "items": {"type": "object"}},
             "truncated": {"type": "boolean"},
+            "clusters": {
+                "type": "array",
+                "description": "only with `zoom`, for a view of many reports: every matching "
+                "report with a place is counted in exactly one",
+                "items": {
+                    "type": "object",
+                    "required": ["count", "lat", "lon", "kinds", "statuses", "arrests"],
+                    "properties": {
+                        "count": {"type": "integer"},
+                        "lat": {"type": "number"},
+                        "lon": {"type": "number"},
+                        "south": {"type": "number"},
+                        "west": {"type": "number"},
+                        "north": {"type": "number"},
+                        "east": {"type": "number"},
+                        "kinds": {"type": "object"},
+                        "statuses": {"type": "object"},
+                        "arrests": {"type": "integer"},
+                    },
+                },
+            },
+            "total": {"type": "integer"},
+            "cell": {"type": "number", "description": "the grid's cell size in degrees"},
         },
     },
     "Checkpoint": {"type": "object", "description": "tree size, root hash and the signed note"},

@@ -194,25 +194,7 @@ class LiveMapReader:
 
     async def reports(self, where: MapFilter, limit: int) -> tuple[int, list[asyncpg.Record]]:
         """Reports matching ``where``, newest change first, with the feed position they reflect."""
-        clauses: list[str] = [PUBLIC_REPORT]
-        args: list[Any] = []
-        if where.bbox:
-            west, south, east, north = where.bbox
-            args += [south, north]
-            clauses.append(f"lat BETWEEN ${len(args) - 1} AND ${len(args)}")
-            if west <= east:
-                args += [west, east]
-                clauses.append(f"lon BETWEEN ${len(args) - 1} AND ${len(args)}")
-        if where.kinds:
-            args.append(list(where.kinds))
-            clauses.append(f"kind = ANY(${len(args)})")
-        if where.since is not None:
-            args.append(where.since)
-            clauses.append(f"updated_at >= ${len(args)}")
-        if where.courthouse:
-            args.append(where.courthouse)
-            clauses.append(f"courthouse_code = ${len(args)}")
-        condition = " AND ".join(clauses)
+        condition, args = filter_sql(where)
         async with self._acquire() as conn, conn.transaction(isolation="repeatable_read"):
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM activity_feed")
             rows = await conn.fetch(
@@ -222,6 +204,10 @@ class LiveMapReader:
                 *args,
             )
         return int(position), list(rows)
+
+    def acquire(self) -> Any:
+        """A pooled connection (for the other public reads of this view, clusters.py)."""
+        return self._acquire()
 
     async def recent(self, window: timedelta, limit: int) -> tuple[int, list[asyncpg.Record]]:
         """Reports changed within ``window``, newest first, with the feed position they reflect."""
@@ -235,3 +221,29 @@ class LiveMapReader:
                 limit,
             )
         return int(position), list(rows)
+
+
+def filter_sql(where: MapFilter) -> tuple[str, list[Any]]:
+    """The WHERE condition of a public map read and its arguments ($1, $2, ...).
+
+    One definition for the markers and the clusters, so both count the same reports.
+    """
+    clauses: list[str] = [PUBLIC_REPORT]
+    args: list[Any] = []
+    if where.bbox:
+        west, south, east, north = where.bbox
+        args += [south, north]
+        clauses.append(f"lat BETWEEN ${len(args) - 1} AND ${len(args)}")
+        if west <= east:
+            args += [west, east]
+            clauses.append(f"lon BETWEEN ${len(args) - 1} AND ${len(args)}")
+    if where.kinds:
+        args.append(list(where.kinds))
+        clauses.append(f"kind = ANY(${len(args)})")
+    if where.since is not None:
+        args.append(where.since)
+        clauses.append(f"updated_at >= ${len(args)}")
+    if where.courthouse:
+        args.append(where.courthouse)
+        clauses.append(f"courthouse_code = ${len(args)}")
+    return " AND ".join(clauses), args

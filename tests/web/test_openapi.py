@@ -78,7 +78,7 @@ def test_errors_and_query_parameters_are_described() -> None:
         for path, item in document["paths"].items()
         if "get" in item
     }
-    assert names["/api/map/reports"] == {"bbox", "kinds", "since", "courthouse"}
+    assert names["/api/map/reports"] == {"bbox", "kinds", "since", "courthouse", "zoom"}
     assert names["/api/log/inclusion"] == {"leaf", "report", "version", "size"}
     assert names["/summaries/{period}/{key}"] == {"courthouse", "revision"}
     assert names["/ws/live"] == {"since"}

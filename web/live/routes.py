@@ -31,8 +31,9 @@ from web.alerts.in_page import alerts_frame_scripts
 from web.errors import database_unavailable_errors
 from web.i18n import LANGUAGES, negotiate
 from web.live import protocol
+from web.live.clusters import clustered_view
 from web.live.hub import DatabaseUnavailable, Gone, Hub, SlowConsumer, Subscriber
-from web.live.map_page import preload_links, render_map_page
+from web.live.map_page import MAX_ZOOM, preload_links, render_map_page
 from web.live.snapshots import SnapshotCache
 from web.members.auth import has_session_cookie, member_for_websocket
 
@@ -151,6 +152,14 @@ async def first_paint(request: Request) -> Response:
         since=query.iso_time("since", params.get("since")),
         courthouse=query.courthouse_code("courthouse", params.get("courthouse")),
     )
+    # With the page's zoom, a view holding many reports is answered with
+    # clusters counted by the server (web/live/clusters.py), so every report is
+    # represented; without it (older clients, the API), markers as before.
+    zoom = query.optional_ascii_int("zoom", params.get("zoom"), maximum=MAX_ZOOM)
+    if zoom is not None:
+        body = await clustered_view(live.reader, where, zoom)
+        if body is not None:
+            return JSONResponse(body)
     position, rows = await live.reader.reports(where, FIRST_PAINT_LIMIT + 1)
     reports = [live.encode(r) for r in rows[:FIRST_PAINT_LIMIT]]
     return JSONResponse(

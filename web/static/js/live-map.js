@@ -5,8 +5,9 @@
  * elsewhere both fails offline and tells a third party who is watching.
  *
  * Protocol (docs/map-page.md):
- *   GET  /api/map/reports?bbox=w,s,e,n&kinds=a,b&since=ISO&courthouse=CODE
+ *   GET  /api/map/reports?bbox=w,s,e,n&kinds=a,b&since=ISO&courthouse=CODE&zoom=Z
  *        -> {position, reports: [MapReport], truncated}
+ *           or, for a view of many reports, {position, clusters: [...], total}
  *   WS   /ws/live?since=P  server -> client frames:
  *        snapshot {position, reports}  replace state
  *        resume   {position}           deltas after P follow
@@ -173,6 +174,11 @@
     lastPosition: null, // last log position applied from the live stream
     savedAt: null, // while the drawn view is the saved one: when it was saved (ms)
     status: "connecting",
+    // A wide view of many reports is drawn as the server's clusters (counts per
+    // grid cell, docs/map-page.md "Clusters") instead of a marker per report.
+    serverClusters: null, // L.LayerGroup of cluster markers
+    clusterMode: false,
+    clusteredTotal: 0,
   };
 
   function validReport(r) {
@@ -467,6 +473,132 @@
     scheduleFeed();
   }
 
+  /* ---------- server-side clusters (wide views of many reports) ---------- */
+
+  // While clusters are shown, a live delta is not added to a count here (the
+  // client cannot tell whether an update is to a report already counted): the
+  // view is asked for again once, a few seconds later, with jitter, so a burst
+  // of deltas costs each viewer one cheap request, not one per delta.
+  const RECLUSTER_MIN_MS = 3000;
+  const RECLUSTER_JITTER_MS = 7000;
+  let reclusterTimer = null;
+
+  function scheduleRecluster() {
+    if (reclusterTimer !== null) return;
+    reclusterTimer = setTimeout(
+      () => {
+        reclusterTimer = null;
+        if (state.clusterMode) loadView();
+      },
+      RECLUSTER_MIN_MS + Math.random() * RECLUSTER_JITTER_MS,
+    );
+  }
+
+  function shortCount(n) {
+    if (n < 1000) return String(n);
+    if (n < 10000) return (n / 1000).toFixed(1).replace(/\.0$/, "") + "k";
+    return Math.round(n / 1000) + "k";
+  }
+
+  function validCluster(c) {
+    return (
+      c &&
+      Number.isSafeInteger(c.count) &&
+      c.count > 0 &&
+      Number.isFinite(c.lat) &&
+      Number.isFinite(c.lon)
+    );
+  }
+
+  function clusterBounds(c) {
+    const edges = [c.south, c.west, c.north, c.east];
+    if (!edges.every(Number.isFinite)) return null;
+    return L.latLngBounds([c.south, c.west], [c.north, c.east]);
+  }
+
+  function countIcon(n, arrests) {
+    const size = n < 100 ? 36 : n < 1000 ? 42 : 48;
+    return L.divIcon({
+      html: `<span>${shortCount(n)}</span>`,
+      className: "cw-cluster cw-server-cluster" + (arrests > 0 ? " cw-cluster-arrest" : ""),
+      iconSize: [size, size],
+    });
+  }
+
+  // The server's grid puts a cluster at its reports' mean, anywhere in its cell:
+  // two neighbours can land a few pixels apart. Those are drawn as one bubble
+  // with their summed count (markercluster merges them; selecting it zooms in).
+  function mergedClusterIcon(group) {
+    let n = 0;
+    let arrests = 0;
+    for (const m of group.getAllChildMarkers()) {
+      n += m.cwCount || 0;
+      arrests += m.cwArrests || 0;
+    }
+    return countIcon(n, arrests);
+  }
+
+  function serverClusterMarker(c) {
+    const n = c.count;
+    const arrests = Number.isSafeInteger(c.arrests) ? c.arrests : 0;
+    const text = fmt(T.cluster_fmt, { count: n.toLocaleString(cfg.lang), arrests });
+    const icon = countIcon(n, arrests);
+    // Where two bubbles overlap, the larger count stays readable on top.
+    const marker = L.marker([c.lat, c.lon], {
+      icon,
+      keyboard: true,
+      title: text,
+      alt: text,
+      zIndexOffset: Math.min(n, 100000),
+    });
+    marker.cwCount = n;
+    marker.cwArrests = arrests;
+    marker.on("click", () => {
+      const map = state.map;
+      const bounds = clusterBounds(c);
+      const max = map.getMaxZoom();
+      const spread = bounds && !bounds.getNorthEast().equals(bounds.getSouthWest());
+      if (spread) map.fitBounds(bounds, { padding: [32, 32], maxZoom: max });
+      else map.setView([c.lat, c.lon], Math.min(map.getZoom() + 3, max));
+    });
+    return marker;
+  }
+
+  // Draw the server's clusters in place of the individual markers (or go back
+  // to markers when ``clusters`` is null). The reports held stay: the feed and
+  // the announcements still come from them.
+  function showServerClusters(clusters, total) {
+    const map = state.map;
+    state.serverClusters.clearLayers();
+    if (clusters === null) {
+      state.clusterMode = false;
+      state.clusteredTotal = 0;
+      if (!map.hasLayer(state.cluster)) map.addLayer(state.cluster);
+      return;
+    }
+    state.clusterMode = true;
+    if (map.hasLayer(state.cluster)) map.removeLayer(state.cluster);
+    let sum = 0;
+    const drawn = [];
+    for (const c of clusters) {
+      if (!validCluster(c)) continue;
+      sum += c.count;
+      drawn.push(serverClusterMarker(c));
+    }
+    state.serverClusters.addLayers(drawn);
+    state.clusteredTotal = Number.isSafeInteger(total) ? total : sum;
+  }
+
+  function boundsOfClusters(clusters) {
+    let bounds = null;
+    for (const c of clusters) {
+      if (!validCluster(c)) continue;
+      const b = clusterBounds(c) || L.latLngBounds([c.lat, c.lon], [c.lat, c.lon]);
+      bounds = bounds ? bounds.extend(b) : b;
+    }
+    return bounds;
+  }
+
   function clusterIcon(cluster) {
     const children = cluster.getAllChildMarkers();
     const arrest = children.some(
@@ -608,7 +740,13 @@
 
   function scheduleLoad(delay) {
     clearTimeout(loadTimer);
-    loadTimer = setTimeout(loadView, delay === undefined ? RELOAD_DEBOUNCE_MS : delay);
+    loadTimer = setTimeout(
+      () => {
+        loadTimer = null;
+        loadView();
+      },
+      delay === undefined ? RELOAD_DEBOUNCE_MS : delay,
+    );
   }
 
   function bboxParam() {
@@ -672,6 +810,8 @@
     const first = !fitted;
     if (loadAbort) loadAbort.abort();
     if (f.kinds.size === 0) {
+      showServerClusters(null, 0);
+      showNotice("");
       syncAll();
       startLive();
       return;
@@ -682,6 +822,8 @@
       kinds: KINDS.filter((k) => f.kinds.has(k)).join(","),
       since: since === null ? "" : new Date(since).toISOString(),
       courthouse: f.courthouse,
+      // The server answers a view of many reports with clusters at this zoom.
+      zoom: String(Math.max(0, Math.min(18, Math.round(state.map.getZoom())))),
     });
     const controller = new AbortController();
     loadAbort = controller;
@@ -730,9 +872,21 @@
     // From here the view is the server's (and the live stream covers what
     // follows): whatever was drawn from the saved view is no longer shown as such.
     state.savedAt = null;
-    showNotice(data.truncated ? T.truncated : "");
+    const clustered = Array.isArray(data.clusters) ? data.clusters : null;
+    showServerClusters(clustered, data.total);
+    showNotice(
+      clustered
+        ? fmt(T.clusters_notice_fmt, { count: state.clusteredTotal.toLocaleString(cfg.lang) })
+        : data.truncated
+          ? T.truncated
+          : "",
+    );
     syncMarkers(touched);
-    if (first) {
+    if (first && clustered) {
+      fitted = true;
+      const bounds = boundsOfClusters(clustered);
+      if (bounds) state.map.fitBounds(bounds, { padding: [32, 32], maxZoom: 11 });
+    } else if (first) {
       fitted = true;
       saveView(f, data);
       // A saved view already placed the map: move it only if something is off-screen.
@@ -903,6 +1057,7 @@
           syncMarkers([r.id]);
           scheduleFeed();
           if (passes(r, readFilters(), Date.now())) announce(r);
+          if (state.clusterMode) scheduleRecluster();
           // A member's alerts (map-alerts.js, when loaded) look each change up.
           document.dispatchEvent(new CustomEvent("courtwatch:map-change", { detail: r }));
         }
@@ -1118,6 +1273,12 @@
       maxClusterRadius: 50,
     });
     map.addLayer(state.cluster);
+    state.serverClusters = L.markerClusterGroup({
+      iconCreateFunction: mergedClusterIcon,
+      showCoverageOnHover: false,
+      spiderfyOnMaxZoom: false,
+      maxClusterRadius: 36,
+    }).addTo(map);
 
     // The feed is a side column on wide screens; on phones it starts folded so
     // the map gets the room.
@@ -1155,6 +1316,11 @@
 
     window.courtwatchMap = {
       markerCount: () => state.cluster.getLayers().length,
+      // While the view is the server's clusters: how many, and the reports they count.
+      clusterCount: () => (state.clusterMode ? state.serverClusters.getLayers().length : 0),
+      clusteredTotal: () => state.clusteredTotal,
+      // A view load is waiting or under way (tests wait for the map to settle).
+      loading: () => loadTimer !== null || loadAbort !== null,
       position: () => state.lastPosition,
       status: () => state.status,
       // While the drawn view is the one saved on this phone (not yet replaced).

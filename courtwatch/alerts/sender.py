@@ -313,7 +313,13 @@ class AlertSender:
         if idle <= 0:
             return False
         claimed_at = time.monotonic()  # before the claim: the lease ends after claimed_at + LEASE
-        generation = self._generation  # read before the claim: a loss during it counts
+        with self._lock:
+            # Read with the lock's state, as _lost_lock changes both: a loss
+            # after _run's look but before this read would otherwise hand the
+            # claim the new generation, and its attempts would never be cut.
+            generation = self._generation  # before the claim: a loss during it counts
+            if not self._alive.is_set():
+                return False
         due = claim_due(
             self.database,
             idle,

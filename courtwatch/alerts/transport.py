@@ -36,7 +36,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-_LINK_LOCAL = (ipaddress.ip_network("169.254.0.0/16"), ipaddress.ip_network("fe80::/10"))
+_LINK_LOCAL = (
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("fe80::/10"),
+    # AWS's metadata service over IPv6 (Nitro instances): not link-local, but
+    # the same service the link-local rule is there to keep out of reach.
+    ipaddress.ip_network("fd00:ec2::254/128"),
+)
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits and reach it:
+# NAT64's well-known prefix (RFC 6052) and IPv4-compatible addresses.
+_EMBEDS_IPV4 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("::/96"))
 
 
 class LinkLocalRefused(Exception):
@@ -99,6 +108,10 @@ def _is_link_local(host: str) -> bool:
     address = ipaddress.ip_address(host.split("%", 1)[0])
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
+    elif isinstance(address, ipaddress.IPv6Address) and any(address in n for n in _EMBEDS_IPV4):
+        if any(address in net for net in _LINK_LOCAL):
+            return True
+        address = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return any(address in net for net in _LINK_LOCAL)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -153,9 +153,14 @@ class LiveMapView(ParkingView):
                 (list({u.report_id for u in updates}),),
             )
             rows: dict[UUID, Row] = {r["report_id"]: dict(r) for r in curs.fetchall()}
+            folded_here: set[UUID] = set()  # rows not (yet) read back from the table
+            zone = curs.connection.info.timezone
             feed = []
             for tracking, report_id, event, at, change in updates:
                 current = rows.get(report_id)
+                if current is not None and report_id in folded_here:
+                    current = _as_read_back(current, zone)
+                folded_here.add(report_id)
                 row = change(None if current is None else dict(current))
                 row["position"] = tracking.notification_id
                 if current is None or event not in MEMBERS_ONLY_EVENTS:
@@ -198,6 +203,24 @@ class LiveMapView(ParkingView):
                 SQL("SELECT pg_notify(%s, %s)"),
                 (NOTIFY_CHANNEL, str(updates[-1].tracking.notification_id)),
             )
+
+
+def _as_read_back(row: Row, zone: tzinfo) -> Row:
+    """``row`` as ``SELECT * FROM map_reports`` gives it once stored: what the
+    next event of its report folds from when it has a batch of its own. A batch
+    folding from the row as it was written gave that event other feed rows (the
+    reporter's UTC offset instead of the session's zone), so a replay's feed
+    depended on where its batches happened to end."""
+    back = dict(row)
+    for name in ("observed_at", "updated_at"):
+        if isinstance(back[name], datetime):
+            back[name] = back[name].astimezone(zone)
+    for name in ("lat", "lon"):
+        if back[name] is not None:
+            back[name] = float(back[name])
+    for name in JSON_COLUMNS:
+        back[name] = json.loads(json_text(back[name]))
+    return back
 
 
 class LiveMapProjection(ParkingProjection[LiveMapView]):

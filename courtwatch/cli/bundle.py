@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.parse
@@ -24,6 +22,7 @@ from typing import Any
 
 from courtwatch.cli import arguments, command
 from courtwatch.infrastructure.config import Settings
+from courtwatch.transparency.bundle import write_atomically
 from courtwatch.transparency.checkpoint import CheckpointError, parse_checkpoint_text, split_note
 from courtwatch.transparency.merkle import ProofError
 from courtwatch.transparency.refresh import RefreshError, bundle_checkpoint, refresh_bundle
@@ -72,7 +71,7 @@ def bundle(args: argparse.Namespace, settings: Settings) -> int:
         expected = Path(args.key_file).read_text(encoding="utf-8")
     try:
         data, verdict = refresh(Path(args.bundle).read_bytes(), args.url, expected)
-        _write(Path(args.out), data)
+        write_atomically(Path(args.out), data)
     except (OSError, RefreshFailed, CheckpointError) as e:
         print(f"courtwatch bundle refresh: {e}", file=sys.stderr)
         return 1
@@ -155,17 +154,3 @@ def _get_json(base: str, path: str) -> Any:
         return json.loads(body)
     except (ValueError, RecursionError) as e:
         raise RefreshFailed(f"{address} did not answer JSON: {e}") from None
-
-
-def _write(target: Path, data: bytes) -> None:
-    """Atomically: a crash never leaves half a bundle where a whole one was expected."""
-    fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -201,7 +201,12 @@ def write_bundle(
                 "refusing to write a bundle that does not verify:\n- "
                 + "\n- ".join(report.problems)
             )
-    target = Path(path)
+    write_atomically(Path(path), data)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """A whole bundle or none: a crash never leaves half of one where a whole one
+    was expected (written next to it, synced, then renamed over it)."""
     fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:

@@ -354,10 +354,7 @@ def _check_refresh(
         return
     what = "the newer checkpoint"
     try:
-        if key is None:
-            newer = parse_checkpoint_text(split_note(note)[0])
-        else:
-            newer = parse_and_verify_checkpoint(note, key, origin=checkpoint.origin)
+        newer = _checkpoint_of(note, key, checkpoint.origin)
     except CheckpointError as e:
         report.problems.append(f"{REFRESH_NAME}: {what}: {e}")
         return
@@ -459,10 +456,7 @@ def _check_consistency(
         report.problems.append(f"{what} in {PROOFS_NAME} is malformed: {e}")
         return
     try:
-        if key is None:
-            old = parse_checkpoint_text(split_note(note)[0])
-        else:
-            old = parse_and_verify_checkpoint(note, key, origin=checkpoint.origin)
+        old = _checkpoint_of(note, key, checkpoint.origin)
     except CheckpointError as e:
         report.problems.append(f"{what}: {e}")
         return
@@ -769,3 +763,11 @@ def _disclosure_problems(bundle: str, disclosure_path: str) -> list[str]:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _checkpoint_of(note: str, key: Any, origin: str) -> Checkpoint:
+    """A signed note's checkpoint, its signature checked when the log's key is known
+    (without one, the bundle's own checkpoint was not checked either)."""
+    if key is None:
+        return parse_checkpoint_text(split_note(note)[0])
+    return parse_and_verify_checkpoint(note, key, origin=origin)

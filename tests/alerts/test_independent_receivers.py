@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -133,6 +134,40 @@ class Holder:
         self._server.close()
 
 
+@dataclass
+class HeldAttempt:
+    """A first sender whose attempt at one delivery is running (its receiver
+    never answers), and the second sender a test starts beside it."""
+
+    holder: Holder
+    first: AlertSender
+    second: AlertSender | None = None
+
+
+@contextmanager
+def first_attempt_held(
+    services: Services, database: Database, monkeypatch: pytest.MonkeyPatch, deadline: float
+) -> Iterator[HeldAttempt]:
+    """One webhook delivery whose first attempt is running in a first sender;
+    every sender, the projections and the receiver stopped afterwards. Stopping
+    waits for a running attempt: ``deadline`` cuts it sooner than the real 20 s."""
+    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", deadline)
+    holder = Holder()
+    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
+    held = HeldAttempt(holder, AlertSender(database, services.settings).start())
+    try:
+        _webhook_subscriber(services, "Eve", holder.url)
+        submit(services)
+        until(lambda: holder.open == 1)  # the first sender's attempt is running
+        yield held
+    finally:
+        held.first.stop()
+        if held.second is not None:
+            held.second.stop()
+        projecting.stop()
+        holder.stop()
+
+
 def test_a_lease_never_runs_out_while_its_attempt_still_talks_to_the_receiver(
     services: Services, database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -170,30 +205,15 @@ def test_a_sender_starting_leaves_a_live_senders_claims_alone(
     # Before: every sender, as it started, made every claimed delivery due again
     # (meant for a killed sender's), so starting `courtwatch project` while
     # `serve` was mid-attempt had both send the same delivery at once.
-    # Stopping waits for the attempt: cut it sooner than the real 20 s.
-    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 4.0)
-    holder = Holder()
-    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
-    first = AlertSender(database, services.settings).start()
-    second: AlertSender | None = None
-    try:
-        _webhook_subscriber(services, "Eve", holder.url)
-        submit(services)
-        until(lambda: holder.open == 1)  # the first sender's attempt is running
-        second = AlertSender(database, services.settings).start()
-        assert second.released.wait(10)
+    with first_attempt_held(services, database, monkeypatch, deadline=4.0) as held:
+        held.second = AlertSender(database, services.settings).start()
+        assert held.second.released.wait(10)
         with database.connect() as conn:
             row = conn.execute(
                 "SELECT next_attempt_at > clock_timestamp() FROM alert_deliveries"
             ).fetchone()
         assert row == (True,), "the live sender's claim was released"
-        assert holder.peak == 1
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        projecting.stop()
-        holder.stop()
+        assert held.holder.peak == 1
 
 
 def test_a_sender_stopped_mid_attempt_keeps_its_claim_until_the_attempt_ends(
@@ -203,23 +223,10 @@ def test_a_sender_stopped_mid_attempt_keeps_its_claim_until_the_attempt_ends(
     # its running attempts talking to receivers, so a sender started next
     # released that claim as a dead sender's and sent the delivery again at
     # once: a graceful restart sent one alert twice at the same time.
-    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 2.0)  # the holder never answers
-    holder = Holder()
-    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
-    first = AlertSender(database, services.settings).start()
-    second: AlertSender | None = None
-    try:
-        _webhook_subscriber(services, "Eve", holder.url)
-        submit(services)
-        until(lambda: holder.open == 1)  # the first sender's attempt is running
-        first.stop()
-        second = AlertSender(database, services.settings).start()
+    with first_attempt_held(services, database, monkeypatch, deadline=2.0) as held:
+        holder = held.holder
+        held.first.stop()
+        held.second = AlertSender(database, services.settings).start()
         # The second sender's own attempt (or a second connection at once).
         until(lambda: (holder.held and holder.open == 1) or holder.peak > 1)
         assert holder.peak == 1, "two attempts of one delivery at once"
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        projecting.stop()
-        holder.stop()

@@ -7,14 +7,12 @@ import itertools
 
 import pytest
 
-from courtwatch.alerts import sender as sender_module
 from courtwatch.alerts.sender import AlertSender
 from courtwatch.alerts.store import SENDER_KEY, SENDER_LOCK
 from courtwatch.infrastructure.database import Database
 from courtwatch.services import Services
-from projections import runner
-from tests.alerts.conftest import submit, until
-from tests.alerts.test_independent_receivers import Holder, _webhook_subscriber
+from tests.alerts.conftest import until
+from tests.alerts.test_independent_receivers import first_attempt_held
 
 
 def _lock_holder(database: Database, sender: AlertSender) -> int | None:
@@ -35,30 +33,17 @@ def test_a_sender_whose_listener_dropped_never_sends_with_one_started_meanwhile(
     # second later; the sender went on talking to the receiver meanwhile, a
     # sender started in that gap took it for dead, released its claim and sent
     # the same delivery at the same time (two connections at once).
-    monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 3.0)  # the holder never answers
-    holder = Holder()
-    projecting = runner.Supervisor(database, [runner.ALERTS_SPEC])
-    first = AlertSender(database, services.settings).start()
-    second: AlertSender | None = None
-    try:
-        _webhook_subscriber(services, "Eve", holder.url)
-        submit(services)
-        until(lambda: holder.open == 1)  # the first sender's attempt is running
+    with first_attempt_held(services, database, monkeypatch, deadline=3.0) as held:
+        holder, first = held.holder, held.first
         listener = until(lambda: _lock_holder(database, first))
         with database.connect(autocommit=True) as conn:
             conn.execute("SELECT pg_terminate_backend(%s)", (listener,))
-        second = AlertSender(database, services.settings).start()
-        assert second.released.wait(10)
+        held.second = AlertSender(database, services.settings).start()
+        assert held.second.released.wait(10)
         # The delivery is tried again (by either sender) once the first attempt
         # has ended, or two attempts overlap.
         until(lambda: holder.peak > 1 or (holder.held and holder.open == 1), timeout=10)
         assert until(lambda: _lock_holder(database, first)), "the first sender listens again"
-    finally:
-        first.stop()
-        if second is not None:
-            second.stop()
-        projecting.stop()
-        holder.stop()
     assert holder.peak == 1, "two attempts of one delivery at once"
     spans = sorted(holder.held, key=lambda h: h[1])
     for (_, _, ended), (_, began, _) in itertools.pairwise(spans):

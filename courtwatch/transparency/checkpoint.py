@@ -95,15 +95,96 @@ class SigningKey:
 # --- keys ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class KeyKind:
+    """How one kind of Ed25519 key is written: the log's own (signed-note type 0x01)
+    or a witness's (cosignature/v1, type 0x04).
+
+    Both use the same shapes, ``<name>+<key ID hex>+base64(type || key)`` and
+    ``PRIVATE+KEY+`` before it for the seed; the type byte inside the key ID and the
+    encoding is what keeps one from ever being taken for the other. Only that byte,
+    the error raised and the words of the errors differ, so both kinds share one
+    reader and one writer.
+    """
+
+    algorithm: int
+    error: type[CheckpointError]
+    private_name: str
+    public_name: str
+    damaged_private: str
+    wrong_type: str
+
+    def key_id(self, name: str, public_key: bytes) -> bytes:
+        data = name.encode("utf-8") + b"\n" + bytes([self.algorithm]) + public_key
+        return hashlib.sha256(data).digest()[:4]
+
+    def vkey(self, name: str, public_key: bytes) -> str:
+        _check_key_name(name)
+        encoded = _b64(bytes([self.algorithm]) + public_key)
+        return f"{name}+{self.key_id(name, public_key).hex()}+{encoded}"
+
+    def private_string(self, name: str, private_key: Ed25519PrivateKey) -> str:
+        seed = private_key.private_bytes_raw()
+        public = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        encoded = _b64(bytes([self.algorithm]) + seed)
+        return f"{_PRIVATE_PREFIX}{name}+{self.key_id(name, public).hex()}+{encoded}"
+
+    def parse_private(self, text: str) -> tuple[str, Ed25519PrivateKey]:
+        text = text.strip()
+        if not text.startswith(_PRIVATE_PREFIX):
+            raise self.error(f"a private key must start with {_PRIVATE_PREFIX!r}")
+        name, id_hex, raw = self._split(text[len(_PRIVATE_PREFIX) :], self.private_name)
+        if len(raw) != 32:
+            raise self.error(f"{self.private_name} seed is {len(raw)} bytes, expected 32")
+        private_key = Ed25519PrivateKey.from_private_bytes(raw)
+        public = private_key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        if self.key_id(name, public).hex() != id_hex:
+            raise self.error(f"{self.damaged_private}: its key ID does not match the key")
+        return name, private_key
+
+    def parse_public(self, text: str) -> tuple[str, bytes, bytes]:
+        """``(name, key ID, public key)`` of a verifier key."""
+        name, id_hex, raw = self._split(text.strip(), self.public_name)
+        if len(raw) != 32:
+            raise self.error(f"{self.public_name} is {len(raw)} bytes, expected 32")
+        if self.key_id(name, raw).hex() != id_hex:
+            raise self.error(
+                f"{self.public_name} {text.strip()!r} is damaged: its key ID does not match the key"
+            )
+        return name, bytes.fromhex(id_hex), raw
+
+    def _split(self, text: str, what: str) -> tuple[str, str, bytes]:
+        parts = text.split("+", 2)  # base64 may itself contain "+"
+        if len(parts) != 3:
+            raise self.error(f"{what} must look like <name>+<key id hex>+<base64 key>")
+        name, id_hex, encoded = parts
+        _check_key_name(name)
+        if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
+            raise self.error(
+                f"the key ID in the {what} must be 8 lowercase hex digits, got {id_hex!r}"
+            )
+        raw = _unb64(encoded, what)
+        if not raw or raw[0] != self.algorithm:
+            raise self.error(f"{what} {self.wrong_type}")
+        return name, id_hex, raw[1:]
+
+
+NOTE_KEY = KeyKind(
+    algorithm=ALG_ED25519,
+    error=CheckpointError,
+    private_name="private key",
+    public_name="public key",
+    damaged_private="private key file is damaged",
+    wrong_type="is not an Ed25519 key (algorithm byte 0x01)",
+)
+
+
 def key_id(name: str, public_key: bytes) -> bytes:
-    data = name.encode("utf-8") + b"\n" + bytes([ALG_ED25519]) + public_key
-    return hashlib.sha256(data).digest()[:4]
+    return NOTE_KEY.key_id(name, public_key)
 
 
 def vkey_string(name: str, public_key: bytes) -> str:
-    _check_key_name(name)
-    encoded = _b64(bytes([ALG_ED25519]) + public_key)
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+    return NOTE_KEY.vkey(name, public_key)
 
 
 def key_fingerprint(public_key: bytes) -> str:
@@ -122,22 +203,11 @@ def generate_signing_key(name: str) -> SigningKey:
 
 
 def signing_key_string(key: SigningKey) -> str:
-    seed = key.private_key.private_bytes_raw()
-    encoded = _b64(bytes([ALG_ED25519]) + seed)
-    return f"{_PRIVATE_PREFIX}{key.name}+{key_id(key.name, key.public_key).hex()}+{encoded}"
+    return NOTE_KEY.private_string(key.name, key.private_key)
 
 
 def parse_signing_key(text: str) -> SigningKey:
-    text = text.strip()
-    if not text.startswith(_PRIVATE_PREFIX):
-        raise CheckpointError(f"a private key must start with {_PRIVATE_PREFIX!r}")
-    name, id_hex, raw = _split_key(text[len(_PRIVATE_PREFIX) :], "private key")
-    if len(raw) != 32:
-        raise CheckpointError(f"private key seed is {len(raw)} bytes, expected 32")
-    key = SigningKey(name, Ed25519PrivateKey.from_private_bytes(raw))
-    if key_id(name, key.public_key).hex() != id_hex:
-        raise CheckpointError("private key file is damaged: its key ID does not match the key")
-    return key
+    return SigningKey(*NOTE_KEY.parse_private(text))
 
 
 def save_signing_key(key: SigningKey, path: str | os.PathLike[str]) -> None:
@@ -183,38 +253,12 @@ def load_signing_key(path: str | os.PathLike[str]) -> SigningKey:
 
 
 def parse_vkey(text: str) -> VerifierKey:
-    name, id_hex, raw = _split_key(text.strip(), "public key")
-    if len(raw) != 32:
-        raise CheckpointError(f"public key is {len(raw)} bytes, expected 32")
-    if key_id(name, raw).hex() != id_hex:
-        raise CheckpointError(
-            f"public key {text.strip()!r} is damaged: its key ID does not match the key"
-        )
-    return VerifierKey(name, bytes.fromhex(id_hex), raw)
-
-
-def _split_key(text: str, what: str) -> tuple[str, str, bytes]:
-    parts = text.split("+", 2)  # base64 may itself contain "+"
-    if len(parts) != 3:
-        raise CheckpointError(f"{what} must look like <name>+<key id hex>+<base64 key>")
-    name, id_hex, encoded = parts
-    _check_key_name(name)
-    if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
-        raise CheckpointError(
-            f"the key ID in the {what} must be 8 lowercase hex digits, got {id_hex!r}"
-        )
-    raw = _unb64(encoded, f"{what} key")
-    if not raw or raw[0] != ALG_ED25519:
-        raise CheckpointError(f"{what} is not an Ed25519 key (algorithm byte 0x01)")
-    return name, id_hex, raw[1:]
+    return VerifierKey(*NOTE_KEY.parse_public(text))
 
 
 def _check_key_name(name: str) -> None:
     if not name or "+" in name or any(ch.isspace() for ch in name):
         raise CheckpointError(f"key name {name!r} must be non-empty, without spaces or '+'")
-
-
-# --- signing and verifying -----------------------------------------------------------
 
 
 def sign_checkpoint(

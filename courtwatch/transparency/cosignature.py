@@ -27,9 +27,7 @@ Standard library + ``cryptography`` only: the offline verifier imports this.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -40,9 +38,9 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from courtwatch.transparency.checkpoint import (
     SIGNATURE_PREFIX,
     CheckpointError,
+    KeyKind,
     _b64,
     _check_key_name,
-    _unb64,
     parse_checkpoint_text,
     read_private_file,
     split_note,
@@ -100,16 +98,25 @@ class Cosignature:
 
 # --- keys ----------------------------------------------------------------------------
 
+_WITNESS_KEY = KeyKind(
+    algorithm=ALG_COSIGNATURE_V1,
+    error=CosignatureError,
+    private_name="witness private key",
+    public_name="witness public key",
+    damaged_private="witness key file is damaged",
+    wrong_type=(
+        "is not a cosignature/v1 key (signature type 0x04); "
+        "a log's checkpoint key (type 0x01) cannot cosign"
+    ),
+)
+
 
 def cosigner_key_id(name: str, public_key: bytes) -> bytes:
-    data = name.encode("utf-8") + b"\n" + bytes([ALG_COSIGNATURE_V1]) + public_key
-    return hashlib.sha256(data).digest()[:4]
+    return _WITNESS_KEY.key_id(name, public_key)
 
 
 def cosigner_vkey(name: str, public_key: bytes) -> str:
-    _check_key_name(name)
-    encoded = _b64(bytes([ALG_COSIGNATURE_V1]) + public_key)
-    return f"{name}+{cosigner_key_id(name, public_key).hex()}+{encoded}"
+    return _WITNESS_KEY.vkey(name, public_key)
 
 
 def generate_cosigning_key(name: str) -> CosigningKey:
@@ -118,35 +125,15 @@ def generate_cosigning_key(name: str) -> CosigningKey:
 
 
 def cosigning_key_string(key: CosigningKey) -> str:
-    seed = key.private_key.private_bytes_raw()
-    encoded = _b64(bytes([ALG_COSIGNATURE_V1]) + seed)
-    return (
-        f"{_PRIVATE_PREFIX}{key.name}+{cosigner_key_id(key.name, key.public_key).hex()}+{encoded}"
-    )
+    return _WITNESS_KEY.private_string(key.name, key.private_key)
 
 
 def parse_cosigning_key(text: str) -> CosigningKey:
-    text = text.strip()
-    if not text.startswith(_PRIVATE_PREFIX):
-        raise CosignatureError(f"a private key must start with {_PRIVATE_PREFIX!r}")
-    name, id_hex, raw = _split(text[len(_PRIVATE_PREFIX) :], "witness private key")
-    if len(raw) != 32:
-        raise CosignatureError(f"witness private key seed is {len(raw)} bytes, expected 32")
-    key = CosigningKey(name, Ed25519PrivateKey.from_private_bytes(raw))
-    if cosigner_key_id(name, key.public_key).hex() != id_hex:
-        raise CosignatureError("witness key file is damaged: its key ID does not match the key")
-    return key
+    return CosigningKey(*_WITNESS_KEY.parse_private(text))
 
 
 def parse_cosigner_vkey(text: str) -> CosignerKey:
-    name, id_hex, raw = _split(text.strip(), "witness public key")
-    if len(raw) != 32:
-        raise CosignatureError(f"witness public key is {len(raw)} bytes, expected 32")
-    if cosigner_key_id(name, raw).hex() != id_hex:
-        raise CosignatureError(
-            f"witness public key {text.strip()!r} is damaged: its key ID does not match the key"
-        )
-    return CosignerKey(name, bytes.fromhex(id_hex), raw)
+    return CosignerKey(*_WITNESS_KEY.parse_public(text))
 
 
 def save_cosigning_key(key: CosigningKey, path: str | os.PathLike[str]) -> None:
@@ -162,23 +149,6 @@ def load_cosigning_key(path: str | os.PathLike[str]) -> CosigningKey:
         error=CosignatureError,
     )
     return parse_cosigning_key(text)
-
-
-def _split(text: str, what: str) -> tuple[str, str, bytes]:
-    parts = text.split("+", 2)  # base64 may itself contain "+"
-    if len(parts) != 3:
-        raise CosignatureError(f"{what} must look like <name>+<key id hex>+<base64 key>")
-    name, id_hex, encoded = parts
-    _check_key_name(name)
-    if not re.fullmatch(r"[0-9a-f]{8}", id_hex):
-        raise CosignatureError(f"the key ID in the {what} must be 8 lowercase hex digits")
-    raw = _unb64(encoded, what)
-    if not raw or raw[0] != ALG_COSIGNATURE_V1:
-        raise CosignatureError(
-            f"{what} is not a cosignature/v1 key (signature type 0x04); "
-            "a log's checkpoint key (type 0x01) cannot cosign"
-        )
-    return name, id_hex, raw[1:]
 
 
 # --- signing and verifying -----------------------------------------------------------

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import gzip
 import json
+import weakref
 from typing import Any
 
 import httpx
@@ -17,6 +19,7 @@ from tests.web.live.test_routes import frame, sighting, submit, until_seen, ws_u
 from web.live import hub as hub_module
 from web.live import protocol, snapshots
 from web.live.hub import Hub, SlowConsumer
+from web.live.memory import release_freed_memory
 from web.live.snapshots import SnapshotCache
 
 
@@ -259,3 +262,25 @@ async def test_memory_is_handed_back_once_many_viewers_have_left(
         beating.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beating
+
+
+def test_handing_memory_back_first_frees_what_left_sockets_hold_in_reference_cycles() -> None:
+    """A closed socket's objects are mostly cycles (task <-> future, an exception and
+    its traceback): until a full collection they pin the allocator's arenas, and
+    malloc_trim can hand none of them back (issue 16: +21 % RSS after the first wave)."""
+
+    class Connection:
+        def __init__(self) -> None:
+            self.payload = bytearray(1 << 20)
+            self.me = self  # a cycle, as a socket's task and its frames make
+
+    was_enabled = gc.isenabled()
+    gc.disable()  # no automatic collection may do the work for it
+    try:
+        gone = weakref.ref(Connection())
+        assert gone() is not None  # only a collection frees a cycle
+        release_freed_memory()
+        assert gone() is None
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -573,7 +573,15 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "nothing. Frames: "
         "docs/live-protocol.md. A `since` that is not ASCII digits is refused before the "
         "upgrade with 422.",
-        "parameters": [_query("since", "the last feed position the client applied", DIGITS)],
+        "parameters": [
+            _query("since", "the last feed position the client applied", DIGITS),
+            _query(
+                "snapshot",
+                "`gzip`: send the snapshot as one binary frame of gzip-compressed JSON; "
+                "any other value, or none: as a JSON text frame",
+                {"type": "string", "maxLength": 16},
+            ),
+        ],
         "responses": {
             "101": {"description": "switching to the websocket protocol"},
             **_errors("422"),

@@ -81,7 +81,7 @@ def test_errors_and_query_parameters_are_described() -> None:
     assert names["/api/map/reports"] == {"bbox", "kinds", "since", "courthouse", "zoom"}
     assert names["/api/log/inclusion"] == {"leaf", "report", "version", "size"}
     assert names["/summaries/{period}/{key}"] == {"courthouse", "revision"}
-    assert names["/ws/live"] == {"since"}
+    assert names["/ws/live"] == {"since", "snapshot"}
 
 
 async def test_the_document_is_served(client: httpx.AsyncClient) -> None:

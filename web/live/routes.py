@@ -188,8 +188,10 @@ async def live_socket(websocket: WebSocket) -> None:
             await websocket.send_text(protocol.alerts(alerts_frame_scripts()))
         head = None if since is None else await live.reader.feed_head()
         if since is None or head is None or since > head or head - since > MAX_RESUME:
-            last, snapshot = await live.snapshots.frame(joined_at)
-            await websocket.send_text(snapshot)
+            snapshot = await live.snapshots.snapshot(joined_at)
+            last = snapshot.position
+            # ?snapshot=gzip (the map page): one binary frame, compressed once per position.
+            await websocket.send(snapshot.message(websocket.query_params.get("snapshot")))
         else:
             last = since
             await websocket.send_text(protocol.resume(since))

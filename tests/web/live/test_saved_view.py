@@ -11,6 +11,7 @@ from its position, so nothing that happened in between is missed.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,41 @@ class HeldFirstPaint:
         await route.continue_()
 
 
+async def test_a_map_without_a_first_paint_draws_the_gzipped_snapshot(
+    live_server: ServerThread, client: httpx.AsyncClient, browser: Any
+) -> None:
+    """A page whose first paint failed (and holds no saved view) connects without
+    ``since`` and asks for ``?snapshot=gzip`` (issue 16): its markers can only come
+    from the one binary frame, unpacked in the page; a text delta after it still lands."""
+    created = [await submit(client, sighting(courthouse_code=c)) for c in ("NYC", "BOS", "ATL")]
+    await on_the_map(client, 3)
+    context = await browser.new_context(**PHONE)
+    try:
+        page = await context.new_page()
+        await page.route("**/api/map/reports**", lambda route: route.abort())
+        frames: list[str | bytes] = []
+        sockets: list[str] = []
+
+        def watch(ws: Any) -> None:
+            sockets.append(ws.url)
+            ws.on("framereceived", lambda payload: frames.append(payload))
+
+        page.on("websocket", watch)
+        await page.goto(live_server.url + "/map?lang=en")
+        await until(page, "window.courtwatchMap.markerCount() === 3")
+        assert await evaluate(page, "window.courtwatchMap.status()") == "live"
+        assert sockets[0].endswith("/ws/live?snapshot=gzip"), sockets
+        assert isinstance(frames[0], bytes), frames[0][:80]  # the snapshot, gzipped
+        snapshot = json.loads(gzip.decompress(frames[0]))
+        assert {r["id"] for r in snapshot["reports"]} == {c["id"] for c in created}
+        assert await evaluate(page, "window.courtwatchMap.position()") == snapshot["position"]
+        later = await submit(client, sighting(courthouse_code="CHI"))
+        await until(page, "window.courtwatchMap.markerCount() === 4")
+        assert await evaluate(page, "window.courtwatchMap.position()") == later["position"]
+    finally:
+        await context.close()
+
+
 async def test_a_warm_map_shows_what_changed_since_it_was_saved(
     live_server: ServerThread,
     client: httpx.AsyncClient,
@@ -115,7 +151,7 @@ async def test_a_warm_map_shows_what_changed_since_it_was_saved(
         await until(page, "window.courtwatchMap.markerCount() === 2")
         await until(page, f"{marker_status(first['id'])}.includes('cw-status-verified')")
         assert held.asked >= 1 and not held.released.is_set()
-        assert any(url.endswith(f"/ws/live?since={saved_at}") for url in sockets), sockets
+        assert any(url.endswith(f"/ws/live?snapshot=gzip&since={saved_at}") for url in sockets)
         assert await evaluate(page, "window.courtwatchMap.showingSaved()") is True
         await page.screenshot(path=screenshot_path(tmp_path, "map-warm-saved-en"))
 

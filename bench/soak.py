@@ -6,7 +6,7 @@ Run: .venv/bin/python bench/soak.py [--viewers 20000] [--minutes 10] [--interval
 Run by hand, not by the test suite. What runs, all on one PostgreSQL
 (DATABASE_URL's server, or an embedded one started for the run):
 
-- ``--web-nodes`` × `courtwatch serve --no-projections` and one
+- ``--web-nodes`` x `courtwatch serve --no-projections` and one
   `courtwatch project`. A process may hold at most 20,000 open files here, so
   20,000 viewers need two web nodes; the viewers are split evenly between them.
 - ``--client-processes`` viewer processes (multiprocessing), each holding its
@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -45,6 +46,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,10 +54,11 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from bench._common import fresh_database, product_process
-from bench.live import raise_file_limit, rss_kib, server_pid
+from bench._common import fresh_database
+from bench.live import raise_file_limit, rss_kib
 from bench.wave import cpu_seconds
 from courtwatch.infrastructure.database import Database
+from tests.conftest import free_port
 
 COURTHOUSES = ("NYC", "BOS", "ATL", "BAL", "CHI")
 
@@ -122,13 +125,13 @@ async def _viewers(pipe: Connection, urls: list[str], count: int) -> None:
     while time.monotonic() < deadline:
         expected = [seen.get(report_id) for report_id in submitted]
         if None not in expected:
-            last = max(expected, default=0)  # type: ignore[type-var]
+            last = max(p for p in expected if p is not None) if expected else 0
             if all(v.closed or (v.positions and v.positions[-1] >= last) for v in viewers):
                 break
         await asyncio.sleep(0.5)
     expected_positions = sorted(seen[r] for r in submitted if r in seen)
     unknown = len(submitted) - len(expected_positions)  # no viewer here saw these at all
-    summary = {
+    summary: dict[str, Any] = {
         "open": count - len(failed),
         "closed": sum(1 for v in viewers if v.closed) - len(failed),
         "close_reasons": sorted({v.closed for v in viewers if v.closed})[:5],
@@ -146,7 +149,7 @@ async def _viewers(pipe: Connection, urls: list[str], count: int) -> None:
         want = [p for p in expected_positions if p > viewer.snapshot]
         if len(set(got)) != len(got):
             summary["duplicated"] += 1
-        if any(a >= b for a, b in zip(got, got[1:], strict=False)) and len(set(got)) == len(got):
+        if any(a > b for a, b in itertools.pairwise(got)):
             summary["reordered"] += 1
         if unknown or set(want) - set(got):
             summary["missed"] += 1
@@ -165,44 +168,73 @@ def viewer_process(pipe: Connection, urls: list[str], count: int) -> None:
 # --- the product -------------------------------------------------------
 
 
+LOGS = Path(tempfile.mkdtemp(prefix="courtwatch-soak-logs-"))
+
+
 @contextmanager
-def projection_process(db: Database) -> Iterator[int]:
-    """`courtwatch project` on the same database; yields its pid."""
+def courtwatch_process(db: Database, name: str, *args: str) -> Iterator[subprocess.Popen[str]]:
+    """`courtwatch <args>` on the run's database; its stderr kept in LOGS/<name>.log."""
     env = {
         **os.environ,
         "DATABASE_URL": db.url,
         "COURTWATCH_LOG_LEVEL": "WARNING",
-        "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix="courtwatch-soak-project-"),
+        "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix=f"courtwatch-soak-{name}-"),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "courtwatch", "project"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "projections running" not in line:
-            raise RuntimeError(f"courtwatch project did not start: {line!r}")
-        yield proc.pid
-    finally:
-        proc.terminate()
-        proc.wait(30)
+    with (LOGS / f"{name}.log").open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "courtwatch", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"{name} did not start: {ended(name, proc)}")
+            yield proc
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+def ended(name: str, proc: subprocess.Popen[str]) -> str:
+    """How a process that should be running ended, with the end of its stderr."""
+    tail = (LOGS / f"{name}.log").read_text()[-1500:]
+    return f"{name} exited with {proc.poll()}; its stderr ends:\n{tail}"
+
+
+@contextmanager
+def web_node(db: Database, name: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`courtwatch serve --no-projections`; yields its URL once it answers."""
+    port = free_port()
+    with courtwatch_process(db, name, "serve", "--no-projections", "--port", str(port)) as proc:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(url + "/healthz").status_code == 200:
+                    yield url, proc
+                    return
+            time.sleep(0.1)
+        raise RuntimeError(ended(name, proc))
 
 
 class Sampler(threading.Thread):
     """Every ``every`` seconds: each node's RSS (KiB) and the 1-minute load average."""
 
-    def __init__(self, pids: list[int], every: float) -> None:
+    def __init__(self, procs: list[subprocess.Popen[str]], every: float) -> None:
         super().__init__(daemon=True)
-        self.pids, self.every = pids, every
+        self.procs, self.every = procs, every
+        self.pids = [proc.pid for proc in procs]
         self.samples: list[tuple[float, list[int]]] = []
         self.loads: list[float] = []
         self.stopping = threading.Event()
 
     def sample(self) -> None:
+        if any(proc.poll() is not None for proc in self.procs):
+            return  # main() reports the dead node
         self.samples.append((time.monotonic(), [rss_kib(pid) for pid in self.pids]))
         self.loads.append(os.getloadavg()[0])
 
@@ -229,15 +261,20 @@ async def submit_reports(urls: list[str], seconds: float, interval: float) -> li
         while time.monotonic() < deadline:
             started = time.monotonic()
             observed = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
-            response = await client.post(
-                urls[len(ids) % len(urls)] + "/api/reports",
-                headers={"Idempotency-Key": uuid.uuid4().hex},
-                json={
-                    "kind": "sighting",
-                    "courthouse_code": COURTHOUSES[len(ids) % len(COURTHOUSES)],
-                    "observed_at": observed,
-                },
-            )
+            try:
+                response = await client.post(
+                    urls[len(ids) % len(urls)] + "/api/reports",
+                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "kind": "sighting",
+                        "courthouse_code": COURTHOUSES[len(ids) % len(COURTHOUSES)],
+                        "observed_at": observed,
+                    },
+                )
+            except httpx.TransportError as error:  # shown; the node's end is reported
+                print(f"POST failed: {type(error).__name__}", flush=True)
+                await asyncio.sleep(interval)
+                continue
             if response.status_code != 201:
                 print(f"POST answered {response.status_code}: {response.text[:200]}", flush=True)
             else:
@@ -263,20 +300,25 @@ def main() -> None:
     raise_file_limit()  # inherited by the nodes and the viewer processes
     os.environ["COURTWATCH_MAX_VIEWERS"] = str(per_node + 100)
     db = fresh_database("bench_soak")
-    print(f"soak: {args.viewers} viewers on {args.web_nodes} nodes, {args.minutes} min", flush=True)
+    print(
+        f"soak: {args.viewers} viewers on {args.web_nodes} nodes, {args.minutes} min "
+        f"(processes' stderr in {LOGS})",
+        flush=True,
+    )
     with ExitStack() as stack:
         # The first node creates the schema before the others start.
-        urls = [stack.enter_context(product_process(db, projections=False))]
-        project_pid = stack.enter_context(projection_process(db))
-        for _ in range(args.web_nodes - 1):
-            urls.append(stack.enter_context(product_process(db, projections=False)))
-        node_pids = [server_pid(int(url.rsplit(":", 1)[1])) for url in urls]
+        nodes = [stack.enter_context(web_node(db, "node1"))]
+        project = stack.enter_context(courtwatch_process(db, "project", "project"))
+        for number in range(2, args.web_nodes + 1):
+            nodes.append(stack.enter_context(web_node(db, f"node{number}")))
+        urls = [url for url, _ in nodes]
+        node_pids = [proc.pid for _, proc in nodes]
+        project_pid = project.pid
         rss_empty = [rss_kib(pid) for pid in node_pids]
         context = multiprocessing.get_context("spawn")
         pipes, workers = [], []
         shares = [
-            args.viewers // args.client_processes
-            + (i < args.viewers % args.client_processes)
+            args.viewers // args.client_processes + (i < args.viewers % args.client_processes)
             for i in range(args.client_processes)
         ]
         began = time.monotonic()
@@ -286,7 +328,8 @@ def main() -> None:
             worker.start()
             pipes.append(mine)
             workers.append(worker)
-        stack.callback(lambda: [w.kill() for w in workers if w.is_alive()])
+        for worker in workers:
+            stack.callback(worker.kill)  # after a failure, no viewer process outlives the run
         opened = sum(pipe.recv()[1] for pipe in pipes)
         connect_seconds = time.monotonic() - began
         print(f"viewers connected in {connect_seconds:.0f} s", flush=True)
@@ -302,11 +345,16 @@ def main() -> None:
             flush=True,
         )
         cpu_before = [cpu_seconds(pid) for pid in [*node_pids, project_pid]]
-        sampler = Sampler(node_pids, args.sample)
+        sampler = Sampler([proc for _, proc in nodes], args.sample)
         sampler.start()
-        ids = asyncio.run(submit_reports(urls, args.minutes * 60, args.interval))
-        sampler.stopping.set()
-        sampler.join()
+        try:
+            ids = asyncio.run(submit_reports(urls, args.minutes * 60, args.interval))
+        finally:
+            sampler.stopping.set()
+            sampler.join()
+            for number, (_, proc) in enumerate(nodes, 1):
+                if proc.poll() is not None:
+                    print(ended(f"node{number}", proc), flush=True)
         cpu_after = [cpu_seconds(pid) for pid in [*node_pids, project_pid]]
         print(f"{len(ids)} reports submitted; checking every viewer's deltas", flush=True)
         for pipe in pipes:

@@ -391,6 +391,15 @@ def report(  # type: ignore[no-untyped-def]
             f"slope {slope_per_minute(times, values):+.0f} KiB/min "
             f"({len(values)} samples every {args.sample:.0f} s)"
         )
+        # Settling (arenas and socket buffers reaching their working size) slows
+        # down; a leak does not: compare the two halves, and show the trace.
+        half = len(values) // 2
+        per_minute = max(1, round(60 / args.sample))
+        print(
+            f"  slope first half {slope_per_minute(times[:half], values[:half]):+.0f}, "
+            f"second half {slope_per_minute(times[half:], values[half:]):+.0f} KiB/min; "
+            "MB each minute: " + " ".join(f"{v / 1024:.1f}" for v in values[::per_minute])
+        )
     nodes_cpu = [after - before for before, after in zip(cpu_before, cpu_after, strict=True)]
     minutes = (times[-1] - times[0]) / 60 if len(times) > 1 else args.minutes
     print(

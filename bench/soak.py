@@ -91,6 +91,18 @@ async def _watch(ws, viewer: Viewer, seen: dict[str, int]) -> None:  # type: ign
         viewer.closed = str(closed.rcvd.code if closed.rcvd else closed)
 
 
+def faults(got: list[int], want: list[int], some_unseen: bool = False) -> list[str]:
+    """What is wrong with the positions a viewer got, against those it should have."""
+    found = []
+    if set(want) - set(got) or some_unseen:
+        found.append("missed")
+    if len(set(got)) != len(got):
+        found.append("duplicated")
+    if any(a > b for a, b in itertools.pairwise(got)):
+        found.append("reordered")
+    return found
+
+
 async def _viewers(pipe: Connection, urls: list[str], count: int) -> None:
     raise_file_limit()
     viewers = [Viewer() for _ in range(count)]
@@ -147,12 +159,8 @@ async def _viewers(pipe: Connection, urls: list[str], count: int) -> None:
         got = [p for p in viewer.positions if p > viewer.snapshot]
         summary["deltas"] += len(got)
         want = [p for p in expected_positions if p > viewer.snapshot]
-        if len(set(got)) != len(got):
-            summary["duplicated"] += 1
-        if any(a > b for a, b in itertools.pairwise(got)):
-            summary["reordered"] += 1
-        if unknown or set(want) - set(got):
-            summary["missed"] += 1
+        for fault in faults(got, want, unknown > 0):
+            summary[fault] += 1
     usage = resource.getrusage(resource.RUSAGE_SELF)
     summary["cpu"] = usage.ru_utime + usage.ru_stime
     for task in tasks:

@@ -49,7 +49,11 @@ def short(filename: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--viewers", type=int, default=1000)
-    count = parser.parse_args().viewers
+    parser.add_argument(
+        "--depth", type=int, default=1, help="frames per allocation: >1 prints who allocated"
+    )
+    args = parser.parse_args()
+    count = args.viewers
     db = fresh_database("bench_viewer_memory")
     settings = Settings(database_url=db.url, data_dir=Path(tempfile.mkdtemp()) / "data")
     services = bootstrap(settings, db)
@@ -57,7 +61,7 @@ def main() -> None:
     try:
         with ServerThread(app) as server:
             url = server.url.replace("http", "ws") + "/ws/live"
-            tracemalloc.start(1)
+            tracemalloc.start(args.depth)
             time.sleep(1)
             before = tracemalloc.take_snapshot()
             viewers = subprocess.Popen(
@@ -79,6 +83,12 @@ def main() -> None:
             for stat in after.compare_to(before, "lineno")[:10]:
                 frame = stat.traceback[0]
                 print(f"{stat.size_diff / count:7.0f} B  {short(frame.filename)}:{frame.lineno}")
+            if args.depth > 1:
+                print("by allocation site, with its callers:")
+                for stat in after.compare_to(before, "traceback")[:12]:
+                    print(f"{stat.size_diff / count:7.0f} B")
+                    for frame in stat.traceback:
+                        print(f"           {short(frame.filename)}:{frame.lineno}")
             assert viewers.stdin is not None
             viewers.stdin.close()
             viewers.wait(30)

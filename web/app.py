@@ -28,8 +28,8 @@ from web.errors import EXCEPTION_HANDLERS
 from web.jurisdictions.routes import ROUTES as JURISDICTION_ROUTES
 from web.limits import BodySizeLimit
 from web.live import routes as live
-from web.live.guard import LiveSocketGuard
 from web.live.map_page import inline_script_hashes
+from web.live.serving import LiveSocketFirst
 from web.members import pages as member_pages
 from web.members import passkeys
 from web.members.header import SignedInHeader
@@ -302,7 +302,10 @@ def create_app(services: Services, background: Background | None = None) -> Star
         log.info("web app stopped")
 
     settings = services.settings
-    app = Starlette(
+    # /ws/live bypasses the middleware below (web/live/serving.py), guarded on its own.
+    app = LiveSocketFirst(
+        public_url=settings.public_url,
+        max_viewers=settings.max_viewers,
         routes=routes(),
         middleware=[
             Middleware(SecurityHeaders, tile_url=settings.tile_url),
@@ -314,11 +317,6 @@ def create_app(services: Services, background: Background | None = None) -> Star
                     (sealed.PHOTO_UPLOAD_PATTERN, sealed.PHOTO_UPLOAD_LIMIT),
                     (form_photos.FORM_PATH_PATTERN, form_photos.FORM_BODY_LIMIT),
                 ],
-            ),
-            Middleware(
-                LiveSocketGuard,
-                public_url=settings.public_url,
-                max_connections=settings.max_viewers,
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]

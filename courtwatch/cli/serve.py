@@ -42,6 +42,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 def server_options() -> dict[str, object]:
     """How uvicorn serves courtwatch (also used by the tests' server)."""
     return dict(
+        # The app is ASGI 3, but its __call__ returns a coroutine rather than
+        # being a coroutine function (web/live/serving.py): do not let uvicorn guess.
+        interface="asgi3",
         ws="websockets-sansio",
         # Small JSON frames: deflate costs 3-4x memory per client and slows fan-out.
         ws_per_message_deflate=False,

@@ -33,7 +33,12 @@ def awaiting(task: asyncio.Task[Any]) -> list[tuple[str, str]]:
 
 
 def live_socket_stacks() -> list[list[tuple[str, str]]]:
-    tasks = [t for t in gc.get_objects() if isinstance(t, asyncio.Task) and not t.done()]
+    # Only running loops: a task left in an earlier test's closed loop is never done.
+    tasks = [
+        t
+        for t in gc.get_objects()
+        if isinstance(t, asyncio.Task) and not t.done() and t.get_loop().is_running()
+    ]
     stacks = [awaiting(t) for t in tasks]
     return [s for s in stacks if any(name == "live_socket" for _, name in s)]
 
@@ -47,12 +52,12 @@ async def test_an_idle_viewer_holds_no_frame_of_starlettes_middleware_or_router(
         assert json.loads(await viewer.recv())["type"] == "snapshot"
 
         async def served() -> bool:
-            return len(live_socket_stacks()) == 1
+            return len(live_socket_stacks()) >= 1
 
         await wait_until(served)
-        (stack,) = live_socket_stacks()
-        above = stack[: [name for _, name in stack].index("live_socket")]
-        assert not [f for f in above if "starlette" in f[0]], stack
+        for stack in live_socket_stacks():
+            above = stack[: [name for _, name in stack].index("live_socket")]
+            assert not [f for f in above if "starlette" in f[0]], stack
     # A clean close: the server answers the client's close, forgets the
     # subscriber and counts the viewer out of the cap.
     assert viewer.close_code == 1000

@@ -72,9 +72,71 @@ class _Undecodable(ValueError):
     pass
 
 
+# RFC 8785's integer domain: what an IEEE 754 double holds exactly.
+_SAFE_INTEGER = 2**53 - 1
+# Below the first UTF-16 surrogate, UTF-16 code-unit order is code-point order.
+_FIRST_SURROGATE = "\ud800"
+_fast_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True, check_circular=False
+)
+
+
 def canonical_json(value: Any) -> bytes:
-    """RFC 8785 bytes of a JSON value; raises ``rfc8785.CanonicalizationError``."""
+    """RFC 8785 bytes of a JSON value; raises ``rfc8785.CanonicalizationError``.
+
+    Byte for byte what ``rfc8785.dumps`` writes (a property test holds the two
+    together), at a fraction of its cost: a log's rebuild spent two thirds of its
+    time in that pure-Python serialiser. For the values events hold (objects,
+    arrays, strings, whole numbers, booleans, null) the standard library's C
+    encoder already writes RFC 8785: the same escapes (the named ones, other
+    control characters as lowercase ``\\u00xx``, nothing else), no spaces,
+    integers in decimal, fractions between 1e-4 and 1e16 as their shortest
+    digits. It differs only where this function hands the value to ``rfc8785``
+    instead, which also keeps its errors exactly: any other float (RFC 8785
+    formats numbers as ECMAScript does), an integer outside +/-(2**53 - 1), a key
+    holding a character from U+D800 on (keys sort by UTF-16 code units, which
+    differs from code-point order only there) and a lone surrogate anywhere.
+    """
+    if _plain(value):
+        text = _fast_encoder.encode(value)
+        try:
+            return text.encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: rfc8785 raises its own error for it
     return rfc8785.dumps(value)
+
+
+def _plain(value: Any) -> bool:
+    """Whether ``value`` holds only what the standard encoder writes as RFC 8785."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is int:
+            if -_SAFE_INTEGER <= item <= _SAFE_INTEGER:
+                continue
+            return False
+        if kind is float:
+            # Both write a float's shortest round-trip digits (rfc8785 starts from
+            # str()); they differ only in layout: ECMAScript drops ".0" and uses
+            # exponents outside 1e-7..1e21, Python's repr outside 1e-4..1e16.
+            # Coordinates and the like fall between, where the two are one string.
+            if 1e-4 <= abs(item) < 1e16 and not item.is_integer():
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (key and max(key) >= _FIRST_SURROGATE):
+                    return False
+            pending.extend(item.values())
+            continue
+        if kind is list:
+            pending.extend(item)
+            continue
+        return False  # tuples, subclasses: the reference serialiser decides
+    return True
 
 
 def canonical_event(

@@ -121,6 +121,10 @@ class Hub:
         # frame None when no subscriber of that audience was there to need it.
         self.frames: deque[tuple[int, str | None, str | None]] = deque()
         self.first = 0  # the ring index of frames[0]
+        # The ring holds every frame after this position (it moves as frames are dropped)...
+        self._ring_floor = 0
+        # ...except public frames up to this one, skipped while no public viewer listened.
+        self._public_gap_through = 0
         self.beats = 0  # heartbeats so far: a subscriber remembers the last it answered
         # Subscribers with nothing to send, each awaiting its own future.
         self.waiting: set[Subscriber] = set()
@@ -130,6 +134,7 @@ class Hub:
 
     async def start(self) -> None:
         self.position = await self.reader.feed_head()
+        self._ring_floor = self._public_gap_through = self.position
         self._tasks = [
             asyncio.create_task(self._listen(), name="hub-listen"),
             asyncio.create_task(self._pump(), name="hub-pump"),
@@ -164,6 +169,27 @@ class Hub:
             self._members_subscribed -= subscriber.members
         self.waiting.discard(subscriber)
 
+    def rewind(self, subscriber: Subscriber, since: int) -> bool:
+        """Start a new public subscriber at the first frame after ``since``, if the
+        ring still holds every public frame after it; False if it does not.
+
+        A map page resumes from the position of its first paint, seconds old: the
+        ring then has all it missed, and a wave of pages opening at once costs no
+        database read each (thousands of them queued on the pool and were closed
+        "database unavailable"). It works while the database is down, too.
+        """
+        if subscriber.members or not self._ring_floor <= since <= self.position:
+            return False
+        if since < self._public_gap_through:
+            return False  # a public change after `since` was never encoded
+        index = self.sequence
+        for position, _, _ in reversed(self.frames):
+            if position <= since:
+                break
+            index -= 1
+        subscriber.cursor = index
+        return True
+
     def frame_after(self, subscriber: Subscriber) -> tuple[int, str] | None:
         """The subscriber's next frame from the ring, moving its cursor past it."""
         while subscriber.cursor < self.sequence:
@@ -180,7 +206,7 @@ class Hub:
     def _append(self, position: int, public: str | None, for_members: str | None) -> None:
         self.frames.append((position, public, for_members))
         while len(self.frames) > QUEUE_SIZE:
-            self.frames.popleft()
+            self._ring_floor = self.frames.popleft()[0]
             self.first += 1
 
     def _wake_waiting(self) -> None:
@@ -262,6 +288,8 @@ class Hub:
                     if any_members
                     else None
                 )
+                if row["public"] and public is None:
+                    self._public_gap_through = position
                 self.position = position
                 self._append(position, public, for_members)
             self._wake_waiting()

@@ -167,6 +167,37 @@ async def first_paint(request: Request) -> Response:
     )
 
 
+async def _catch_up(
+    websocket: WebSocket, live: Live, subscriber: Subscriber, since: int | None, joined_at: int
+) -> int:
+    """Send what a new viewer lacks; return the position it then holds.
+
+    A resume within the hub's shared ring is served from it, with no database
+    read (a wave of map pages each resuming from its first paint); an older one
+    from the feed; anything else, or a position the server never had, gets the
+    snapshot.
+    """
+    if since is not None and live.hub.rewind(subscriber, since):
+        await websocket.send_text(protocol.resume(since))
+        return since  # the frames after it come through the subscriber
+    head = None if since is None else await live.reader.feed_head()
+    if since is None or head is None or since > head or head - since > MAX_RESUME:
+        snapshot = await live.snapshots.snapshot(joined_at)
+        # ?snapshot=gzip (the map page): one binary frame, compressed once per position.
+        await websocket.send(snapshot.message(websocket.query_params.get("snapshot")))
+        return int(snapshot.position)
+    last = since
+    await websocket.send_text(protocol.resume(since))
+    while True:
+        rows = await live.reader.feed_after(last, 500)
+        for row in rows:
+            frame = protocol.delta(row["position"], live.encode_feed_row(row))
+            await websocket.send_text(frame)
+            last = row["position"]
+        if len(rows) < 500:
+            return last
+
+
 async def live_socket(websocket: WebSocket) -> None:
     live = _live(websocket)
     try:
@@ -190,23 +221,7 @@ async def live_socket(websocket: WebSocket) -> None:
         # scope for the connection's life: ~0.9 KiB per idle viewer.
         if isinstance(websocket.scope.get("headers"), list):
             websocket.scope["headers"].clear()
-        head = None if since is None else await live.reader.feed_head()
-        if since is None or head is None or since > head or head - since > MAX_RESUME:
-            snapshot = await live.snapshots.snapshot(joined_at)
-            last = snapshot.position
-            # ?snapshot=gzip (the map page): one binary frame, compressed once per position.
-            await websocket.send(snapshot.message(websocket.query_params.get("snapshot")))
-        else:
-            last = since
-            await websocket.send_text(protocol.resume(since))
-            while True:
-                rows = await live.reader.feed_after(last, 500)
-                for row in rows:
-                    frame = protocol.delta(row["position"], live.encode_feed_row(row))
-                    await websocket.send_text(frame)
-                    last = row["position"]
-                if len(rows) < 500:
-                    break
+        last = await _catch_up(websocket, live, subscriber, since, joined_at)
         while True:
             item = await subscriber.next()
             if item is None:

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -64,6 +65,61 @@ def product_process(db: Database, *args: str, projections: bool = True) -> Itera
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class WebNodes:
+    """Several web nodes and the one projection process behind them."""
+
+    urls: list[str]
+    web_pids: list[int]
+    project_pid: int
+
+
+def _courtwatch(db: Database, *args: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.url,
+        "COURTWATCH_LOG_LEVEL": "WARNING",
+        "COURTWATCH_DATA_DIR": tempfile.mkdtemp(prefix="courtwatch-bench-data-"),
+    }
+    command = [sys.executable, "-m", "courtwatch", *args]
+    return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+@contextmanager
+def web_nodes(db: Database, count: int) -> Iterator[WebNodes]:
+    """``count`` x `courtwatch serve --no-projections` and one `courtwatch project`,
+    all on one database: the production topology (docker-compose.yml), scaled out."""
+    project = _courtwatch(db, "project")
+    ports = [free_port() for _ in range(count)]
+    nodes = [_courtwatch(db, "serve", "--no-projections", "--port", str(p)) for p in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        deadline = time.monotonic() + 90
+        for url, node in zip(urls, nodes, strict=True):
+            while True:
+                if node.poll() is not None or project.poll() is not None:
+                    raise RuntimeError(f"a courtwatch process exited while {url} started")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"web node {url} did not start")
+                try:
+                    if httpx.get(url + "/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        yield WebNodes(urls, [node.pid for node in nodes], project.pid)
+    finally:
+        for proc in [*nodes, project]:
+            proc.terminate()
+        for proc in [*nodes, project]:
+            proc.wait(30)
 
 
 # One request of a closed-loop client: sends with the shared client, answers

@@ -1,12 +1,19 @@
 """Submit -> receive latency on the live map with many connected viewers, next to the floor.
 
-Run: .venv/bin/python bench/live.py [--clients 1000 5000] [--rounds 20]
+Run: .venv/bin/python bench/live.py [--clients 1000 5000] [--rounds 20] [--web-nodes N]
 
 Product: `courtwatch serve` (projections in-process) with N websocket viewers;
 a report is POSTed and we time until the *last* viewer has its delta (and the
 median viewer). Floor, same run, same viewers count: a bare asyncpg LISTEN ->
 websockets broadcast() server, timed from NOTIFY to the last receipt. Server
 memory per viewer is the growth of the server's RSS divided by N.
+
+With ``--web-nodes N``: N `courtwatch serve --no-projections` processes and one
+`courtwatch project`, all on one PostgreSQL, the viewers split between the
+nodes in turn and every report POSTed to the first; the floor runs N bare
+servers with the viewers split the same way. Memory per viewer is then each
+node's growth over its own viewers, and the CPU seconds of every process
+during the rounds are printed too.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import asyncpg
 import httpx
 from websockets.asyncio.client import connect
 
-from bench._common import fresh_database, percentile, product_process
+from bench._common import cpu_seconds, fresh_database, percentile, product_process, web_nodes
 from tests.conftest import free_port
 
 
@@ -53,8 +60,10 @@ def server_pid(port: int) -> int:
 
 
 class Viewers:
-    def __init__(self, url: str, count: int) -> None:
-        self.url, self.count = url, count
+    def __init__(self, url: str | list[str], count: int) -> None:
+        # Several URLs (web nodes): viewers are spread over them in turn.
+        self.urls = [url] if isinstance(url, str) else url
+        self.url, self.count = self.urls[0], count
         # Every receipt is kept from the start: a delta can beat the POST's answer.
         self.stamps: dict[str, list[float]] = defaultdict(list)
         self.complete: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
@@ -64,14 +73,17 @@ class Viewers:
     async def open(self) -> None:
         gate = asyncio.Semaphore(200)
 
-        async def one() -> None:
+        async def one(url: str) -> None:
             async with gate:
-                ws = await connect(self.url, compression=None, max_queue=None, open_timeout=60)
+                ws = await connect(url, compression=None, max_queue=None, open_timeout=60)
                 await ws.recv()  # snapshot or nothing-yet
             self.sockets.append(ws)
             self.tasks.append(asyncio.create_task(self.read(ws)))
 
-        await asyncio.gather(*(one() for _ in range(self.count)))
+        await asyncio.gather(*(one(self.nth_url(i)) for i in range(self.count)))
+
+    def nth_url(self, index: int) -> str:
+        return self.urls[index % len(self.urls)]
 
     async def read(self, ws) -> None:  # type: ignore[no-untyped-def]
         async for raw in ws:
@@ -94,13 +106,21 @@ class Viewers:
 
 
 async def product_round(
-    url: str, count: int, rounds: int
+    url: str | list[str], count: int, rounds: int, cpu_of: list[int] | None = None
 ) -> tuple[list[float], list[float], float]:
-    pid = server_pid(int(url.rsplit(":", 1)[1]))
-    before = rss_kib(pid)
-    viewers = Viewers(url.replace("http", "ws") + "/ws/live", count)
+    urls = [url] if isinstance(url, str) else url
+    url = urls[0]
+    pids = [server_pid(int(u.rsplit(":", 1)[1])) for u in urls]
+    before = [rss_kib(pid) for pid in pids]
+    viewers = Viewers([u.replace("http", "ws") + "/ws/live" for u in urls], count)
     await viewers.open()
-    per_client_kib = (rss_kib(pid) - before) / count
+    # Each node's growth over the viewers it holds, averaged over the nodes.
+    per_node = [count // len(urls) + (i < count % len(urls)) for i in range(len(urls))]
+    per_client_kib = statistics.mean(
+        (rss_kib(pid) - kib) / max(held, 1)
+        for pid, kib, held in zip(pids, before, per_node, strict=True)
+    )
+    cpu_before = [cpu_seconds(pid) for pid in cpu_of or []]
     last, median = [], []
     observed = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     async with httpx.AsyncClient(base_url=url) as client:
@@ -119,48 +139,59 @@ async def product_round(
             await asyncio.wait_for(done.wait(), 30)
             last.append((max(stamps) - started) * 1000)
             median.append((statistics.median(stamps) - started) * 1000)
+    if cpu_of:
+        spent = [cpu_seconds(pid) - was for pid, was in zip(cpu_of, cpu_before, strict=True)]
+        print(
+            "  CPU seconds during the rounds, per process: " + ", ".join(f"{s:.2f}" for s in spent)
+        )
     await viewers.close()
     return last, median, per_client_kib
 
 
-async def floor_round(db, count: int, rounds: int) -> tuple[list[float], list[float], float]:  # type: ignore[no-untyped-def]
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            str(Path(__file__).parent / "_floor_server.py"),
-            str(port),
-            db.host,
-            str(db.port),
-            db.user,
-            db.dbname,
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+async def floor_round(
+    db, count: int, rounds: int, servers: int = 1
+) -> tuple[list[float], list[float], float]:  # type: ignore[no-untyped-def]
+    ports = [free_port() for _ in range(servers)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                str(Path(__file__).parent / "_floor_server.py"),
+                str(port),
+                db.host,
+                str(db.port),
+                db.user,
+                db.dbname,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    for proc in procs:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
     try:
-        before = rss_kib(proc.pid)
-        viewers = Viewers(f"ws://127.0.0.1:{port}/", count)
+        before = [rss_kib(proc.pid) for proc in procs]
+        viewers = Viewers([f"ws://127.0.0.1:{port}/" for port in ports], count)
         # The floor server sends nothing on connect: skip the first recv.
         viewers_open = viewers.open
 
         async def open_without_snapshot() -> None:
             gate = asyncio.Semaphore(200)
 
-            async def one() -> None:
+            async def one(url: str) -> None:
                 async with gate:
-                    ws = await connect(
-                        viewers.url, compression=None, max_queue=None, open_timeout=60
-                    )
+                    ws = await connect(url, compression=None, max_queue=None, open_timeout=60)
                 viewers.sockets.append(ws)
                 viewers.tasks.append(asyncio.create_task(viewers.read(ws)))
 
-            await asyncio.gather(*(one() for _ in range(count)))
+            await asyncio.gather(*(one(viewers.nth_url(i)) for i in range(count)))
 
         del viewers_open
         await open_without_snapshot()
-        per_client_kib = (rss_kib(proc.pid) - before) / count
+        per_client_kib = (
+            sum(rss_kib(proc.pid) - kib for proc, kib in zip(procs, before, strict=True)) / count
+        )
         conn = await asyncpg.connect(host=db.host, port=db.port, user=db.user, database=db.dbname)
         last, median = [], []
         for _ in range(rounds):
@@ -175,8 +206,10 @@ async def floor_round(db, count: int, rounds: int) -> tuple[list[float], list[fl
         await viewers.close()
         return last, median, per_client_kib
     finally:
-        proc.terminate()
-        proc.wait(10)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
 
 
 def main() -> None:
@@ -185,22 +218,43 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument(
+        "--web-nodes",
+        type=int,
+        default=0,
+        help="N serve --no-projections processes + one courtwatch project (default: one "
+        "serve with its in-process projections)",
+    )
     args = parser.parse_args()
     raise_file_limit()
     db = fresh_database("bench_live")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(
         "viewers | product last p50/p99 ms | product median-viewer p50 ms | floor last p50/p99 ms | ratio p50 | server KiB/viewer (product / floor)"
     )
     for count in args.clients:
-        with product_process(db) as url:
-            p_last, p_median, p_mem = asyncio.run(product_round(url, count, args.rounds))
-        f_last, _, f_mem = asyncio.run(floor_round(db, count, args.rounds))
+        if args.web_nodes:
+            with web_nodes(db, args.web_nodes) as nodes:
+                pids = [*nodes.web_pids, nodes.project_pid]
+                print(
+                    f"  {args.web_nodes} web node(s) and the projection process (CPU in that order)"
+                )
+                p_last, p_median, p_mem = asyncio.run(
+                    product_round(nodes.urls, count, args.rounds, cpu_of=pids)
+                )
+        else:
+            with product_process(db) as url:
+                p_last, p_median, p_mem = asyncio.run(product_round(url, count, args.rounds))
+        f_last, _, f_mem = asyncio.run(
+            floor_round(db, count, args.rounds, servers=max(args.web_nodes, 1))
+        )
         print(
             f"{count:7d} | {percentile(p_last, 50):7.1f} / {percentile(p_last, 99):7.1f} | "
             f"{percentile(p_median, 50):7.1f} | {percentile(f_last, 50):7.1f} / {percentile(f_last, 99):7.1f} | "
             f"{percentile(p_last, 50) / percentile(f_last, 50):6.2f} | {p_mem:6.1f} / {f_mem:6.1f}",
             flush=True,
         )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

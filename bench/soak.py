@@ -54,9 +54,8 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from bench._common import fresh_database
+from bench._common import cpu_seconds, fresh_database
 from bench.live import raise_file_limit, rss_kib
-from bench.wave import cpu_seconds
 from courtwatch.infrastructure.database import Database
 from tests.conftest import free_port
 

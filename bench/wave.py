@@ -43,16 +43,10 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from bench._common import fresh_database, product_process
+from bench._common import cpu_seconds, fresh_database, product_process
 from bench.live import floor_round, raise_file_limit, rss_kib, server_pid
 
 COURTHOUSES = ("NYC", "BOS", "ATL", "BAL", "CHI")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load() -> str:

@@ -30,6 +30,12 @@ async def phone_in_los_angeles(browser: Any, url: str) -> Any:
     await cdp.send("Emulation.setTimezoneOverride", {"timezoneId": "America/Los_Angeles"})
     await page.clock.set_fixed_time(PHONE_NOW)
     await page.goto(url)
+    # zones.js is loaded after the page's load event (the form's after-load
+    # list): wait until it has named the phone's zone, or a loaded machine
+    # reads the server's prefill before the script replaces it.
+    await page.wait_for_function(
+        "document.querySelector('#observed_at-zone').textContent.includes('Los_Angeles')"
+    )
     return page
 
 

@@ -221,6 +221,7 @@ async def live_socket(websocket: WebSocket) -> None:
         # scope for the connection's life: ~0.9 KiB per idle viewer.
         if isinstance(websocket.scope.get("headers"), list):
             websocket.scope["headers"].clear()
+        last = since  # what a close before the catch-up ends tells the client to resume from
         last = await _catch_up(websocket, live, subscriber, since, joined_at)
         while True:
             item = await subscriber.next()

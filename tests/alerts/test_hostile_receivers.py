@@ -75,7 +75,8 @@ def trickler() -> Iterator[Trickler]:
 
 @pytest.fixture
 def short_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The real deadline is seconds long; the test only needs it to exist.
+    # The real deadline is seconds long; the test only needs it to exist (and
+    # shorter than the ~3.4 s the trickler takes to finish its status line).
     monkeypatch.setattr(sender_module, "ATTEMPT_DEADLINE", 1.5, raising=False)
 
 
@@ -93,7 +94,7 @@ def test_a_webhook_that_answers_a_byte_at_a_time_does_not_hold_other_alerts(
         ),
     )
     first = submit(services)
-    until(lambda: trickler.connections)
+    until(lambda: trickler.connections, timeout=20)
     second = submit(services)
     # Before: the batch waited for every POST of it, and the trickling one never
     # ended (each byte came within the read timeout), so no later report was
@@ -115,7 +116,7 @@ def test_a_push_endpoint_that_answers_a_byte_at_a_time_does_not_hold_other_alert
     services.alerts.add_push_endpoint(slow.id, trickler.url, keys.p256dh, keys.auth)
     services.alerts.subscribe(slow.id, check_subscription({"courthouses": ["NYC"]}))
     first = submit(services)
-    until(lambda: trickler.connections)
+    until(lambda: trickler.connections, timeout=20)
     second = submit(services)
     got = until(lambda: len(receiver.accepted) >= 2 and receiver.accepted, timeout=20)
     assert {r.body["link"].rsplit("/", 1)[1] for r in got} == {str(first), str(second)}
@@ -182,7 +183,7 @@ def test_a_stalling_receiver_is_tried_once_per_batch_not_once_per_subscription(
     for _ in range(50):
         services.alerts.subscribe(slow.id, check_subscription({"courthouses": ["NYC"]}))
     submit(services)
-    until(lambda: trickler.connections)
+    until(lambda: trickler.connections, timeout=20)
     submit(services)
     until(lambda: len(receiver.accepted) >= 2, timeout=30)
     # Each batch connects about once per sender thread (WORKERS), never once per

@@ -84,6 +84,9 @@ async def test_typing_part_of_a_name_city_or_code_finds_the_courthouse(
 ) -> None:
     page = await phone.new_page()
     await page.goto(live_server.url + "/new/courthouse_arrest?lang=es")
+    # places.js is loaded after the page's load event: until it runs, typing
+    # shows no choices (it searches what was typed once it arrives).
+    await page.wait_for_function("window.courtwatchPlaces !== undefined")
     await page.locator("#courthouse-search").fill(typed)
     codes = [await b.get_attribute("data-code") for b in await page.locator(".place-choice").all()]
     assert expected in codes, (typed, codes)

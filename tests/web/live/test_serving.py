@@ -34,11 +34,13 @@ def awaiting(task: asyncio.Task[Any]) -> list[tuple[str, str]]:
 
 def live_socket_stacks() -> list[list[tuple[str, str]]]:
     # Only running loops: a task left in an earlier test's closed loop is never done.
-    tasks = [
-        t
-        for t in gc.get_objects()
-        if isinstance(t, asyncio.Task) and not t.done() and t.get_loop().is_running()
-    ]
+    tasks = []
+    for t in gc.get_objects():
+        try:  # a dead weak proxy among gc's objects raises on any look at it
+            if isinstance(t, asyncio.Task) and not t.done() and t.get_loop().is_running():
+                tasks.append(t)
+        except ReferenceError:
+            continue
     stacks = [awaiting(t) for t in tasks]
     return [s for s in stacks if any(name == "live_socket" for _, name in s)]
 
